@@ -1,0 +1,3 @@
+"""stockpilot: inventory control for distributors."""
+
+__version__ = "0.1.0"

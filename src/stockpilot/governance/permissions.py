@@ -1,0 +1,79 @@
+"""Roles and what each may do: the one place permission is decided.
+
+Permissions are ``resource:verb``. Site scope is separate: a user bound to sites sees and
+changes only their rows (``Actor.can_see_site``); roles marked global see every site.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+ROLES: Final = (
+    "admin",
+    "planner",
+    "buyer",
+    "warehouse_operator",
+    "warehouse_supervisor",
+    "inventory_controller",
+    "auditor",
+    "integration",
+)
+
+_READ_MASTER = {"items:read", "sites:read", "locations:read", "customers:read", "suppliers:read"}
+_READ_STOCK = {"stock:read", "moves:read", "sales_orders:read"}
+
+PERMISSIONS: Final[dict[str, frozenset[str]]] = {
+    "admin": frozenset({"*"}),
+    "planner": frozenset(
+        _READ_MASTER | _READ_STOCK | {"planning:read", "planning:write", "cost:read"}
+    ),
+    "buyer": frozenset(
+        _READ_MASTER
+        | _READ_STOCK
+        | {"planning:read", "planning:write", "cost:read", "suppliers:write"}
+    ),
+    "warehouse_operator": frozenset(
+        _READ_MASTER | _READ_STOCK | {"stock:write", "sales_orders:pick"}
+    ),
+    "warehouse_supervisor": frozenset(
+        _READ_MASTER
+        | _READ_STOCK
+        | {
+            "stock:write",
+            "stock:adjust",
+            "sales_orders:write",
+            "sales_orders:pick",
+            "locations:write",
+            "audit:read",
+        }
+    ),
+    "inventory_controller": frozenset(
+        _READ_MASTER
+        | _READ_STOCK
+        | {"stock:adjust", "cost:read", "items:write", "audit:read", "ledger:verify"}
+    ),
+    "auditor": frozenset(_READ_MASTER | _READ_STOCK | {"audit:read", "cost:read", "planning:read"}),
+    "integration": frozenset(
+        _READ_MASTER
+        | _READ_STOCK
+        | {
+            "items:write",
+            "customers:write",
+            "suppliers:write",
+            "locations:write",
+            "stock:write",
+            "sales_orders:write",
+            "sales_orders:pick",
+            "cost:read",
+        }
+    ),
+}
+
+
+def allows(role: str, permission: str) -> bool:
+    granted = PERMISSIONS.get(role, frozenset())
+    return "*" in granted or permission in granted
+
+
+def can_see_cost(role: str) -> bool:
+    return allows(role, "cost:read")

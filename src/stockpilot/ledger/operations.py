@@ -1,0 +1,364 @@
+"""Stock operations that are not part of a larger document: receipts into stock (opening
+balances, simple receiving), bin-to-bin moves, status changes and adjustments.
+
+Each call is one business operation: it resolves references in bulk (a constant number of
+queries per document), posts all lines through ``post_moves`` and writes one audit row and one
+outbox event, all in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from stockpilot.catalog.service import (
+    ItemRef,
+    ensure_lot,
+    items_by_sku,
+    status_allocatable,
+    uom_factor,
+)
+from stockpilot.ledger.keys import MoveLine, PostingContext
+from stockpilot.ledger.posting import post_moves
+from stockpilot.network.service import (
+    company_id_by_code,
+    site_by_code,
+    virtual_location,
+)
+from stockpilot.persistence import journal
+from stockpilot.persistence.tables import location, lot, serial
+from stockpilot.shared.actor import Actor
+from stockpilot.shared.errors import Forbidden, ValidationFailed
+from stockpilot.shared.quantities import to_base_units, to_signed_base_units
+
+
+@dataclass
+class StockLine:
+    """One line of a stock operation as entered (codes, any unit of measure)."""
+
+    sku: str
+    quantity: Any
+    location: str | None = None
+    to_location: str | None = None
+    uom: str | None = None
+    lot: str | None = None
+    expiry_date: date | None = None
+    status: str = "available"
+    to_status: str | None = None
+    owner: str | None = None
+    unit_cost: Decimal | None = None
+    serials: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PostedDocument:
+    document_type: str
+    site: str
+    lines: int
+    quantity: int
+
+
+class _Resolver:
+    """Bulk look-ups for one document at one site."""
+
+    def __init__(self, conn: Connection, actor: Actor, site_code: str) -> None:
+        self.conn = conn
+        self.site = site_by_code(conn, site_code)
+        if not actor.can_see_site(self.site.id):
+            raise Forbidden(f"no access to site {site_code}", field="site")
+        self._locations: dict[str, tuple[int, bool]] | None = None
+        self._owners: dict[str, int] = {}
+        self._statuses: set[str] = set()
+
+    def items(self, lines: Sequence[StockLine]) -> dict[str, ItemRef]:
+        found = items_by_sku(self.conn, {ln.sku for ln in lines})
+        for i, ln in enumerate(lines):
+            if ln.sku not in found:
+                raise ValidationFailed(f"unknown sku {ln.sku!r}", field=f"lines[{i}].sku")
+        return found
+
+    def location(self, code: str | None, field_name: str) -> int:
+        if self._locations is None:
+            rows = self.conn.execute(
+                sa.select(location.c.code, location.c.id, location.c.is_virtual).where(
+                    location.c.site_id == self.site.id
+                )
+            )
+            self._locations = {r.code: (r.id, bool(r.is_virtual)) for r in rows}
+        if code is None:
+            raise ValidationFailed("location is required", field=field_name)
+        found = self._locations.get(code)
+        if found is None or found[1]:
+            raise ValidationFailed(
+                f"unknown location {code!r} at {self.site.code}", field=field_name
+            )
+        return found[0]
+
+    def owner(self, code: str | None, field_name: str) -> int:
+        if code is None:
+            return self.site.company_id
+        if code not in self._owners:
+            self._owners[code] = company_id_by_code(self.conn, code, field=field_name)
+        return self._owners[code]
+
+    def status(self, code: str, field_name: str) -> str:
+        if code not in self._statuses:
+            status_allocatable(self.conn, code, field=field_name)
+            self._statuses.add(code)
+        return code
+
+
+def _quantity(conn: Connection, itm: ItemRef, ln: StockLine, i: int) -> int:
+    factor = uom_factor(conn, itm, ln.uom, field=f"lines[{i}].uom")
+    return to_base_units(ln.quantity, factor, field=f"lines[{i}].quantity")
+
+
+def _lot_ids(conn: Connection, items: dict[str, ItemRef], lines: Sequence[StockLine]) -> list[int]:
+    ids: list[int] = []
+    for i, ln in enumerate(lines):
+        itm = items[ln.sku]
+        if itm.lot_tracked:
+            ids.append(ensure_lot(conn, itm, ln.lot or "", ln.expiry_date, field=f"lines[{i}].lot"))
+        elif ln.lot:
+            raise ValidationFailed(f"{itm.sku} is not lot-tracked", field=f"lines[{i}].lot")
+        else:
+            ids.append(0)
+    return ids
+
+
+def receive(
+    conn: Connection,
+    actor: Actor,
+    site_code: str,
+    lines: Sequence[StockLine],
+    *,
+    document_type: str = "receipt",
+    document_id: int | None = None,
+    reason_code: str = "RECEIPT",
+    effective_at: datetime | None = None,
+) -> PostedDocument:
+    """Receive goods from the site's supplier location into bins (adds to what is there)."""
+    res = _Resolver(conn, actor, site_code)
+    items = res.items(lines)
+    lot_ids = _lot_ids(conn, items, lines)
+    source = virtual_location(conn, res.site.id, "supplier")
+    moves: list[MoveLine] = []
+    for i, ln in enumerate(lines):
+        itm = items[ln.sku]
+        qty = _quantity(conn, itm, ln, i)
+        common: dict[str, Any] = {
+            "item_id": itm.id,
+            "from_location_id": source,
+            "to_location_id": res.location(ln.location, f"lines[{i}].location"),
+            "owner_id": res.owner(ln.owner, f"lines[{i}].owner"),
+            "lot_id": lot_ids[i],
+            "from_status": res.status(ln.status, f"lines[{i}].status"),
+            "to_status": ln.status,
+            "line_no": i,
+            "uom": ln.uom or itm.base_uom,
+            "quantity_entered": str(ln.quantity),
+            "unit_cost": ln.unit_cost,
+        }
+        if itm.serial_tracked:
+            moves.extend(_serial_units(conn, itm, ln, qty, i, common))
+        else:
+            if ln.serials:
+                raise ValidationFailed(
+                    f"{itm.sku} is not serial-tracked", field=f"lines[{i}].serials"
+                )
+            moves.append(MoveLine(quantity=qty, **common))
+    return _finish(conn, actor, res, moves, document_type, document_id, reason_code, effective_at)
+
+
+def _serial_units(
+    conn: Connection, itm: ItemRef, ln: StockLine, qty: int, i: int, common: dict[str, Any]
+) -> list[MoveLine]:
+    if len(ln.serials) != qty or len(set(ln.serials)) != qty:
+        raise ValidationFailed(
+            f"{itm.sku} is serial-tracked: give {qty} distinct serial numbers",
+            field=f"lines[{i}].serials",
+        )
+    taken = (
+        conn.execute(
+            sa.select(serial.c.serial_number).where(
+                serial.c.item_id == itm.id, serial.c.serial_number.in_(ln.serials)
+            )
+        )
+        .scalars()
+        .first()
+    )
+    if taken is not None:
+        raise ValidationFailed(
+            f"serial {taken} of {itm.sku} already exists", field=f"lines[{i}].serials"
+        )
+    conn.execute(
+        serial.insert(),
+        [
+            {
+                "item_id": itm.id,
+                "serial_number": s,
+                "lot_id": common["lot_id"],
+                "location_id": common["from_location_id"],
+                "status": common["from_status"],
+                "owner_id": common["owner_id"],
+                "in_stock": False,
+            }
+            for s in ln.serials
+        ],
+    )
+    ids = dict(
+        conn.execute(
+            sa.select(serial.c.serial_number, serial.c.id).where(
+                serial.c.item_id == itm.id, serial.c.serial_number.in_(ln.serials)
+            )
+        ).all()
+    )
+    return [MoveLine(quantity=1, serial_id=ids[s], **common) for s in ln.serials]
+
+
+def relocate(
+    conn: Connection,
+    actor: Actor,
+    site_code: str,
+    lines: Sequence[StockLine],
+    *,
+    reason_code: str = "MOVE",
+) -> PostedDocument:
+    """Bin-to-bin moves and status changes (a status change is a move at the same bin)."""
+    res = _Resolver(conn, actor, site_code)
+    items = res.items(lines)
+    moves: list[MoveLine] = []
+    for i, ln in enumerate(lines):
+        itm = items[ln.sku]
+        from_loc = res.location(ln.location, f"lines[{i}].location")
+        to_loc = res.location(ln.to_location or ln.location, f"lines[{i}].to_location")
+        moves.append(
+            MoveLine(
+                item_id=itm.id,
+                from_location_id=from_loc,
+                to_location_id=to_loc,
+                quantity=_quantity(conn, itm, ln, i),
+                owner_id=res.owner(ln.owner, f"lines[{i}].owner"),
+                lot_id=_existing_lot(conn, itm, ln.lot, i),
+                from_status=res.status(ln.status, f"lines[{i}].status"),
+                to_status=res.status(ln.to_status or ln.status, f"lines[{i}].to_status"),
+                line_no=i,
+                uom=ln.uom or itm.base_uom,
+                quantity_entered=str(ln.quantity),
+                serial_id=_serial_id(conn, itm, ln, i),
+            )
+        )
+    kind = "status_change" if all(m.from_location_id == m.to_location_id for m in moves) else "move"
+    return _finish(conn, actor, res, moves, kind, None, reason_code, None)
+
+
+def adjust(
+    conn: Connection,
+    actor: Actor,
+    site_code: str,
+    lines: Sequence[StockLine],
+    *,
+    reason_code: str,
+) -> PostedDocument:
+    """Adjust stock against the site's inventory-loss location; quantity is signed."""
+    res = _Resolver(conn, actor, site_code)
+    items = res.items(lines)
+    loss = virtual_location(conn, res.site.id, "inventory_loss")
+    moves: list[MoveLine] = []
+    for i, ln in enumerate(lines):
+        itm = items[ln.sku]
+        factor = uom_factor(conn, itm, ln.uom, field=f"lines[{i}].uom")
+        signed = to_signed_base_units(ln.quantity, factor, field=f"lines[{i}].quantity")
+        bin_id = res.location(ln.location, f"lines[{i}].location")
+        status = res.status(ln.status, f"lines[{i}].status")
+        lot_id = _existing_lot(conn, itm, ln.lot, i)
+        owner = res.owner(ln.owner, f"lines[{i}].owner")
+        src, dst = (loss, bin_id) if signed > 0 else (bin_id, loss)
+        moves.append(
+            MoveLine(
+                item_id=itm.id,
+                from_location_id=src,
+                to_location_id=dst,
+                quantity=abs(signed),
+                owner_id=owner,
+                lot_id=lot_id,
+                from_status=status,
+                to_status=status,
+                line_no=i,
+                uom=ln.uom or itm.base_uom,
+                quantity_entered=str(ln.quantity),
+            )
+        )
+    return _finish(conn, actor, res, moves, "adjustment", None, reason_code, None)
+
+
+def _existing_lot(conn: Connection, itm: ItemRef, lot_code: str | None, i: int) -> int:
+    if not itm.lot_tracked:
+        if lot_code:
+            raise ValidationFailed(f"{itm.sku} is not lot-tracked", field=f"lines[{i}].lot")
+        return 0
+    found = conn.execute(
+        sa.select(lot.c.id).where(lot.c.item_id == itm.id, lot.c.lot_code == (lot_code or ""))
+    ).scalar()
+    if found is None:
+        raise ValidationFailed(f"unknown lot {lot_code!r} of {itm.sku}", field=f"lines[{i}].lot")
+    return int(found)
+
+
+def _serial_id(conn: Connection, itm: ItemRef, ln: StockLine, i: int) -> int | None:
+    if not itm.serial_tracked:
+        return None
+    if len(ln.serials) != 1:
+        raise ValidationFailed(
+            "a serial-tracked move names exactly one serial per line", field=f"lines[{i}].serials"
+        )
+    found = conn.execute(
+        sa.select(serial.c.id).where(
+            serial.c.item_id == itm.id, serial.c.serial_number == ln.serials[0]
+        )
+    ).scalar()
+    if found is None:
+        raise ValidationFailed(f"unknown serial {ln.serials[0]!r}", field=f"lines[{i}].serials")
+    return int(found)
+
+
+def _finish(
+    conn: Connection,
+    actor: Actor,
+    res: _Resolver,
+    moves: list[MoveLine],
+    document_type: str,
+    document_id: int | None,
+    reason_code: str,
+    effective_at: datetime | None,
+) -> PostedDocument:
+    post_moves(
+        conn,
+        moves,
+        PostingContext(
+            document_type=document_type,
+            document_id=document_id,
+            user_id=actor.user_id,
+            reason_code=reason_code,
+            effective_at=effective_at,
+        ),
+    )
+    total = sum(m.quantity for m in moves)
+    journal.record(
+        conn,
+        actor,
+        action=f"stock.{document_type}",
+        entity_type=document_type,
+        entity_id=document_id,
+        site_id=res.site.id,
+        reason=reason_code,
+        detail={"site": res.site.code, "lines": len(moves), "quantity": total},
+        topic=f"stock.{document_type}.posted",
+    )
+    return PostedDocument(document_type, res.site.code, len(moves), total)

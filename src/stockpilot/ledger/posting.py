@@ -1,0 +1,184 @@
+"""Post documents to the ledger: moves appended, balances incremented, in one transaction.
+
+A document of any size costs a constant number of SQL statements: one read of location flags
+(cached), one executemany upsert of balances in sorted key order, one executemany insert of
+moves, plus the serial updates of serial-tracked lines. All lines post or none do; a refusal
+names the first line that could not be supplied.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from stockpilot.ledger import balances
+from stockpilot.ledger.keys import MoveLine, PostingContext, StockKey, balance_deltas
+from stockpilot.persistence.tables import balance, item, location, move, serial
+from stockpilot.shared.clock import utcnow
+from stockpilot.shared.errors import InsufficientStock, Shortage, ValidationFailed
+
+
+class LocationFlags:
+    """Process-wide cache of ``location.id -> is_virtual`` per engine (a location never changes
+    kind, and locations are never deleted)."""
+
+    def __init__(self) -> None:
+        self._by_engine: dict[int, dict[int, bool]] = {}
+        self._lock = threading.Lock()
+
+    def resolve(self, conn: Connection, ids: set[int]) -> dict[int, bool]:
+        flags = self._by_engine.setdefault(id(conn.engine), {})
+        missing = ids - flags.keys()
+        if missing:
+            rows = conn.execute(
+                sa.select(location.c.id, location.c.is_virtual).where(location.c.id.in_(missing))
+            ).all()
+            found = {r.id: bool(r.is_virtual) for r in rows}
+            unknown = missing - found.keys()
+            if unknown:
+                raise ValidationFailed(f"unknown location id {min(unknown)}", field="location_id")
+            with self._lock:
+                flags.update(found)
+        return {i: flags[i] for i in ids}
+
+    def clear(self) -> None:
+        with self._lock:
+            self._by_engine.clear()
+
+
+LOCATION_FLAGS = LocationFlags()
+
+
+def post_moves(conn: Connection, lines: Sequence[MoveLine], ctx: PostingContext) -> list[StockKey]:
+    """Append ``lines`` as moves and apply their balance deltas. Returns the keys touched."""
+    if not lines:
+        raise ValidationFailed("a document needs at least one line", field="lines")
+    for index, line in enumerate(lines):
+        if line.quantity <= 0:
+            raise ValidationFailed(
+                "quantity must be positive", field=f"lines[{_line_ref(line, index)}].quantity"
+            )
+        if line.from_key == line.to_key:
+            raise ValidationFailed(
+                "a move must change location or status",
+                field=f"lines[{_line_ref(line, index)}].to_location",
+            )
+    location_ids = {ln.from_location_id for ln in lines} | {ln.to_location_id for ln in lines}
+    virtual = LOCATION_FLAGS.resolve(conn, location_ids)
+    deltas = balance_deltas(lines)
+    if balances.apply_deltas(conn, deltas, virtual):
+        # Nothing is half-written: the caller's transaction rolls back on this exception.
+        raise InsufficientStock(_diagnose(conn, lines, virtual))
+    now = utcnow()
+    effective_at = ctx.effective_at or now
+    conn.execute(
+        move.insert(),
+        [
+            {
+                "document_type": ctx.document_type,
+                "document_id": ctx.document_id,
+                "line_no": ln.line_no,
+                "item_id": ln.item_id,
+                "from_location_id": ln.from_location_id,
+                "to_location_id": ln.to_location_id,
+                "lot_id": ln.lot_id,
+                "from_status": ln.from_status,
+                "to_status": ln.to_status,
+                "owner_id": ln.owner_id,
+                "quantity": ln.quantity,
+                "uom": ln.uom,
+                "quantity_entered": ln.quantity_entered,
+                "unit_cost": ln.unit_cost,
+                "serial_id": ln.serial_id,
+                "reason_code": ln.reason_code or ctx.reason_code,
+                "reverses_move_id": None,
+                "effective_at": effective_at,
+                "recorded_at": now,
+                "user_id": ctx.user_id,
+            }
+            for ln in lines
+        ],
+    )
+    _move_serials(conn, [ln for ln in lines if ln.serial_id is not None], virtual)
+    return [key for key, _ in deltas]
+
+
+def _line_ref(line: MoveLine, index: int) -> int:
+    return line.line_no if line.line_no is not None else index
+
+
+def _move_serials(conn: Connection, lines: Sequence[MoveLine], virtual: dict[int, bool]) -> None:
+    """A serial is one unit at one place: move it only from where it is (guarded)."""
+    for line in lines:
+        if line.quantity != 1:
+            raise ValidationFailed(
+                "a serial-numbered move carries exactly one unit", field="quantity"
+            )
+        result = conn.execute(
+            sa.update(serial)
+            .where(
+                serial.c.id == line.serial_id,
+                serial.c.location_id == line.from_location_id,
+                serial.c.status == line.from_status,
+            )
+            .values(
+                location_id=line.to_location_id,
+                status=line.to_status,
+                in_stock=not virtual[line.to_location_id],
+            )
+        )
+        if result.rowcount != 1:
+            raise ValidationFailed(
+                f"serial {line.serial_id} is not at location {line.from_location_id}",
+                field="serial",
+            )
+
+
+def _diagnose(
+    conn: Connection, lines: Sequence[MoveLine], virtual: dict[int, bool]
+) -> list[Shortage]:
+    """After a refused posting: which lines asked for more than their key could give."""
+    need: dict[StockKey, int] = {}
+    first_line: dict[StockKey, tuple[int, MoveLine]] = {}
+    for index, line in enumerate(lines):
+        if virtual[line.from_location_id]:
+            continue
+        key = line.from_key
+        need[key] = need.get(key, 0) + line.quantity
+        first_line.setdefault(key, (index, line))
+    shortages: list[Shortage] = []
+    for key, quantity in need.items():
+        row = conn.execute(
+            sa.select(balance.c.quantity_on_hand, balance.c.quantity_allocated).where(
+                balance.c.item_id == key.item_id,
+                balance.c.location_id == key.location_id,
+                balance.c.lot_id == key.lot_id,
+                balance.c.status == key.status,
+                balance.c.owner_id == key.owner_id,
+            )
+        ).first()
+        index, line = first_line[key]
+        consumed = sum(ln.consumes_allocated for ln in lines if ln.from_key == key)
+        free = 0 if row is None else row.quantity_on_hand - row.quantity_allocated + consumed
+        if quantity > free:
+            names = conn.execute(
+                sa.select(item.c.sku).where(item.c.id == key.item_id)
+            ).scalar_one_or_none()
+            loc = conn.execute(
+                sa.select(location.c.code).where(location.c.id == key.location_id)
+            ).scalar_one_or_none()
+            shortages.append(
+                Shortage(
+                    line=_line_ref(line, index),
+                    sku=names or str(key.item_id),
+                    location=loc,
+                    quantity_requested=quantity,
+                    quantity_available=max(free, 0),
+                )
+            )
+    if not shortages:  # a CHECK failed for a reason other than availability
+        shortages.append(Shortage(None, "?", None, 0, 0, reason="balance constraint violated"))
+    return sorted(shortages, key=lambda s: s.line if s.line is not None else -1)
