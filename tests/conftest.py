@@ -40,7 +40,7 @@ def pg_url() -> Iterator[str]:
     if not PG_URL:
         pytest.skip("STOCKPILOT_TEST_POSTGRES_URL is not set")
     admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    name = f"stockpilot_test_{_worker()}"
+    name = f"stockpilot_test_{_worker()}_{os.getpid()}"
     with admin.connect() as conn:
         conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
