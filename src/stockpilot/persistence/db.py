@@ -34,8 +34,8 @@ class Database:
         *,
         retry_attempts: int = 8,
         busy_timeout_ms: int = 30000,
-        pool_size: int = 20,
-        max_overflow: int = 60,
+        pool_size: int = 10,
+        max_overflow: int = 30,
     ) -> None:
         self.url = sa.make_url(url)
         self.retry_attempts = retry_attempts
