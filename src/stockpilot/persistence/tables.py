@@ -426,3 +426,7 @@ idempotency_record = sa.Table(
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.UniqueConstraint("user_id", "key", name="uq_idempotency_user_key"),
 )
+
+
+# The planning tables live in their own module; importing it registers them on ``metadata``.
+from stockpilot.persistence import planning_tables as _planning_tables  # noqa: E402, F401

@@ -1,0 +1,182 @@
+"""Tables of the planning side: runs, policies per item-location, proposals, planner actions,
+draft purchase and transfer orders, scenarios. Planning writes them in bulk (Core)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from stockpilot.persistence.tables import Id, Money, Qty, metadata
+
+planning_run = sa.Table(
+    "planning_run",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("started_at", sa.DateTime, nullable=False),
+    sa.Column("finished_at", sa.DateTime, nullable=True),
+    sa.Column("period", sa.String(10), nullable=False),
+    sa.Column("as_of", sa.Date, nullable=False),
+    sa.Column("parameters", sa.JSON, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False, server_default="running"),
+    sa.Column("item_locations", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("proposals", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("timings", sa.JSON, nullable=True),
+    sa.Column("user_id", sa.BigInteger, nullable=True),
+)
+
+item_location_policy = sa.Table(
+    "item_location_policy",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("run_id", Id, sa.ForeignKey("planning_run.id"), nullable=False),
+    sa.Column("item_id", Id, sa.ForeignKey("item.id"), nullable=False),
+    sa.Column("site_id", Id, sa.ForeignKey("site.id"), nullable=False),
+    sa.Column("demand_class", sa.String(20), nullable=False),
+    sa.Column("abc", sa.String(1), nullable=False),
+    sa.Column("xyz", sa.String(1), nullable=False),
+    sa.Column("method", sa.String(40), nullable=False),
+    sa.Column("method_params", sa.String(200), nullable=True),
+    sa.Column("forecast_per_period", sa.Float, nullable=False),
+    sa.Column("forecast_sigma", sa.Float, nullable=False),
+    sa.Column("forecast_mase", sa.Float, nullable=True),
+    sa.Column("lead_time_periods", sa.Float, nullable=False),
+    sa.Column("lead_time_std_periods", sa.Float, nullable=False),
+    sa.Column("lead_time_source", sa.String(40), nullable=True),
+    sa.Column("service_level", sa.Float, nullable=False),
+    sa.Column("service_type", sa.String(20), nullable=False),
+    sa.Column("safety_stock", sa.Float, nullable=False),
+    sa.Column("reorder_point", sa.Float, nullable=False),
+    sa.Column("order_up_to", sa.Float, nullable=False),
+    sa.Column("order_quantity", sa.Float, nullable=False),
+    sa.Column("outliers", sa.Integer, nullable=False, server_default="0"),
+    sa.UniqueConstraint("run_id", "item_id", "site_id", name="uq_policy_run_item_site"),
+)
+sa.Index("ix_policy_item_site", item_location_policy.c.item_id, item_location_policy.c.site_id)
+
+policy_override = sa.Table(
+    "policy_override",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("item_id", Id, sa.ForeignKey("item.id"), nullable=False),
+    sa.Column("site_id", Id, sa.ForeignKey("site.id"), nullable=False),
+    sa.Column("service_level", sa.Float, nullable=True),
+    sa.Column("criticality", sa.String(20), nullable=True),
+    sa.Column("reason_code", sa.String(40), nullable=False),
+    sa.Column("comment", sa.String(400), nullable=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("user_id", sa.BigInteger, nullable=True),
+    sa.UniqueConstraint("item_id", "site_id", name="uq_policy_override_item_site"),
+)
+
+proposal = sa.Table(
+    "proposal",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("run_id", Id, sa.ForeignKey("planning_run.id"), nullable=False),
+    sa.Column("kind", sa.String(10), nullable=False),
+    sa.Column("item_id", Id, sa.ForeignKey("item.id"), nullable=False),
+    sa.Column("site_id", Id, sa.ForeignKey("site.id"), nullable=False),
+    sa.Column("from_site_id", Id, sa.ForeignKey("site.id"), nullable=True),
+    sa.Column("supplier_id", Id, sa.ForeignKey("supplier.id"), nullable=True),
+    sa.Column("group_key", sa.String(80), nullable=False),
+    sa.Column("quantity_suggested", Qty, nullable=False),
+    sa.Column("quantity", Qty, nullable=False),
+    sa.Column("unit_cost", Money, nullable=True),
+    sa.Column("due_date", sa.Date, nullable=True),
+    sa.Column("trigger", sa.String(200), nullable=False),
+    sa.Column("explanation", sa.JSON, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False, server_default="proposed"),
+    sa.Column("reason_code", sa.String(40), nullable=True),
+    sa.Column("document_type", sa.String(30), nullable=True),
+    sa.Column("document_id", sa.BigInteger, nullable=True),
+    sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+    sa.CheckConstraint("kind IN ('purchase','transfer')", name="kind"),
+    sa.CheckConstraint("quantity >= 0 AND quantity_suggested >= 0", name="quantities"),
+)
+sa.Index("ix_proposal_run_status", proposal.c.run_id, proposal.c.status)
+sa.Index("ix_proposal_site", proposal.c.site_id, proposal.c.id)
+
+proposal_action = sa.Table(
+    "proposal_action",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("proposal_id", Id, sa.ForeignKey("proposal.id"), nullable=False),
+    sa.Column("action", sa.String(20), nullable=False),
+    sa.Column("quantity_before", Qty, nullable=True),
+    sa.Column("quantity_after", Qty, nullable=True),
+    sa.Column("reason_code", sa.String(40), nullable=True),
+    sa.Column("comment", sa.String(400), nullable=True),
+    sa.Column("at", sa.DateTime, nullable=False),
+    sa.Column("user_id", sa.BigInteger, nullable=True),
+)
+sa.Index("ix_proposal_action_proposal", proposal_action.c.proposal_id)
+
+purchase_order = sa.Table(
+    "purchase_order",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("number", sa.String(40), nullable=True, unique=True),
+    sa.Column("supplier_id", Id, sa.ForeignKey("supplier.id"), nullable=False),
+    sa.Column("site_id", Id, sa.ForeignKey("site.id"), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False, server_default="draft"),
+    sa.Column("order_date", sa.Date, nullable=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("created_by", sa.BigInteger, nullable=True),
+    sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+)
+
+purchase_order_line = sa.Table(
+    "purchase_order_line",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("order_id", Id, sa.ForeignKey("purchase_order.id"), nullable=False),
+    sa.Column("line_no", sa.Integer, nullable=False),
+    sa.Column("item_id", Id, sa.ForeignKey("item.id"), nullable=False),
+    sa.Column("quantity", Qty, nullable=False),
+    sa.Column("quantity_received", Qty, nullable=False, server_default="0"),
+    sa.Column("unit_cost", Money, nullable=True),
+    sa.Column("due_date", sa.Date, nullable=True),
+    sa.Column("proposal_id", sa.BigInteger, nullable=True),
+    sa.UniqueConstraint("order_id", "line_no", name="uq_purchase_order_line_no"),
+    sa.CheckConstraint("quantity > 0 AND quantity_received >= 0", name="quantities"),
+)
+
+transfer_order = sa.Table(
+    "transfer_order",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("number", sa.String(40), nullable=True, unique=True),
+    sa.Column("from_site_id", Id, sa.ForeignKey("site.id"), nullable=False),
+    sa.Column("to_site_id", Id, sa.ForeignKey("site.id"), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False, server_default="draft"),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("created_by", sa.BigInteger, nullable=True),
+    sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+)
+
+transfer_order_line = sa.Table(
+    "transfer_order_line",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("order_id", Id, sa.ForeignKey("transfer_order.id"), nullable=False),
+    sa.Column("line_no", sa.Integer, nullable=False),
+    sa.Column("item_id", Id, sa.ForeignKey("item.id"), nullable=False),
+    sa.Column("quantity", Qty, nullable=False),
+    sa.Column("quantity_shipped", Qty, nullable=False, server_default="0"),
+    sa.Column("quantity_received", Qty, nullable=False, server_default="0"),
+    sa.Column("due_date", sa.Date, nullable=True),
+    sa.Column("proposal_id", sa.BigInteger, nullable=True),
+    sa.UniqueConstraint("order_id", "line_no", name="uq_transfer_order_line_no"),
+    sa.CheckConstraint("quantity > 0", name="quantities"),
+)
+
+scenario = sa.Table(
+    "scenario",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(120), nullable=False),
+    sa.Column("parameters", sa.JSON, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False, server_default="done"),
+    sa.Column("result", sa.JSON, nullable=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("user_id", sa.BigInteger, nullable=True),
+)
