@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = 4 * 1024 * 1024
     db_retry_attempts: int = 8
     sqlite_busy_timeout_ms: int = 30000
+    # Planner actions above these need a second person with planning:approve.
+    approval_value_threshold: float = 10000.0
+    approval_override_ratio: float = 0.5
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -50,7 +50,15 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     "inventory_controller": frozenset(
         _READ_MASTER
         | _READ_STOCK
-        | {"stock:adjust", "cost:read", "items:write", "audit:read", "ledger:verify"}
+        | {
+            "stock:adjust",
+            "cost:read",
+            "items:write",
+            "audit:read",
+            "ledger:verify",
+            "planning:read",
+            "planning:approve",
+        }
     ),
     "auditor": frozenset(_READ_MASTER | _READ_STOCK | {"audit:read", "cost:read", "planning:read"}),
     "integration": frozenset(

@@ -433,7 +433,8 @@ def ss_power_approximation(
 
     ``Q_p = 1.30·μ^0.494·(K/h)^0.506·(1 + σ²/μ²)^0.116``, ``z = √(Q_p·h/(σ·p))``,
     ``s_p = 0.973·μ + σ·(0.183/z + 1.063 − 2.192·z)``. If ``Q_p/σ > 1.5``: ``(s, S) =
-    (s_p, s_p + Q_p)``; otherwise both are capped by the newsvendor level ``S₀ = μ + σ·Φ⁻¹(p/(p + h))``.
+    (s_p, s_p + Q_p)``; otherwise both are capped by the newsvendor level
+    ``S₀ = μ + σ·Φ⁻¹(p/(p + h))``.
     """
     h, p, k = _f(holding_cost), _f(stockout_cost), _f(fixed_cost)
     mu, sd = _f(demand_mean), _f(demand_sd)
@@ -466,7 +467,7 @@ def round_order_quantity(
 
 def cap_by_capacity(
     order_up_to: ArrayLike, capacity: ArrayLike, pack_size: ArrayLike = 1.0
-) -> tuple[FloatArray, FloatArray]:
+) -> tuple[FloatArray, np.ndarray]:
     """Cap an order-up-to level by storage capacity, rounded down to whole packs.
 
     Returns ``(capped level, capped flag)``. A capacity that is NaN or ≤ 0 means "unlimited".

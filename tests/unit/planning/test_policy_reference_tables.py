@@ -67,10 +67,8 @@ def test_fill_rate_safety_factor_matches_reference_table() -> None:
             float(row["demand_sd"]),
         )
         lead, q = float(row["lead_time"]), float(row["Q"])
-        if row["model"] == "rQ_continuous":
-            horizon = lead
-        else:  # periodic (R, S): Q = d·R and the protection interval is L + R
-            horizon = lead + q / d
+        # periodic (R, S): Q = d·R and the protection interval is L + R
+        horizon = lead if row["model"] == "rQ_continuous" else lead + q / d
         mu, sigma = d * horizon, sd * np.sqrt(horizon)
         assert mu == close(float(row["ltd_mean"]))
         assert sigma == close(float(row["ltd_sd"]))

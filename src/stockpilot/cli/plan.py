@@ -1,0 +1,158 @@
+"""``stockpilot plan`` and ``stockpilot simulate`` commands (Typer + Rich).
+
+``register(app)`` adds both commands to the main Typer app. Without ``--from-csv``, ``plan`` runs
+against the database through :func:`stockpilot.planning.dbrun.run_plan_on_database`, imported
+lazily so this module works before that module exists.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, cast
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn
+from rich.table import Table
+
+from stockpilot.planning.history import Period
+
+__all__ = ["register"]
+
+FromCsv = Annotated[
+    Path | None,
+    typer.Option(
+        "--from-csv", help="Directory with demand.csv, optional receipts.csv and items.csv"
+    ),
+]
+PeriodOpt = Annotated[str, typer.Option("--period", help="week or month")]
+ServiceLevelOpt = Annotated[
+    float | None,
+    typer.Option("--service-level", min=0.5, max=0.9999, help="target for every item-location"),
+]
+ServiceTypeOpt = Annotated[str, typer.Option("--service-type", help="cycle or fill_rate")]
+
+
+def _check_choice(value: str, allowed: tuple[str, ...], option: str) -> None:
+    if value not in allowed:
+        raise typer.BadParameter(f"must be one of {', '.join(allowed)}", param_hint=option)
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        console=console,
+        disable=not console.is_terminal,
+        transient=True,
+    )
+
+
+def _load(directory: Path, console: Console) -> object:
+    from stockpilot.planning.csv_io import CsvContractError, read_plan_inputs
+
+    try:
+        return read_plan_inputs(directory)
+    except CsvContractError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(code=2) from exc
+
+
+def plan_command(
+    from_csv: FromCsv = None,
+    out: Annotated[Path, typer.Option("--out", help="policies CSV to write")] = Path(
+        "policies.csv"
+    ),
+    period: PeriodOpt = "week",
+    service_level: ServiceLevelOpt = None,
+    service_type: ServiceTypeOpt = "cycle",
+) -> None:
+    """Compute reorder points, order-up-to levels and order quantities per item-location."""
+    _check_choice(period, ("week", "month"), "--period")
+    _check_choice(service_type, ("cycle", "fill_rate"), "--service-type")
+    console = Console(stderr=True)
+    if from_csv is None:
+        try:
+            from stockpilot.planning import dbrun  # type: ignore[attr-defined]
+        except ImportError as exc:
+            console.print(
+                "[red]error:[/red] database planning is not available "
+                "(stockpilot.planning.dbrun is missing); use --from-csv DIR"
+            )
+            raise typer.Exit(code=2) from exc
+        dbrun.run_plan_on_database(
+            out=out, period=period, service_level=service_level, service_type=service_type
+        )
+        return
+    from stockpilot.planning.csv_io import PlanInputs, write_policies
+    from stockpilot.planning.engine import PlanConfig, plan
+
+    inputs = _load(from_csv, console)
+    assert isinstance(inputs, PlanInputs)
+    config = PlanConfig(
+        period=cast(Period, period),
+        service_level=service_level,
+        service_type=service_type,
+    )
+    with _progress(console) as progress:
+        task = progress.add_task("planning", total=None)
+        result = plan(
+            inputs.demand,
+            inputs.receipts,
+            inputs.items,
+            config,
+            progress=lambda stage: progress.update(task, description=stage),
+        )
+    write_policies(result.policies, out)
+    console.print(f"wrote {result.policies.height} policies to {out}")
+
+
+def simulate_command(
+    from_csv: Annotated[Path, typer.Option("--from-csv", help="Directory as for plan")],
+    holdout: Annotated[int, typer.Option("--holdout", min=1, help="periods replayed")] = 26,
+    period: PeriodOpt = "week",
+    service_level: ServiceLevelOpt = None,
+    service_type: ServiceTypeOpt = "cycle",
+    lost_sales: Annotated[
+        bool, typer.Option("--lost-sales", help="lost sales, not backorders")
+    ] = False,
+) -> None:
+    """Plan on history minus the holdout, replay the holdout, print fill rate and inventory."""
+    _check_choice(period, ("week", "month"), "--period")
+    _check_choice(service_type, ("cycle", "fill_rate"), "--service-type")
+    console = Console()
+    if not console.is_terminal:  # keep whole column names when piped or captured
+        console = Console(width=200)
+    from stockpilot.planning.csv_io import PlanInputs
+    from stockpilot.planning.engine import PlanConfig
+    from stockpilot.planning.simulation import backtest
+
+    inputs = _load(from_csv, Console(stderr=True))
+    assert isinstance(inputs, PlanInputs)
+    config = PlanConfig(
+        period=cast(Period, period),
+        service_level=service_level,
+        service_type=service_type,
+    )
+    report = backtest(
+        inputs.demand, inputs.receipts, inputs.items, config, holdout, lost_sales=lost_sales
+    )
+    table = Table(title=f"Replay of the last {holdout} periods")
+    for name in report.columns:
+        table.add_column(name, justify="right" if report[name].dtype.is_numeric() else "left")
+    for row in report.iter_rows():
+        table.add_row(*[f"{v:.3f}" if isinstance(v, float) else str(v) for v in row])
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``plan`` and ``simulate`` commands to ``app``."""
+    app.command("plan")(plan_command)
+    app.command("simulate")(simulate_command)
+
+
+if __name__ == "__main__":  # pragma: no cover - manual use
+    _app = typer.Typer()
+    register(_app)
+    _app(sys.argv[1:])

@@ -1,0 +1,311 @@
+"""The pure planning engine: order lines (+ receipts, item master) → one policy row per
+item-location. No database access; every step is columnar over all item-locations.
+
+Conventions:
+
+* Demand, forecasts and sigmas are per period (week or month); lead times and the review period
+  ``R`` are in periods; stock levels and quantities in item units (levels rounded up to whole
+  units).
+* Policy: periodic review (s, S). At each review (every ``R`` periods), if the inventory
+  position ≤ ``s`` (``reorder_point``), order up to ``S`` (``order_up_to``), then round the order
+  to MOQ and pack size. An order placed at a review arrives ``L`` periods later, so
+  ``s = d·(L + R) + SS`` protects ``L + R`` periods; ``S = s + max(Q − d·R, 0)`` where ``Q`` is the
+  lot size (EOQ when an ordering cost is configured, never below one review's demand ``d·R``).
+  With ``Q = d·R`` the policy is the classical (R, S) order-up-to policy (``s = S``).
+* Cycle service: ``SS = Φ⁻¹(CSL)·σ_{L+R}``; fill rate: ``SS = k·σ_{L+R}`` with
+  ``G1(k) = (1 − β)·Q/σ_{L+R}`` (SPT eq. 7.17 with ``Q ≥ d·R``). Slow movers (mean demand over
+  ``L + R`` below ``discrete_threshold``, or intermittent/lumpy classes) use a Poisson or negative
+  binomial protection demand instead of the normal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+import polars as pl
+
+from stockpilot.planning.forecasting import ForecastConfig, forecast_all, horizon_error_sigma
+from stockpilot.planning.history import DemandHistory, Period, build_demand_history
+from stockpilot.planning.history import periods_per_year as _ppy
+from stockpilot.planning.leadtime import LeadTimeConfig, days_per_period, learn_lead_times
+from stockpilot.planning.policy import (
+    cap_by_capacity,
+    economic_order_quantity,
+    fill_rate_safety_factor,
+    protection_sigma,
+    round_order_quantity,
+)
+from stockpilot.planning.policy_discrete import (
+    discrete_cycle_service_level,
+    discrete_fill_rate_level,
+)
+from stockpilot.planning.segmentation import SegmentationConfig, segment
+from stockpilot.planning.stats import FloatArray, normal_ppf
+
+__all__ = ["PLAN_COLUMNS", "PlanConfig", "PlanResult", "plan", "policy_levels"]
+
+PLAN_COLUMNS = [
+    "item", "site", "demand_class", "abc", "xyz", "method", "forecast_per_period",
+    "forecast_sigma", "lead_time_periods", "lead_time_std_periods", "safety_stock",
+    "reorder_point", "order_up_to", "order_quantity",
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PlanConfig:
+    """Engine settings. ``service_level=None`` uses the segment defaults."""
+
+    period: Period = "week"
+    service_level: float | None = None
+    service_type: str = "cycle"  # "cycle" | "fill_rate"
+    review_period: float = 1.0  # periods, unless items give review_period_days
+    holding_rate: float = 0.25  # per year, fraction of unit cost
+    ordering_cost: float | None = None  # per order; None: lot = one review's demand
+    discrete_threshold: float = 20.0  # mean demand over L+R below which Poisson/NB is used
+    start: date | None = None
+    end: date | None = None
+    outlier_k: float = 3.5
+    segmentation: SegmentationConfig = field(default_factory=SegmentationConfig)
+    forecast: ForecastConfig = field(default_factory=ForecastConfig)
+    lead_time: LeadTimeConfig = field(default_factory=LeadTimeConfig)
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    """``policies``: one row per item-location (``PLAN_COLUMNS`` first, then explanation
+    columns); ``history``: the demand matrix it was computed from; ``timings``: seconds per
+    stage."""
+
+    policies: pl.DataFrame
+    history: DemandHistory
+    timings: dict[str, float]
+
+
+def _item_column(
+    items: pl.DataFrame | None, keys: pl.DataFrame, name: str, default: float
+) -> FloatArray:
+    if items is None or name not in items.columns:
+        return np.full(keys.height, default)
+    joined = keys.select("item", "site").join(
+        items.select("item", "site", pl.col(name).cast(pl.Float64)).unique(
+            ["item", "site"], keep="last"
+        ),
+        on=["item", "site"],
+        how="left",
+        maintain_order="left",
+    )
+    return np.asarray(joined[name].fill_null(default).fill_nan(default).to_numpy(), dtype=float)
+
+
+def policy_levels(
+    forecast: FloatArray,
+    sigma: FloatArray,
+    lead_time: FloatArray,
+    lead_time_sd: FloatArray,
+    review_period: FloatArray,
+    service_level: FloatArray,
+    service_type: str,
+    lot_size: FloatArray,
+    moq: FloatArray,
+    pack_size: FloatArray,
+    capacity: FloatArray,
+    discrete: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """Vectorised (s, S) levels for all series; see the module docstring for the formulas."""
+    d = np.maximum(forecast, 0.0)
+    horizon = lead_time + review_period
+    mean_p = d * horizon
+    sigma_p = protection_sigma(sigma, d, lead_time, lead_time_sd, review_period)
+    cycle_demand = d * review_period
+    order_q = round_order_quantity(np.maximum(lot_size, cycle_demand), moq, pack_size)
+    q_service = np.maximum(order_q, np.maximum(cycle_demand, 1e-9))
+    safe_sigma = np.maximum(sigma_p, 1e-9)
+    if service_type == "fill_rate":
+        k = fill_rate_safety_factor(service_level, q_service, safe_sigma, exact=False)
+    else:
+        k = normal_ppf(service_level)
+    ss_normal = np.where(sigma_p > 0, k * sigma_p, 0.0)
+    var_p = sigma_p**2
+    if np.any(discrete):
+        idx = np.flatnonzero(discrete)
+        if service_type == "fill_rate":
+            mean_l = d[idx] * lead_time[idx]
+            var_l = lead_time[idx] * sigma[idx] ** 2 + d[idx] ** 2 * lead_time_sd[idx] ** 2
+            level = discrete_fill_rate_level(
+                service_level[idx], mean_p[idx], var_p[idx], mean_l, var_l, q_service[idx]
+            )
+        else:
+            level = discrete_cycle_service_level(service_level[idx], mean_p[idx], var_p[idx])
+        ss_discrete = np.zeros_like(d)
+        ss_discrete[idx] = level - mean_p[idx]
+        safety = np.where(discrete, ss_discrete, ss_normal)
+    else:
+        safety = ss_normal
+    reorder_point = np.ceil(mean_p + safety - 1e-9)
+    reorder_point = np.where(d > 0, np.maximum(reorder_point, 0.0), 0.0)
+    # Whole-unit rounding of d·R alone must not lift S above s (that would be the (R, S) case).
+    extra = np.maximum(order_q - np.ceil(cycle_demand - 1e-9), 0.0)
+    order_up_to = np.ceil(reorder_point + extra - 1e-9)
+    order_up_to, capped = cap_by_capacity(order_up_to, capacity, pack_size)
+    reorder_point = np.minimum(reorder_point, order_up_to)
+    return {
+        "protection_periods": horizon,
+        "demand_over_protection": mean_p,
+        "sigma_over_protection": sigma_p,
+        "safety_factor": np.where(discrete, np.nan, k * np.ones_like(d)),
+        "safety_stock": reorder_point - mean_p,
+        "reorder_point": reorder_point,
+        "order_up_to": order_up_to,
+        "order_quantity": order_q,
+        "capacity_capped": capped,
+    }
+
+
+def plan(
+    demand: pl.DataFrame,
+    receipts: pl.DataFrame | None,
+    items: pl.DataFrame | None,
+    config: PlanConfig,
+    progress: Callable[[str], None] | None = None,
+) -> PlanResult:
+    """Plan every item-location found in ``demand`` (order lines ``item, site, date, quantity``).
+
+    ``items`` (optional) may carry ``unit_cost, moq, pack_size, service_level, lead_time_days,
+    lead_time_std_days, review_period_days, storage_capacity, criticality, supplier``.
+    """
+    import time
+
+    timings: dict[str, float] = {}
+    step = time.perf_counter()
+
+    def mark(name: str) -> None:
+        nonlocal step
+        now = time.perf_counter()
+        timings[name] = now - step
+        step = now
+        if progress is not None:
+            progress(name)
+
+    history = build_demand_history(
+        demand, config.period, config.start, config.end, config.outlier_k
+    )
+    mark("history")
+    keys = history.series
+    ppy = _ppy(config.period)
+    unit_cost = _item_column(items, keys, "unit_cost", 1.0)
+    override = _item_column(items, keys, "service_level", np.nan)
+    if config.service_level is not None:
+        override = np.where(np.isfinite(override), override, config.service_level)
+    critical = np.zeros(keys.height, dtype=bool)
+    if items is not None and "criticality" in items.columns:
+        crit = keys.join(
+            items.select("item", "site", pl.col("criticality").cast(pl.Utf8)),
+            on=["item", "site"],
+            how="left",
+            maintain_order="left",
+        )
+        critical = (
+            crit["criticality"]
+            .fill_null("")
+            .str.to_lowercase()
+            .is_in(["critical", "high"])
+            .to_numpy()
+        )
+    seg = segment(history.demand, keys, unit_cost, ppy, config.segmentation, critical, override)
+    mark("segmentation")
+    season = ppy
+    fc = forecast_all(
+        history.cleaned, seg["demand_class"].to_numpy().astype(str), season, config.forecast
+    )
+    mark("forecast")
+    lt = learn_lead_times(keys, receipts, items, config.period, config.lead_time)
+    mark("lead_time")
+    per = days_per_period(config.period)
+    review = _item_column(items, keys, "review_period_days", config.review_period * per) / per
+    lead = lt["lead_time_periods"].to_numpy()
+    lead_sd = lt["lead_time_std_periods"].to_numpy()
+    forecast = fc.frame["forecast_per_period"].to_numpy()
+    sigma = fc.frame["forecast_sigma"].to_numpy()
+    holding = config.holding_rate * unit_cost / ppy
+    if config.ordering_cost is not None:
+        eoq = np.where(
+            forecast > 0,
+            economic_order_quantity(config.ordering_cost, holding, np.maximum(forecast, 1e-12))[0],
+            0.0,
+        )
+    else:
+        eoq = np.full(keys.height, np.nan)
+    lot = np.where(np.isfinite(eoq), eoq, 0.0)
+    classes = seg["demand_class"].to_numpy().astype(str)
+    mean_p = forecast * (lead + review)
+    discrete = (mean_p < config.discrete_threshold) | np.isin(
+        classes, ["erratic", "intermittent", "lumpy"]
+    )
+    discrete &= forecast > 0
+    levels = policy_levels(
+        forecast,
+        sigma,
+        lead,
+        lead_sd,
+        review,
+        seg["service_level"].to_numpy(),
+        config.service_type,
+        lot,
+        _item_column(items, keys, "moq", 0.0),
+        _item_column(items, keys, "pack_size", 1.0),
+        _item_column(items, keys, "storage_capacity", np.nan),
+        discrete,
+    )
+    variance_ratio = np.where(
+        mean_p > 0, levels["sigma_over_protection"] ** 2 / np.maximum(mean_p, 1e-12), np.nan
+    )
+    distribution = np.where(
+        ~discrete, "normal", np.where(variance_ratio > 1.0, "negative_binomial", "poisson")
+    )
+    sigma_h = horizon_error_sigma(history.cleaned, fc.fitted, lead + review)
+    mark("policy")
+    policies = pl.concat(
+        [
+            keys.select("item", "site"),
+            seg.select("demand_class", "abc", "xyz"),
+            fc.frame.select("method", "forecast_per_period", "forecast_sigma"),
+            lt.select("lead_time_periods", "lead_time_std_periods"),
+            pl.DataFrame(
+                {
+                    k: levels[k]
+                    for k in ("safety_stock", "reorder_point", "order_up_to", "order_quantity")
+                }
+            ),
+            pl.DataFrame(
+                {
+                    "service_level": seg["service_level"],
+                    "service_type": [config.service_type] * keys.height,
+                    "review_period_periods": review,
+                    "protection_periods": levels["protection_periods"],
+                    "demand_over_protection": levels["demand_over_protection"],
+                    "sigma_over_protection": levels["sigma_over_protection"],
+                    "forecast_sigma_horizon": sigma_h,
+                    "safety_factor": levels["safety_factor"],
+                    "distribution": distribution,
+                    "eoq": eoq,
+                    "capacity_capped": levels["capacity_capped"],
+                    "outlier_count": history.outlier.sum(axis=1).astype(np.int64),
+                }
+            ),
+            fc.frame.select("alpha", "beta", "phi", "gamma", "mae", "rmse", "mase"),
+            seg.select("annual_value", "cv_recent", "adi", "cv2", "criticality"),
+            lt.select(
+                "supplier",
+                "lead_time_source",
+                "lead_time_days",
+                "lead_time_std_days",
+                "on_time_share",
+                "n_receipts",
+            ),
+        ],
+        how="horizontal",
+    )
+    return PlanResult(policies, history, timings)

@@ -1,0 +1,262 @@
+"""Forecast selection over the whole demand matrix: grid search, holdout choice, error sigma.
+
+Procedure (all series at once, per method only over the series whose demand class allows it):
+
+1. Split each series into a training part and a holdout of ``h`` periods.
+2. For every candidate method, evaluate its parameter grid on the training part in one kernel
+   call (``G × n`` states) and keep, per series, the parameters with the smallest in-sample
+   one-step SSE.
+3. Forecast the holdout from the end of training with those parameters; choose per series the
+   candidate with the smallest holdout RMSE (Tashman 2000, out-of-sample evaluation). Ties keep
+   the earlier candidate in the class's preference order.
+4. Refit the chosen method with the chosen parameters on the full history to obtain the forecast
+   path and the one-step fitted values; ``forecast_sigma`` is the RMSE of the one-step errors
+   (rolling origin, each forecast made only from earlier periods).
+
+Reported errors are the holdout MAE, RMSE and MASE (Hyndman & Koehler 2006: MAE scaled by the
+in-sample MAE of the one-step naive forecast on the training part).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+
+from stockpilot.planning.forecast_kernels import (
+    KernelRun,
+    croston_kernel,
+    holt_kernel,
+    holt_winters_kernel,
+    ses_kernel,
+    tsb_kernel,
+)
+from stockpilot.planning.stats import FloatArray
+
+__all__ = [
+    "CANDIDATES",
+    "ForecastConfig",
+    "ForecastResult",
+    "forecast_all",
+    "horizon_error_sigma",
+    "run_method",
+]
+
+CANDIDATES: dict[str, tuple[str, ...]] = {
+    "smooth": ("ses", "holt", "holt_winters"),
+    "erratic": ("ses", "holt", "holt_winters"),
+    "intermittent": ("sba", "tsb", "croston", "ses"),
+    "lumpy": ("sba", "tsb", "ses"),
+}
+
+PARAM_NAMES = ("alpha", "beta", "phi", "gamma")
+
+
+@dataclass(frozen=True)
+class ForecastConfig:
+    """Grids, holdout and horizon. ``holdout=None``: 13 weeks / 6 months, at most T/4."""
+
+    holdout: int | None = None
+    horizon: int = 13
+    season: int | None = None
+    seasonality_acf: float = 0.3
+    ses_alphas: Sequence[float] = (0.05, 0.1, 0.2, 0.3, 0.5)
+    holt_alphas: Sequence[float] = (0.1, 0.3)
+    holt_betas: Sequence[float] = (0.05, 0.2)
+    holt_phis: Sequence[float] = (0.9, 0.98)
+    hw_alphas: Sequence[float] = (0.1, 0.3)
+    hw_betas: Sequence[float] = (0.02,)
+    hw_gammas: Sequence[float] = (0.05, 0.2)
+    croston_alphas: Sequence[float] = (0.05, 0.1, 0.2, 0.3)
+    tsb_alphas: Sequence[float] = (0.05, 0.1, 0.2, 0.3)
+    tsb_betas: Sequence[float] = (0.02, 0.05, 0.1, 0.2)
+    candidates: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(CANDIDATES))
+
+
+@dataclass(frozen=True)
+class ForecastResult:
+    """Per-series forecast frame plus matrices.
+
+    ``frame`` columns: ``method, alpha, beta, phi, gamma, forecast_per_period, forecast_sigma,
+    mae, rmse, mase`` (errors on the holdout; NaN where not applicable).
+    ``path``: ``(n, horizon)`` forecasts for the next periods; ``fitted``: ``(n, T)`` one-step
+    forecasts of the chosen method (NaN where none).
+    """
+
+    frame: pl.DataFrame
+    path: FloatArray
+    fitted: FloatArray
+
+
+def _grid(config: ForecastConfig, method: str) -> list[tuple[float, float, float, float]]:
+    nan = float("nan")
+    if method == "ses":
+        return [(a, nan, nan, nan) for a in config.ses_alphas]
+    if method == "holt":
+        return [
+            (a, b, p, nan)
+            for a, b, p in itertools.product(
+                config.holt_alphas, config.holt_betas, config.holt_phis
+            )
+        ]
+    if method == "holt_winters":
+        return [
+            (a, b, 0.98, g)
+            for a, b, g in itertools.product(config.hw_alphas, config.hw_betas, config.hw_gammas)
+        ]
+    if method in ("croston", "sba"):
+        return [(a, nan, nan, nan) for a in config.croston_alphas]
+    if method == "tsb":
+        return [(a, b, nan, nan) for a, b in itertools.product(config.tsb_alphas, config.tsb_betas)]
+    raise ValueError(f"unknown method {method!r}")
+
+
+def run_method(
+    method: str,
+    y: FloatArray,
+    params: FloatArray,
+    horizon: int,
+    season: int,
+    keep_fitted: bool = False,
+) -> KernelRun:
+    """Run one method; ``params`` is ``(G, 4)`` or ``(4, n)``-shaped per :data:`PARAM_NAMES`.
+
+    With ``params`` of shape ``(G, 4)`` every series sees every row (a grid); with shape
+    ``(4, 1, n)`` each series has its own parameters (G = 1).
+    """
+    if params.ndim == 2:
+        a, b, p, g = (params[:, i][:, None] for i in range(4))
+    else:
+        a, b, p, g = params[0], params[1], params[2], params[3]
+    if method == "ses":
+        return ses_kernel(y, a, horizon, keep_fitted)
+    if method == "holt":
+        return holt_kernel(y, a, b, p, horizon, keep_fitted)
+    if method == "holt_winters":
+        return holt_winters_kernel(y, season, a, b, g, p, horizon, keep_fitted)
+    if method == "croston":
+        return croston_kernel(y, a, horizon=horizon, keep_fitted=keep_fitted)
+    if method == "sba":
+        return croston_kernel(y, a, sba=True, horizon=horizon, keep_fitted=keep_fitted)
+    if method == "tsb":
+        return tsb_kernel(y, a, b, horizon, keep_fitted)
+    raise ValueError(f"unknown method {method!r}")
+
+
+def _seasonal(y: FloatArray, season: int, threshold: float) -> npt.NDArray[np.bool_]:
+    """Lag-``m`` autocorrelation above ``threshold`` (and at least two seasons of history)."""
+    if y.shape[1] < 2 * season:
+        return np.zeros(y.shape[0], dtype=bool)
+    centred = y - y.mean(axis=1, keepdims=True)
+    denom = (centred * centred).sum(axis=1)
+    num = (centred[:, season:] * centred[:, :-season]).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        acf = np.where(denom > 0, num / denom, 0.0)
+    return np.asarray(acf > threshold, dtype=bool)
+
+
+def horizon_error_sigma(y: FloatArray, fitted: FloatArray, horizon: npt.ArrayLike) -> FloatArray:
+    """RMSE of rolling-origin ``H``-period cumulative errors ``Σ_{i<H} y_{t+i} − H·ŷ_t``.
+
+    ``ŷ_t`` is the one-step forecast made before period ``t`` (flat over ``H``); ``H`` may differ
+    per series (rounded up to whole periods, at least 1). Series with no origin give NaN.
+    """
+    n, t_len = y.shape
+    h = np.clip(np.ceil(np.asarray(horizon, dtype=np.float64)), 1, t_len).astype(np.int64)
+    h = np.broadcast_to(h, (n,))
+    cums = np.concatenate([np.zeros((n, 1)), np.cumsum(y, axis=1)], axis=1)
+    starts = np.arange(t_len)[None, :]
+    ends = starts + h[:, None]
+    valid = (ends <= t_len) & ~np.isnan(fitted)
+    end_idx = np.minimum(ends, t_len)
+    window = np.take_along_axis(cums, end_idx, axis=1) - cums[:, :t_len]
+    err = np.where(valid, window - h[:, None] * np.nan_to_num(fitted), 0.0)
+    count = valid.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.asarray(np.sqrt((err * err).sum(axis=1) / count), dtype=np.float64)
+
+
+def forecast_all(
+    y: FloatArray,
+    demand_class: npt.NDArray[np.str_],
+    season: int,
+    config: ForecastConfig | None = None,
+) -> ForecastResult:
+    """Fit, select and refit forecasts for every series (see the module docstring)."""
+    cfg = config or ForecastConfig()
+    n, t_len = y.shape
+    holdout = cfg.holdout if cfg.holdout is not None else min(13 if season == 52 else 6, t_len // 4)
+    holdout = max(0, min(holdout, t_len - 3))
+    train, test = y[:, : t_len - holdout], y[:, t_len - holdout :]
+    seasonal = _seasonal(y, season, cfg.seasonality_acf) & (train.shape[1] > season + 2)
+    best_rmse = np.full(n, np.inf)
+    chosen = np.full(n, "zero", dtype="<U12")
+    chosen_params = np.full((n, 4), np.nan)
+    mae = np.full(n, np.nan)
+    rmse = np.full(n, np.nan)
+    scale = np.abs(np.diff(train, axis=1)).mean(axis=1) if train.shape[1] > 1 else np.ones(n)
+    methods = list(dict.fromkeys(m for ms in cfg.candidates.values() for m in ms))
+    for method in methods:
+        classes = [c for c, ms in cfg.candidates.items() if method in ms]
+        rows = np.flatnonzero(np.isin(demand_class, classes))
+        if method == "holt_winters":
+            rows = rows[seasonal[rows]]
+        if rows.size == 0:
+            continue
+        grid = np.array(_grid(cfg, method))
+        run = run_method(method, train[rows], grid, max(holdout, 1), season)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            in_sample = np.where(run.count > 0, run.sse / np.maximum(run.count, 1), np.inf)
+        best = np.argmin(in_sample, axis=0)
+        path = run.path[best, np.arange(rows.size)][:, :holdout]
+        errors = test[rows] - path
+        m_rmse = np.sqrt((errors * errors).mean(axis=1)) if holdout else in_sample[best, 0]
+        better = m_rmse < best_rmse[rows]
+        sel = rows[better]
+        best_rmse[sel] = m_rmse[better]
+        chosen[sel] = method
+        chosen_params[sel] = grid[best[better]]
+        if holdout:
+            rmse[sel] = m_rmse[better]
+            mae[sel] = np.abs(errors[better]).mean(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mase = np.where(scale > 0, mae / scale, np.nan)
+    path = np.zeros((n, cfg.horizon))
+    fitted = np.full((n, t_len), np.nan)
+    for method in np.unique(chosen):
+        if method == "zero":
+            continue
+        rows = np.flatnonzero(chosen == method)
+        params = chosen_params[rows].T[:, None, :]
+        run = run_method(str(method), y[rows], params, cfg.horizon, season, keep_fitted=True)
+        path[rows] = run.path[0]
+        assert run.fitted is not None
+        fitted[rows] = run.fitted
+    zero_rows = chosen == "zero"
+    fitted[zero_rows, 1:] = 0.0
+    err = y - fitted
+    valid = ~np.isnan(err)
+    count = valid.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sigma = np.sqrt(np.where(valid, err * err, 0.0).sum(axis=1) / count)
+    sigma = np.where(count > 0, sigma, 0.0)
+    path = np.maximum(path, 0.0)
+    frame = pl.DataFrame(
+        {
+            "method": chosen.astype(str),
+            "alpha": chosen_params[:, 0],
+            "beta": chosen_params[:, 1],
+            "phi": chosen_params[:, 2],
+            "gamma": chosen_params[:, 3],
+            "forecast_per_period": path.mean(axis=1),
+            "forecast_sigma": sigma,
+            "mae": mae,
+            "rmse": rmse,
+            "mase": mase,
+        }
+    )
+    return ForecastResult(frame, path, fitted)

@@ -1,0 +1,378 @@
+"""Planner actions on proposals: override with a reason, accept (draft purchase or transfer
+orders), approve or reject above thresholds — every action audited — and the later scoring of
+overrides against what actually happened.
+
+States: ``proposed`` → (override keeps it ``proposed`` with a new quantity and a reason) →
+``accept`` → ``accepted`` (a draft document exists) or ``pending_approval`` when the group's
+value is above ``approval_value_threshold`` or an override moved the quantity by more than
+``approval_override_ratio`` → ``approve`` (by another person with ``planning:approve``) →
+``accepted``; or ``reject`` → ``rejected``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from stockpilot.persistence import journal
+from stockpilot.persistence.planning_tables import (
+    planning_run,
+    proposal,
+    proposal_action,
+    purchase_order,
+    purchase_order_line,
+    transfer_order,
+    transfer_order_line,
+)
+from stockpilot.persistence.tables import demand_history, reason_code, site
+from stockpilot.shared.actor import Actor
+from stockpilot.shared.clock import today, utcnow
+from stockpilot.shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from stockpilot.shared.sql import insert_id
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    value: float = 10000.0
+    override_ratio: float = 0.5
+
+
+def _load(conn: Connection, actor: Actor, ids: Sequence[int]) -> list[Any]:
+    rows = conn.execute(
+        sa.select(proposal)
+        .where(proposal.c.id.in_(sorted(set(ids))))
+        .order_by(proposal.c.id)
+        .with_for_update()
+    ).all()
+    found = {r.id for r in rows}
+    for pid in ids:
+        if pid not in found:
+            raise NotFound(f"proposal {pid} not found", field="proposal_ids")
+    for r in rows:
+        if not actor.can_see_site(r.site_id):
+            raise NotFound(f"proposal {r.id} not found", field="proposal_ids")
+    return list(rows)
+
+
+def _log(conn: Connection, actor: Actor, row: Any, action: str, **values: Any) -> None:
+    conn.execute(
+        proposal_action.insert().values(
+            proposal_id=row.id, action=action, at=utcnow(), user_id=actor.user_id, **values
+        )
+    )
+
+
+def _needs_approval(row: Any, thresholds: Thresholds) -> bool:
+    suggested = row.quantity_suggested or 0
+    moved = abs(row.quantity - suggested) / suggested if suggested else float(row.quantity > 0)
+    return moved > thresholds.override_ratio
+
+
+def override(
+    conn: Connection,
+    actor: Actor,
+    proposal_id: int,
+    quantity: int,
+    reason: str,
+    comment: str | None = None,
+) -> dict[str, Any]:
+    """Change a proposal's quantity; a reason code is mandatory."""
+    if quantity < 0:
+        raise ValidationFailed("quantity must not be negative", field="quantity")
+    if (
+        conn.execute(sa.select(reason_code.c.code).where(reason_code.c.code == reason)).first()
+        is None
+    ):
+        raise ValidationFailed(f"unknown reason code {reason!r}", field="reason_code")
+    (row,) = _load(conn, actor, [proposal_id])
+    if row.status != "proposed":
+        raise Conflict(f"proposal {proposal_id} is {row.status}", field="status")
+    conn.execute(
+        sa.update(proposal)
+        .where(proposal.c.id == proposal_id)
+        .values(quantity=quantity, reason_code=reason, version=proposal.c.version + 1)
+    )
+    _log(
+        conn,
+        actor,
+        row,
+        "override",
+        quantity_before=row.quantity,
+        quantity_after=quantity,
+        reason_code=reason,
+        comment=comment,
+    )
+    journal.record(
+        conn,
+        actor,
+        action="proposal.overridden",
+        entity_type="proposal",
+        entity_id=proposal_id,
+        site_id=row.site_id,
+        reason=reason,
+        detail={"suggested": row.quantity_suggested, "before": row.quantity, "after": quantity},
+        topic="proposal.overridden",
+    )
+    return {"id": proposal_id, "quantity": quantity, "status": "proposed", "reason_code": reason}
+
+
+def accept(
+    conn: Connection, actor: Actor, proposal_ids: Sequence[int], thresholds: Thresholds
+) -> dict[str, Any]:
+    """Accept proposals: groups within the limits become draft documents now; the rest wait
+    for approval."""
+    rows = _load(conn, actor, proposal_ids)
+    for r in rows:
+        if r.status != "proposed":
+            raise Conflict(f"proposal {r.id} is {r.status}", field="proposal_ids")
+    groups: dict[str, list[Any]] = defaultdict(list)
+    for r in rows:
+        groups[r.group_key].append(r)
+    created: list[dict[str, Any]] = []
+    waiting: list[int] = []
+    for key, members in sorted(groups.items()):
+        value = sum(float(m.unit_cost or 0) * m.quantity for m in members)
+        if value > thresholds.value or any(_needs_approval(m, thresholds) for m in members):
+            _set_status(conn, actor, members, "pending_approval", "accept")
+            waiting.extend(m.id for m in members)
+            continue
+        created.append(_materialise(conn, actor, key, members))
+    return {"documents": created, "pending_approval": waiting}
+
+
+def approve(conn: Connection, actor: Actor, proposal_ids: Sequence[int]) -> dict[str, Any]:
+    rows = _load(conn, actor, proposal_ids)
+    for r in rows:
+        if r.status != "pending_approval":
+            raise Conflict(f"proposal {r.id} is {r.status}", field="proposal_ids")
+        accepted_by = conn.execute(
+            sa.select(proposal_action.c.user_id)
+            .where(proposal_action.c.proposal_id == r.id, proposal_action.c.action == "accept")
+            .order_by(proposal_action.c.id.desc())
+        ).scalar()
+        if accepted_by is not None and accepted_by == actor.user_id:
+            raise Forbidden("a proposal cannot be approved by the person who accepted it")
+    groups: dict[str, list[Any]] = defaultdict(list)
+    for r in rows:
+        groups[r.group_key].append(r)
+    return {"documents": [_materialise(conn, actor, k, m) for k, m in sorted(groups.items())]}
+
+
+def reject(
+    conn: Connection, actor: Actor, proposal_ids: Sequence[int], reason: str | None
+) -> dict[str, Any]:
+    rows = _load(conn, actor, proposal_ids)
+    for r in rows:
+        if r.status not in ("proposed", "pending_approval"):
+            raise Conflict(f"proposal {r.id} is {r.status}", field="proposal_ids")
+    _set_status(conn, actor, rows, "rejected", "reject", reason)
+    return {"rejected": [r.id for r in rows]}
+
+
+def _set_status(
+    conn: Connection,
+    actor: Actor,
+    rows: Sequence[Any],
+    status: str,
+    action: str,
+    reason: str | None = None,
+) -> None:
+    for r in rows:
+        conn.execute(
+            sa.update(proposal)
+            .where(proposal.c.id == r.id)
+            .values(status=status, version=proposal.c.version + 1)
+        )
+        _log(
+            conn,
+            actor,
+            r,
+            action,
+            quantity_before=r.quantity,
+            quantity_after=r.quantity,
+            reason_code=reason,
+        )
+    journal.record(
+        conn,
+        actor,
+        action=f"proposal.{action}",
+        entity_type="proposal",
+        entity_id=",".join(str(r.id) for r in rows)[:80],
+        site_id=rows[0].site_id,
+        reason=reason,
+        detail={"proposals": [r.id for r in rows], "status": status},
+        topic=f"proposal.{status}",
+    )
+
+
+def _materialise(conn: Connection, actor: Actor, key: str, rows: Sequence[Any]) -> dict[str, Any]:
+    """One draft document for a group: a purchase order per supplier and site, a transfer
+    order per route."""
+    lines = [r for r in rows if r.quantity > 0]
+    first = rows[0]
+    now = utcnow()
+    if first.kind == "purchase":
+        if first.supplier_id is None:
+            raise ValidationFailed(
+                f"proposal {first.id} has no supplier: set the item's supplier first",
+                field="proposal_ids",
+            )
+        doc_id = insert_id(
+            conn,
+            purchase_order.insert().values(
+                supplier_id=first.supplier_id,
+                site_id=first.site_id,
+                status="draft",
+                order_date=today(),
+                created_at=now,
+                created_by=actor.user_id,
+            ),
+        )
+        if lines:
+            conn.execute(
+                purchase_order_line.insert(),
+                [
+                    {
+                        "order_id": doc_id,
+                        "line_no": i + 1,
+                        "item_id": r.item_id,
+                        "quantity": r.quantity,
+                        "unit_cost": r.unit_cost,
+                        "due_date": r.due_date,
+                        "proposal_id": r.id,
+                    }
+                    for i, r in enumerate(lines)
+                ],
+            )
+        doc_type = "purchase_order"
+    else:
+        doc_id = insert_id(
+            conn,
+            transfer_order.insert().values(
+                from_site_id=first.from_site_id,
+                to_site_id=first.site_id,
+                status="draft",
+                created_at=now,
+                created_by=actor.user_id,
+            ),
+        )
+        if lines:
+            conn.execute(
+                transfer_order_line.insert(),
+                [
+                    {
+                        "order_id": doc_id,
+                        "line_no": i + 1,
+                        "item_id": r.item_id,
+                        "quantity": r.quantity,
+                        "due_date": r.due_date,
+                        "proposal_id": r.id,
+                    }
+                    for i, r in enumerate(lines)
+                ],
+            )
+        doc_type = "transfer_order"
+    for r in rows:
+        conn.execute(
+            sa.update(proposal)
+            .where(proposal.c.id == r.id)
+            .values(
+                status="accepted",
+                document_type=doc_type,
+                document_id=doc_id,
+                version=proposal.c.version + 1,
+            )
+        )
+        _log(conn, actor, r, "accepted", quantity_before=r.quantity, quantity_after=r.quantity)
+    value = sum(Decimal(str(r.unit_cost or 0)) * r.quantity for r in rows)
+    journal.record(
+        conn,
+        actor,
+        action=f"{doc_type}.drafted",
+        entity_type=doc_type,
+        entity_id=doc_id,
+        site_id=first.site_id,
+        detail={"group": key, "lines": len(lines), "value": str(value)},
+        topic=f"{doc_type}.drafted",
+    )
+    return {
+        "document_type": doc_type,
+        "id": doc_id,
+        "group": key,
+        "lines": len(lines),
+        "value": float(value),
+    }
+
+
+def score_overrides(
+    conn: Connection, actor: Actor, as_of: date | None = None
+) -> list[dict[str, Any]]:
+    """Score every overridden proposal whose horizon has passed against hindsight.
+
+    The hindsight order is ``max(0, D_actual(L+R) + SS − IP)``: what an order-up-to policy
+    would have ordered had it known the demand of the protection horizon that followed. Each
+    override is compared with the suggestion on absolute error to that order.
+    """
+    as_of = as_of or today()
+    rows = conn.execute(
+        sa.select(proposal, planning_run.c.as_of, planning_run.c.period)
+        .join(planning_run, planning_run.c.id == proposal.c.run_id)
+        .where(
+            proposal.c.reason_code.is_not(None),
+            proposal.c.quantity != proposal.c.quantity_suggested,
+        )
+        .order_by(proposal.c.id)
+    ).all()
+    out = []
+    for r in rows:
+        if not actor.can_see_site(r.site_id):
+            continue
+        inputs = (r.explanation or {}).get("inputs", {}) if isinstance(r.explanation, dict) else {}
+        days_per = 7 if r.period == "week" else 30.4375
+        horizon = timedelta(days=((inputs.get("lead_time_periods") or 0) + 1) * days_per)
+        end = r.as_of + horizon
+        if end > as_of:
+            continue
+        actual = conn.execute(
+            sa.select(sa.func.coalesce(sa.func.sum(demand_history.c.quantity), 0)).where(
+                demand_history.c.item_id == r.item_id,
+                demand_history.c.site_id == r.site_id,
+                demand_history.c.requested_date > r.as_of,
+                demand_history.c.requested_date <= end,
+            )
+        ).scalar_one()
+        ideal = max(
+            0.0,
+            float(actual)
+            + float(inputs.get("safety_stock") or 0)
+            - float(inputs.get("inventory_position") or 0),
+        )
+        err_suggested = abs(r.quantity_suggested - ideal)
+        err_override = abs(r.quantity - ideal)
+        verdict = (
+            "better"
+            if err_override < err_suggested
+            else ("worse" if err_override > err_suggested else "same")
+        )
+        out.append(
+            {
+                "proposal_id": r.id,
+                "reason_code": r.reason_code,
+                "quantity_suggested": r.quantity_suggested,
+                "quantity_override": r.quantity,
+                "actual_demand": float(actual),
+                "hindsight_quantity": round(ideal, 3),
+                "error_suggested": round(err_suggested, 3),
+                "error_override": round(err_override, 3),
+                "verdict": verdict,
+                "site": conn.execute(sa.select(site.c.code).where(site.c.id == r.site_id)).scalar(),
+            }
+        )
+    return out
