@@ -1,8 +1,8 @@
 """``stockpilot plan`` and ``stockpilot simulate`` commands (Typer + Rich).
 
 ``register(app)`` adds both commands to the main Typer app. Without ``--from-csv``, ``plan`` runs
-against the database through :func:`stockpilot.planning.dbrun.run_plan_on_database`, imported
-lazily so this module works before that module exists.
+against the database (``stockpilot.replenishment.run.run_plan``): policies for every
+item-location and purchase/transfer proposals, written back in bulk.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Annotated, cast
 
 import typer
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from stockpilot.planning.history import Period
@@ -61,9 +61,10 @@ def _load(directory: Path, console: Console) -> object:
 
 def plan_command(
     from_csv: FromCsv = None,
-    out: Annotated[Path, typer.Option("--out", help="policies CSV to write")] = Path(
-        "policies.csv"
-    ),
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="policies CSV to write (default policies.csv with --from-csv)"),
+    ] = None,
     period: PeriodOpt = "week",
     service_level: ServiceLevelOpt = None,
     service_type: ServiceTypeOpt = "cycle",
@@ -73,17 +74,7 @@ def plan_command(
     _check_choice(service_type, ("cycle", "fill_rate"), "--service-type")
     console = Console(stderr=True)
     if from_csv is None:
-        try:
-            from stockpilot.planning import dbrun  # type: ignore[attr-defined]
-        except ImportError as exc:
-            console.print(
-                "[red]error:[/red] database planning is not available "
-                "(stockpilot.planning.dbrun is missing); use --from-csv DIR"
-            )
-            raise typer.Exit(code=2) from exc
-        dbrun.run_plan_on_database(
-            out=out, period=period, service_level=service_level, service_type=service_type
-        )
+        _plan_on_database(console, out, period, service_level, service_type)
         return
     from stockpilot.planning.csv_io import PlanInputs, write_policies
     from stockpilot.planning.engine import PlanConfig, plan
@@ -104,7 +95,7 @@ def plan_command(
             config,
             progress=lambda stage: progress.update(task, description=stage),
         )
-    write_policies(result.policies, out)
+    write_policies(result.policies, out or Path("policies.csv"))
     console.print(f"wrote {result.policies.height} policies to {out}")
 
 
@@ -156,3 +147,108 @@ if __name__ == "__main__":  # pragma: no cover - manual use
     _app = typer.Typer()
     register(_app)
     _app(sys.argv[1:])
+
+
+def _plan_on_database(
+    console: Console,
+    out: Path | None,
+    period: str,
+    service_level: float | None,
+    service_type: str,
+) -> None:
+    import polars as pl
+    import sqlalchemy as sa
+
+    from stockpilot.bootstrap import open_database
+    from stockpilot.persistence.planning_tables import item_location_policy
+    from stockpilot.persistence.tables import item, site
+    from stockpilot.replenishment.frames import read_frame
+    from stockpilot.replenishment.run import run_plan
+
+    db = open_database()
+    stages = ["read", "engine", "proposals", "write"]
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not console.is_terminal,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("reading history and positions", total=len(stages))
+
+        def advance(stage: str) -> None:
+            if stage in stages:
+                nxt = stages.index(stage) + 1
+                label = stages[nxt] if nxt < len(stages) else "done"
+                progress.update(task, completed=nxt, description=label)
+
+        summary = run_plan(
+            db,
+            period=period,
+            service_level=service_level,
+            service_type=service_type,
+            progress=advance,
+        )
+    table = Table(title=f"planning run {summary.run_id}")
+    table.add_column("item-locations", justify="right")
+    table.add_column("proposals", justify="right")
+    table.add_column("purchase value", justify="right")
+    table.add_column("seconds", justify="right")
+    table.add_row(
+        str(summary.item_locations),
+        str(summary.proposals),
+        f"{summary.purchase_value:,.2f}",
+        f"{sum(v for k, v in summary.timings.items() if '.' not in k):.1f}",
+    )
+    Console().print(table)
+    if out is not None and str(out) != "-":
+        with db.read() as conn:
+            frame = read_frame(
+                conn,
+                sa.select(
+                    item.c.sku,
+                    site.c.code,
+                    *(
+                        item_location_policy.c[c]
+                        for c in (
+                            "demand_class",
+                            "abc",
+                            "xyz",
+                            "method",
+                            "forecast_per_period",
+                            "forecast_sigma",
+                            "lead_time_periods",
+                            "lead_time_std_periods",
+                            "safety_stock",
+                            "reorder_point",
+                            "order_up_to",
+                            "order_quantity",
+                        )
+                    ),
+                )
+                .join(item, item.c.id == item_location_policy.c.item_id)
+                .join(site, site.c.id == item_location_policy.c.site_id)
+                .where(item_location_policy.c.run_id == summary.run_id)
+                .order_by(item.c.sku, site.c.code),
+                {
+                    "item": pl.String,
+                    "site": pl.String,
+                    "demand_class": pl.String,
+                    "abc": pl.String,
+                    "xyz": pl.String,
+                    "method": pl.String,
+                    "forecast_per_period": pl.Float64,
+                    "forecast_sigma": pl.Float64,
+                    "lead_time_periods": pl.Float64,
+                    "lead_time_std_periods": pl.Float64,
+                    "safety_stock": pl.Float64,
+                    "reorder_point": pl.Float64,
+                    "order_up_to": pl.Float64,
+                    "order_quantity": pl.Float64,
+                },
+            )
+        frame.write_csv(out)
+        console.print(f"wrote {frame.height} policies to {out}")
+    db.dispose()

@@ -101,12 +101,6 @@ def test_bad_csv_exits_non_zero_naming_file_row_and_column(
         assert fragment in message
 
 
-def test_plan_without_csv_reports_missing_database_runner(tmp_path: Path) -> None:
-    result = runner.invoke(_app(), ["plan", "--out", str(tmp_path / "p.csv")])
-    assert result.exit_code == 2
-    assert "dbrun" in result.output
-
-
 def test_simulate_from_csv_prints_fill_rate_table(tmp_path: Path) -> None:
     _write_inputs(tmp_path)
     result = runner.invoke(
