@@ -1,0 +1,53 @@
+"""Scenarios replay held-out demand against planned policies under what-ifs."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from stockpilot.persistence.db import Database
+from stockpilot.persistence.planning_tables import scenario
+from stockpilot.replenishment.scenarios import ScenarioRequest, run_scenarios
+from stockpilot.shared.errors import ValidationFailed
+from tests.integration.test_planning_run import _network
+
+
+def test_disruption_and_spike_lower_fill_rate_against_the_baseline(db: Database) -> None:
+    _network(db)
+    request = ScenarioRequest.model_validate(
+        {
+            "name": "what if",
+            "holdout": 26,
+            "scenarios": [
+                {"name": "supplier out 8 weeks", "kind": "supplier_disruption", "length": 8},
+                {
+                    "name": "demand +80%",
+                    "kind": "demand_spike",
+                    "start": 2,
+                    "length": 10,
+                    "demand_change_pct": 80,
+                },
+                {"name": "lead time x3", "kind": "lead_time_delay", "lead_time_factor": 3},
+            ],
+        }
+    )
+    body = run_scenarios(db, request)
+    rows = {r["scenario"]: r for r in body["results"]}
+    base = rows["baseline"]["fill_rate"]
+    assert base > 0.8
+    for name in ("supplier out 8 weeks", "demand +80%", "lead time x3"):
+        assert rows[name]["fill_rate"] < base
+        assert rows[name]["fill_rate_vs_baseline"] < 0
+    with db.read() as conn:
+        stored = conn.execute(sa.select(scenario.c.result)).scalar_one()
+    assert stored["results"][0]["scenario"] == "baseline"
+
+
+def test_unknown_site_is_refused_naming_the_field(db: Database) -> None:
+    _network(db)
+    request = ScenarioRequest.model_validate(
+        {"name": "x", "site": "NOPE", "scenarios": [{"name": "a", "kind": "demand_spike"}]}
+    )
+    with pytest.raises(ValidationFailed) as err:
+        run_scenarios(db, request)
+    assert err.value.field == "site"
