@@ -376,3 +376,63 @@ def score_overrides(
             }
         )
     return out
+
+
+def set_policy_override(
+    conn: Connection,
+    actor: Actor,
+    sku: str,
+    site_code: str,
+    *,
+    service_level: float | None,
+    criticality: str | None,
+    reason: str,
+    comment: str | None = None,
+) -> dict[str, Any]:
+    """Override the segment's service level (or criticality) of one item-location."""
+    from stockpilot.catalog.service import item_by_sku
+    from stockpilot.network.service import site_by_code
+    from stockpilot.persistence.planning_tables import policy_override
+    from stockpilot.shared.sql import insert_ignore
+
+    if service_level is not None and not 0.5 < service_level < 1.0:
+        raise ValidationFailed("service_level must be between 0.5 and 1", field="service_level")
+    if (
+        conn.execute(sa.select(reason_code.c.code).where(reason_code.c.code == reason)).first()
+        is None
+    ):
+        raise ValidationFailed(f"unknown reason code {reason!r}", field="reason_code")
+    itm = item_by_sku(conn, sku)
+    st = site_by_code(conn, site_code)
+    if not actor.can_see_site(st.id):
+        raise ValidationFailed(f"unknown site {site_code!r}", field="site")
+    values = {
+        "service_level": service_level,
+        "criticality": criticality,
+        "reason_code": reason,
+        "comment": comment,
+        "created_at": utcnow(),
+        "user_id": actor.user_id,
+    }
+    insert_ignore(conn, policy_override, [{"item_id": itm.id, "site_id": st.id, **values}])
+    conn.execute(
+        sa.update(policy_override)
+        .where(policy_override.c.item_id == itm.id, policy_override.c.site_id == st.id)
+        .values(**values)
+    )
+    journal.record(
+        conn,
+        actor,
+        action="policy.overridden",
+        entity_type="policy_override",
+        entity_id=f"{sku}@{site_code}",
+        site_id=st.id,
+        reason=reason,
+        detail={"service_level": service_level, "criticality": criticality},
+        topic="policy.overridden",
+    )
+    return {
+        "sku": sku,
+        "site": site_code,
+        **{k: values[k] for k in ("service_level", "criticality", "reason_code", "comment")},
+    }

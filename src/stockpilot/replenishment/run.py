@@ -285,18 +285,44 @@ def load_positions(conn: Connection, sites: pl.DataFrame) -> pl.DataFrame:
     return _site_codes(out, sites)
 
 
-def run_plan(
+@dataclass
+class PlanComputation:
+    """Everything a run computed, ready to be written in one transaction."""
+
+    policies: pl.DataFrame
+    proposals: pl.DataFrame
+    period: str
+    as_of: date
+    config: PlanConfig
+    timings: dict[str, float]
+
+    def write(self, conn: Connection, actor: Actor) -> RunSummary:
+        started = time.perf_counter()
+        summary = _write(
+            conn,
+            actor,
+            self.policies,
+            self.proposals,
+            self.period,
+            self.as_of,
+            self.config,
+            self.timings,
+        )
+        self.timings["write"] = round(time.perf_counter() - started, 3)
+        summary.timings = self.timings
+        return summary
+
+
+def compute_plan(
     db: Database,
     *,
     period: str = "week",
     service_level: float | None = None,
     service_type: str = "cycle",
     as_of: date | None = None,
-    actor: Actor = SYSTEM,
     progress: Callable[[str], None] | None = None,
-) -> RunSummary:
-    """Plan every item-location with demand and write policies and proposals (one transaction
-    for the writes; reads see one consistent snapshot per query)."""
+) -> PlanComputation:
+    """Read history, positions and master data; run the engine and the proposal rule."""
     timings: dict[str, float] = {}
     clock = time.perf_counter()
 
@@ -334,7 +360,6 @@ def run_plan(
     proposals = propose(
         result.policies, positions, sites.select("site", "replenished_from"), sourcing
     )
-    mark("proposals")
     site_ids = sites.select("site", "site_id")
     policies = result.policies.join(site_ids, on="site", how="left", maintain_order="left")
     proposals = proposals.join(site_ids, on="site", how="left", maintain_order="left").join(
@@ -343,11 +368,33 @@ def run_plan(
         how="left",
         maintain_order="left",
     )
-    summary = db.run(
-        lambda conn: _write(conn, actor, policies, proposals, period, as_of, config, timings)
+    mark("proposals")
+    return PlanComputation(policies, proposals, period, as_of, config, timings)
+
+
+def run_plan(
+    db: Database,
+    *,
+    period: str = "week",
+    service_level: float | None = None,
+    service_type: str = "cycle",
+    as_of: date | None = None,
+    actor: Actor = SYSTEM,
+    progress: Callable[[str], None] | None = None,
+) -> RunSummary:
+    """Plan every item-location with demand and write policies and proposals (reads first,
+    then one transaction for all the writes)."""
+    computation = compute_plan(
+        db,
+        period=period,
+        service_level=service_level,
+        service_type=service_type,
+        as_of=as_of,
+        progress=progress,
     )
-    mark("write")
-    summary.timings = timings
+    summary = db.run(lambda conn: computation.write(conn, actor))
+    if progress is not None:
+        progress("write")
     return summary
 
 

@@ -77,6 +77,13 @@ class ScenarioRequest(BaseModel):
 
 def run_scenarios(db: Database, request: ScenarioRequest, actor: Actor = SYSTEM) -> dict[str, Any]:
     """Plan on the history before the holdout, replay it under each scenario, store the result."""
+    body = compute_scenarios(db, request, actor)
+    body["id"] = db.run(lambda conn: store_scenario(conn, actor, request, body))
+    return body
+
+
+def compute_scenarios(db: Database, request: ScenarioRequest, actor: Actor) -> dict[str, Any]:
+    """The side-by-side comparison, without storing it."""
     with db.read() as conn:
         sites = load_sites(conn)
         demand = load_demand(conn, sites)
@@ -136,29 +143,29 @@ def run_scenarios(db: Database, request: ScenarioRequest, actor: Actor = SYSTEM)
             for row in table.to_dicts()
         ],
     }
-    params = request.model_dump()
-
-    def store(conn: sa.Connection) -> int:
-        sid = insert_id(
-            conn,
-            scenario.insert().values(
-                name=request.name,
-                parameters=params,
-                result=body,
-                created_at=utcnow(),
-                user_id=actor.user_id,
-            ),
-        )
-        journal.record(
-            conn,
-            actor,
-            action="scenario.run",
-            entity_type="scenario",
-            entity_id=sid,
-            detail={"name": request.name, "series": body["series"]},
-            topic="scenario.completed",
-        )
-        return sid
-
-    body["id"] = db.run(store)
     return body
+
+
+def store_scenario(
+    conn: sa.Connection, actor: Actor, request: ScenarioRequest, body: dict[str, Any]
+) -> int:
+    sid = insert_id(
+        conn,
+        scenario.insert().values(
+            name=request.name,
+            parameters=request.model_dump(),
+            result=body,
+            created_at=utcnow(),
+            user_id=actor.user_id,
+        ),
+    )
+    journal.record(
+        conn,
+        actor,
+        action="scenario.run",
+        entity_type="scenario",
+        entity_id=sid,
+        detail={"name": request.name, "series": body["series"]},
+        topic="scenario.completed",
+    )
+    return sid

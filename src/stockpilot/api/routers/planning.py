@@ -1,0 +1,269 @@
+"""Planning resources: planning runs, policies, forecasts, proposals (with planner actions),
+scenarios, and the draft purchase and transfer orders that accepted proposals become."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.engine import Connection
+
+from stockpilot.api.deps import DbDep, SettingsDep, require, shown
+from stockpilot.api.idempotency import WriterDep
+from stockpilot.api.pagination import PageDep, page
+from stockpilot.replenishment import actions, queries
+from stockpilot.replenishment.run import compute_plan
+from stockpilot.replenishment.scenarios import ScenarioRequest, compute_scenarios, store_scenario
+from stockpilot.shared.actor import Actor
+
+router = APIRouter(tags=["planning"])
+
+Reader = Annotated[Actor, require("planning:read")]
+Planner = Annotated[Actor, require("planning:write")]
+Approver = Annotated[Actor, require("planning:approve")]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class PlanningRunCreate(_Body):
+    period: str = Field(default="week", pattern="^(week|month)$")
+    service_level: float | None = Field(default=None, gt=0.5, lt=1.0)
+    service_type: str = Field(default="cycle", pattern="^(cycle|fill_rate)$")
+
+
+class ProposalIds(_Body):
+    proposal_ids: list[int] = Field(min_length=1, max_length=5000)
+
+
+class ProposalReject(ProposalIds):
+    reason_code: str | None = Field(default=None, max_length=40)
+
+
+class ProposalOverride(_Body):
+    quantity: int = Field(ge=0)
+    reason_code: str = Field(min_length=1, max_length=40)
+    comment: str | None = Field(default=None, max_length=400)
+
+
+class PolicyOverride(_Body):
+    sku: str = Field(min_length=1, max_length=60)
+    site: str = Field(min_length=1, max_length=40)
+    service_level: float | None = Field(default=None, gt=0.5, lt=1.0)
+    criticality: str | None = Field(default=None, max_length=20)
+    reason_code: str = Field(min_length=1, max_length=40)
+    comment: str | None = Field(default=None, max_length=400)
+
+
+@router.post("/planning-runs", status_code=201)
+def create_run(body: PlanningRunCreate, db: DbDep, writer: WriterDep, actor: Planner) -> Response:
+    # The computation reads in its own snapshots; only the write joins the idempotent
+    # transaction, so a replayed key computes but writes nothing.
+    computation = compute_plan(
+        db, period=body.period, service_level=body.service_level, service_type=body.service_type
+    )
+
+    def work(conn: Connection) -> tuple[int, Any]:
+        summary = computation.write(conn, actor)
+        return 201, {
+            "id": summary.run_id,
+            "item_locations": summary.item_locations,
+            "proposals": summary.proposals,
+            "timings": summary.timings,
+        }
+
+    return writer.run(actor, work).response()
+
+
+@router.get("/planning-runs")
+def list_runs(db: DbDep, actor: Reader, paging: PageDep) -> Any:
+    with db.read() as conn:
+        rows = queries.list_runs(conn, after_id=paging.after_id, limit=paging.fetch)
+    return page(rows, paging, lambda r: int(r["id"]))
+
+
+@router.get("/policies")
+def list_policies(
+    db: DbDep,
+    actor: Reader,
+    paging: PageDep,
+    sku: str | None = None,
+    site: str | None = None,
+    run_id: int | None = None,
+) -> Any:
+    with db.read() as conn:
+        rows = queries.list_policies(
+            conn,
+            actor,
+            after_id=paging.after_id,
+            limit=paging.fetch,
+            sku=sku,
+            site_code=site,
+            run_id=run_id,
+        )
+    return page(rows, paging, lambda r: int(r["id"]))
+
+
+@router.post("/policies/overrides", status_code=201)
+def override_policy(body: PolicyOverride, writer: WriterDep, actor: Planner) -> Response:
+    def work(conn: Connection) -> tuple[int, Any]:
+        return 201, actions.set_policy_override(
+            conn,
+            actor,
+            body.sku,
+            body.site,
+            service_level=body.service_level,
+            criticality=body.criticality,
+            reason=body.reason_code,
+            comment=body.comment,
+        )
+
+    return writer.run(actor, work).response()
+
+
+@router.get("/forecasts")
+def list_forecasts(
+    db: DbDep, actor: Reader, paging: PageDep, sku: str | None = None, site: str | None = None
+) -> Any:
+    with db.read() as conn:
+        rows = queries.list_policies(
+            conn, actor, after_id=paging.after_id, limit=paging.fetch, sku=sku, site_code=site
+        )
+    forecasts = [
+        {
+            "id": r["id"],
+            "run_id": r["run_id"],
+            "sku": r["sku"],
+            "site": r["site"],
+            "demand_class": r["demand_class"],
+            "method": r["forecast"]["method"],
+            "parameters": r["forecast"]["parameters"],
+            "forecast_per_period": r["forecast_per_period"],
+            "forecast_sigma": r["forecast_sigma"],
+            "mase": r["forecast"]["mase"],
+            "outliers": r["forecast"]["outliers"],
+        }
+        for r in rows
+    ]
+    return page(forecasts, paging, lambda r: int(r["id"]))
+
+
+@router.get("/proposals")
+def list_proposals(
+    db: DbDep,
+    actor: Reader,
+    paging: PageDep,
+    status: str | None = None,
+    kind: str | None = None,
+    site: str | None = None,
+    sku: str | None = None,
+) -> Any:
+    with db.read() as conn:
+        rows = queries.list_proposals(
+            conn,
+            actor,
+            after_id=paging.after_id,
+            limit=paging.fetch,
+            status=status,
+            kind=kind,
+            site_code=site,
+            sku=sku,
+        )
+    return shown(actor, page(rows, paging, lambda r: int(r["id"])))
+
+
+@router.get("/proposals/override-scores")
+def override_scores(db: DbDep, actor: Reader) -> Any:
+    with db.read() as conn:
+        return {"items": actions.score_overrides(conn, actor)}
+
+
+@router.get("/proposals/{proposal_id}")
+def get_proposal(proposal_id: int, db: DbDep, actor: Reader) -> Any:
+    with db.read() as conn:
+        return shown(actor, queries.get_proposal(conn, actor, proposal_id))
+
+
+@router.post("/proposals/{proposal_id}/override")
+def override_proposal(
+    proposal_id: int, body: ProposalOverride, writer: WriterDep, actor: Planner
+) -> Response:
+    def work(conn: Connection) -> tuple[int, Any]:
+        return 200, actions.override(
+            conn, actor, proposal_id, body.quantity, body.reason_code, body.comment
+        )
+
+    return writer.run(actor, work).response()
+
+
+@router.post("/proposals/accept")
+def accept_proposals(
+    body: ProposalIds, writer: WriterDep, settings: SettingsDep, actor: Planner
+) -> Response:
+    limits = actions.Thresholds(settings.approval_value_threshold, settings.approval_override_ratio)
+
+    def work(conn: Connection) -> tuple[int, Any]:
+        return 200, actions.accept(conn, actor, body.proposal_ids, limits)
+
+    return writer.run(actor, work).response()
+
+
+@router.post("/proposals/approve")
+def approve_proposals(body: ProposalIds, writer: WriterDep, actor: Approver) -> Response:
+    def work(conn: Connection) -> tuple[int, Any]:
+        return 200, actions.approve(conn, actor, body.proposal_ids)
+
+    return writer.run(actor, work).response()
+
+
+@router.post("/proposals/reject")
+def reject_proposals(body: ProposalReject, writer: WriterDep, actor: Planner) -> Response:
+    def work(conn: Connection) -> tuple[int, Any]:
+        return 200, actions.reject(conn, actor, body.proposal_ids, body.reason_code)
+
+    return writer.run(actor, work).response()
+
+
+@router.post("/scenarios", status_code=201)
+def create_scenario(
+    body: ScenarioRequest, db: DbDep, writer: WriterDep, actor: Planner
+) -> Response:
+    result = compute_scenarios(db, body, actor)
+
+    def work(conn: Connection) -> tuple[int, Any]:
+        return 201, {**result, "id": store_scenario(conn, actor, body, result)}
+
+    return writer.run(actor, work).response()
+
+
+@router.get("/scenarios")
+def list_scenarios(db: DbDep, actor: Reader, paging: PageDep) -> Any:
+    with db.read() as conn:
+        rows = queries.list_scenarios(conn, actor, after_id=paging.after_id, limit=paging.fetch)
+    return page(rows, paging, lambda r: int(r["id"]))
+
+
+@router.get("/scenarios/{scenario_id}")
+def get_scenario(scenario_id: int, db: DbDep, actor: Reader) -> Any:
+    with db.read() as conn:
+        return queries.get_scenario(conn, actor, scenario_id)
+
+
+@router.get("/purchase-orders")
+def list_purchase_orders(db: DbDep, actor: Reader, paging: PageDep) -> Any:
+    with db.read() as conn:
+        rows = queries.list_draft_orders(
+            conn, actor, "purchase", after_id=paging.after_id, limit=paging.fetch
+        )
+    return shown(actor, page(rows, paging, lambda r: int(r["id"])))
+
+
+@router.get("/transfer-orders")
+def list_transfer_orders(db: DbDep, actor: Reader, paging: PageDep) -> Any:
+    with db.read() as conn:
+        rows = queries.list_draft_orders(
+            conn, actor, "transfer", after_id=paging.after_id, limit=paging.fetch
+        )
+    return page(rows, paging, lambda r: int(r["id"]))

@@ -1,0 +1,297 @@
+"""Read side of planning: policies, forecasts, proposals, runs, scenarios, draft orders.
+
+Lists are keyset pages on the table's id with site scope applied in SQL.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from stockpilot.persistence.planning_tables import (
+    item_location_policy,
+    planning_run,
+    proposal,
+    proposal_action,
+    purchase_order,
+    purchase_order_line,
+    scenario,
+    transfer_order,
+    transfer_order_line,
+)
+from stockpilot.persistence.tables import item, site, supplier
+from stockpilot.shared.actor import Actor
+from stockpilot.shared.errors import NotFound
+
+_from_site = site.alias("from_site")
+
+
+def latest_run_id(conn: Connection) -> int | None:
+    found = conn.execute(
+        sa.select(sa.func.max(planning_run.c.id)).where(planning_run.c.status == "done")
+    ).scalar()
+    return None if found is None else int(found)
+
+
+def _scoped(stmt: Any, column: Any, actor: Actor) -> Any:
+    return stmt if actor.all_sites else stmt.where(column.in_(sorted(actor.site_ids)))
+
+
+def list_policies(
+    conn: Connection,
+    actor: Actor,
+    *,
+    after_id: int | None,
+    limit: int,
+    sku: str | None = None,
+    site_code: str | None = None,
+    run_id: int | None = None,
+) -> list[dict[str, Any]]:
+    run = run_id if run_id is not None else latest_run_id(conn)
+    if run is None:
+        return []
+    p = item_location_policy
+    stmt = (
+        sa.select(p, item.c.sku, site.c.code.label("site"))
+        .join(item, item.c.id == p.c.item_id)
+        .join(site, site.c.id == p.c.site_id)
+        .where(p.c.run_id == run)
+        .order_by(p.c.id)
+        .limit(limit)
+    )
+    if after_id is not None:
+        stmt = stmt.where(p.c.id > after_id)
+    if sku is not None:
+        stmt = stmt.where(item.c.sku == sku)
+    if site_code is not None:
+        stmt = stmt.where(site.c.code == site_code)
+    stmt = _scoped(stmt, p.c.site_id, actor)
+    return [
+        {
+            "id": r.id,
+            "run_id": r.run_id,
+            "sku": r.sku,
+            "site": r.site,
+            "demand_class": r.demand_class,
+            "abc": r.abc,
+            "xyz": r.xyz,
+            "service_level": r.service_level,
+            "service_type": r.service_type,
+            "forecast_per_period": r.forecast_per_period,
+            "forecast_sigma": r.forecast_sigma,
+            "lead_time_periods": r.lead_time_periods,
+            "lead_time_std_periods": r.lead_time_std_periods,
+            "lead_time_source": r.lead_time_source,
+            "safety_stock": r.safety_stock,
+            "reorder_point": r.reorder_point,
+            "order_up_to": r.order_up_to,
+            "order_quantity": r.order_quantity,
+            "forecast": {
+                "method": r.method,
+                "parameters": r.method_params,
+                "mase": r.forecast_mase,
+                "outliers": r.outliers,
+            },
+        }
+        for r in conn.execute(stmt)
+    ]
+
+
+def _proposal_select() -> Any:
+    return (
+        sa.select(
+            proposal,
+            item.c.sku,
+            site.c.code.label("site"),
+            _from_site.c.code.label("from_site"),
+            supplier.c.code.label("supplier"),
+        )
+        .join(item, item.c.id == proposal.c.item_id)
+        .join(site, site.c.id == proposal.c.site_id)
+        .outerjoin(_from_site, _from_site.c.id == proposal.c.from_site_id)
+        .outerjoin(supplier, supplier.c.id == proposal.c.supplier_id)
+    )
+
+
+def _render_proposal(r: Any) -> dict[str, Any]:
+    explanation = r.explanation
+    if isinstance(explanation, str):
+        import json
+
+        explanation = json.loads(explanation)
+    return {
+        "id": r.id,
+        "run_id": r.run_id,
+        "kind": r.kind,
+        "sku": r.sku,
+        "site": r.site,
+        "from_site": r.from_site,
+        "supplier": r.supplier,
+        "group": r.group_key,
+        "quantity_suggested": r.quantity_suggested,
+        "quantity": r.quantity,
+        "unit_cost": None if r.unit_cost is None else str(r.unit_cost),
+        "due_date": r.due_date.isoformat() if r.due_date else None,
+        "status": r.status,
+        "reason_code": r.reason_code,
+        "trigger": r.trigger,
+        "explanation": explanation,
+        "document": (
+            {"type": r.document_type, "id": r.document_id} if r.document_id is not None else None
+        ),
+        "version": r.version,
+    }
+
+
+def list_proposals(
+    conn: Connection,
+    actor: Actor,
+    *,
+    after_id: int | None,
+    limit: int,
+    status: str | None = None,
+    kind: str | None = None,
+    site_code: str | None = None,
+    sku: str | None = None,
+) -> list[dict[str, Any]]:
+    stmt = _proposal_select().order_by(proposal.c.id).limit(limit)
+    if after_id is not None:
+        stmt = stmt.where(proposal.c.id > after_id)
+    if status is not None:
+        stmt = stmt.where(proposal.c.status == status)
+    if kind is not None:
+        stmt = stmt.where(proposal.c.kind == kind)
+    if site_code is not None:
+        stmt = stmt.where(site.c.code == site_code)
+    if sku is not None:
+        stmt = stmt.where(item.c.sku == sku)
+    stmt = _scoped(stmt, proposal.c.site_id, actor)
+    return [_render_proposal(r) for r in conn.execute(stmt)]
+
+
+def get_proposal(conn: Connection, actor: Actor, proposal_id: int) -> dict[str, Any]:
+    row = conn.execute(_proposal_select().where(proposal.c.id == proposal_id)).first()
+    if row is None or not actor.can_see_site(row.site_id):
+        raise NotFound(f"proposal {proposal_id} not found")
+    body = _render_proposal(row)
+    body["actions"] = [
+        {
+            "action": a.action,
+            "quantity_before": a.quantity_before,
+            "quantity_after": a.quantity_after,
+            "reason_code": a.reason_code,
+            "comment": a.comment,
+            "at": a.at.isoformat(),
+            "user_id": a.user_id,
+        }
+        for a in conn.execute(
+            sa.select(proposal_action)
+            .where(proposal_action.c.proposal_id == proposal_id)
+            .order_by(proposal_action.c.id)
+        )
+    ]
+    return body
+
+
+def list_runs(conn: Connection, *, after_id: int | None, limit: int) -> list[dict[str, Any]]:
+    stmt = sa.select(planning_run).order_by(planning_run.c.id.desc()).limit(limit)
+    if after_id is not None:
+        stmt = stmt.where(planning_run.c.id < after_id)
+    return [
+        {
+            "id": r.id,
+            "status": r.status,
+            "period": r.period,
+            "as_of": r.as_of.isoformat(),
+            "started_at": r.started_at.isoformat(),
+            "finished_at": r.finished_at.isoformat() if r.finished_at else None,
+            "item_locations": r.item_locations,
+            "proposals": r.proposals,
+            "parameters": r.parameters,
+            "timings": r.timings,
+        }
+        for r in conn.execute(stmt)
+    ]
+
+
+def list_scenarios(
+    conn: Connection, actor: Actor, *, after_id: int | None, limit: int
+) -> list[dict[str, Any]]:
+    stmt = sa.select(scenario).order_by(scenario.c.id).limit(limit)
+    if after_id is not None:
+        stmt = stmt.where(scenario.c.id > after_id)
+    if not actor.all_sites:  # site-bound users see the scenarios they ran
+        stmt = stmt.where(scenario.c.user_id == actor.user_id)
+    return [
+        {
+            "id": r.id,
+            "name": r.name,
+            "created_at": r.created_at.isoformat(),
+            "parameters": r.parameters,
+            "result": r.result,
+        }
+        for r in conn.execute(stmt)
+    ]
+
+
+def get_scenario(conn: Connection, actor: Actor, scenario_id: int) -> dict[str, Any]:
+    rows = list_scenarios(conn, actor, after_id=scenario_id - 1, limit=1)
+    if not rows or rows[0]["id"] != scenario_id:
+        raise NotFound(f"scenario {scenario_id} not found")
+    return rows[0]
+
+
+def list_draft_orders(
+    conn: Connection, actor: Actor, kind: str, *, after_id: int | None, limit: int
+) -> list[dict[str, Any]]:
+    """Purchase or transfer orders created from proposals, with their lines."""
+    head, lines = (
+        (purchase_order, purchase_order_line)
+        if kind == "purchase"
+        else (transfer_order, transfer_order_line)
+    )
+    site_col = head.c.site_id if kind == "purchase" else head.c.to_site_id
+    stmt = sa.select(head).order_by(head.c.id).limit(limit)
+    if after_id is not None:
+        stmt = stmt.where(head.c.id > after_id)
+    stmt = _scoped(stmt, site_col, actor)
+    orders = conn.execute(stmt).all()
+    if not orders:
+        return []
+    codes = dict(conn.execute(sa.select(site.c.id, site.c.code)).all())
+    by_order: dict[int, list[dict[str, Any]]] = {o.id: [] for o in orders}
+    for ln in conn.execute(
+        sa.select(lines, item.c.sku)
+        .join(item, item.c.id == lines.c.item_id)
+        .where(lines.c.order_id.in_(list(by_order)))
+        .order_by(lines.c.order_id, lines.c.line_no)
+    ):
+        entry = {
+            "line_no": ln.line_no,
+            "sku": ln.sku,
+            "quantity": ln.quantity,
+            "due_date": ln.due_date.isoformat() if ln.due_date else None,
+            "proposal_id": ln.proposal_id,
+        }
+        if kind == "purchase":
+            entry["unit_cost"] = None if ln.unit_cost is None else str(ln.unit_cost)
+        by_order[ln.order_id].append(entry)
+    out = []
+    for o in orders:
+        body: dict[str, Any] = {
+            "id": o.id,
+            "status": o.status,
+            "version": o.version,
+            "created_at": o.created_at.isoformat(),
+            "lines": by_order[o.id],
+        }
+        if kind == "purchase":
+            body["site"] = codes[o.site_id]
+            body["supplier_id"] = o.supplier_id
+        else:
+            body["from_site"] = codes[o.from_site_id]
+            body["to_site"] = codes[o.to_site_id]
+        out.append(body)
+    return out
