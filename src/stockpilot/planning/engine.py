@@ -27,16 +27,20 @@ from datetime import date
 import numpy as np
 import polars as pl
 
-from stockpilot.planning.forecasting import ForecastConfig, forecast_all, horizon_error_sigma
+from stockpilot.planning.empirical import (
+    empirical_cycle_level,
+    empirical_fill_rate_level,
+    horizon_errors,
+)
+from stockpilot.planning.forecasting import ForecastConfig, forecast_all
 from stockpilot.planning.history import DemandHistory, Period, build_demand_history
 from stockpilot.planning.history import periods_per_year as _ppy
 from stockpilot.planning.leadtime import LeadTimeConfig, days_per_period, learn_lead_times
 from stockpilot.planning.policy import (
     cap_by_capacity,
     economic_order_quantity,
-    fill_rate_safety_factor,
-    protection_sigma,
     round_order_quantity,
+    rs_fill_rate_level_normal,
 )
 from stockpilot.planning.policy_discrete import (
     discrete_cycle_service_level,
@@ -65,6 +69,7 @@ class PlanConfig:
     holding_rate: float = 0.25  # per year, fraction of unit cost
     ordering_cost: float | None = None  # per order; None: lot = one review's demand
     discrete_threshold: float = 20.0  # mean demand over L+R below which Poisson/NB is used
+    min_origins: int = 26  # rolling-origin errors needed before they replace the formulas
     start: date | None = None
     end: date | None = None
     outlier_k: float = 3.5
@@ -100,6 +105,73 @@ def _item_column(
     return np.asarray(joined[name].fill_null(default).fill_nan(default).to_numpy(), dtype=float)
 
 
+@dataclass(frozen=True)
+class HorizonErrors:
+    """Rolling-origin cumulative forecast errors of the series ``rows`` over ``L + R``
+    (``protection``) and ``L`` (``lead``) periods, ``(len(rows), T)`` with NaN where no origin
+    exists (see :mod:`stockpilot.planning.empirical`)."""
+
+    rows: np.ndarray
+    protection: FloatArray
+    lead: FloatArray
+
+
+def _normal_levels(
+    service_level: FloatArray,
+    service_type: str,
+    mean_p: FloatArray,
+    sigma_p: FloatArray,
+    mean_l: FloatArray,
+    sigma_l: FloatArray,
+    q_service: FloatArray,
+) -> tuple[FloatArray, FloatArray]:
+    """Level and safety factor under normal protection demand (cycle or exact (R, S) fill rate)."""
+    safe_sigma = np.maximum(sigma_p, 1e-9)
+    if service_type == "fill_rate":
+        level = rs_fill_rate_level_normal(
+            service_level, mean_p, safe_sigma, mean_l, sigma_l, q_service
+        )
+        return level, (level - mean_p) / safe_sigma
+    k = normal_ppf(service_level)
+    return mean_p + np.where(sigma_p > 0, k * sigma_p, 0.0), k * np.ones_like(mean_p)
+
+
+def _discrete_levels(
+    idx: np.ndarray,
+    service_level: FloatArray,
+    service_type: str,
+    mean_p: FloatArray,
+    var_p: FloatArray,
+    mean_l: FloatArray,
+    var_l: FloatArray,
+    q_service: FloatArray,
+) -> FloatArray:
+    if service_type == "fill_rate":
+        return discrete_fill_rate_level(
+            service_level[idx], mean_p[idx], var_p[idx], mean_l[idx], var_l[idx], q_service[idx]
+        )
+    return discrete_cycle_service_level(service_level[idx], mean_p[idx], var_p[idx])
+
+
+def _empirical_levels(
+    service_level: FloatArray,
+    service_type: str,
+    mean_p: FloatArray,
+    mean_l: FloatArray,
+    lead_var_share: FloatArray,
+    errors: HorizonErrors,
+    q_service: FloatArray,
+) -> FloatArray:
+    idx = errors.rows
+    # Lead-time variability is not in the demand errors: scale them so the variance matches.
+    scale = np.sqrt(1.0 + lead_var_share[idx])[:, None]
+    protection = np.maximum(mean_p[idx, None] + scale * errors.protection, 0.0)
+    if service_type == "fill_rate":
+        lead = np.maximum(mean_l[idx, None] + scale * errors.lead, 0.0)
+        return empirical_fill_rate_level(service_level[idx], protection, lead, q_service[idx])
+    return empirical_cycle_level(service_level[idx], protection)
+
+
 def policy_levels(
     forecast: FloatArray,
     sigma: FloatArray,
@@ -113,55 +185,92 @@ def policy_levels(
     pack_size: FloatArray,
     capacity: FloatArray,
     discrete: np.ndarray,
+    horizon_sd: FloatArray | None = None,
+    errors: HorizonErrors | None = None,
 ) -> dict[str, np.ndarray]:
-    """Vectorised (s, S) levels for all series; see the module docstring for the formulas."""
+    """Vectorised (s, S) levels for all series; see the module docstring for the formulas.
+
+    ``horizon_sd`` (demand-only σ over ``L + R`` from rolling-origin errors; NaN = unknown)
+    replaces ``√(L + R)·σ``; the rows of ``errors`` use the empirical protection demand, the
+    other ``discrete`` rows Poisson/NB, the rest the normal.
+    """
     d = np.maximum(forecast, 0.0)
     horizon = lead_time + review_period
-    mean_p = d * horizon
-    sigma_p = protection_sigma(sigma, d, lead_time, lead_time_sd, review_period)
+    mean_p, mean_l = d * horizon, d * lead_time
+    lt_var = d**2 * lead_time_sd**2
+    var_demand_p = horizon * sigma**2
+    if horizon_sd is not None:
+        var_demand_p = np.where(
+            np.isfinite(horizon_sd), np.nan_to_num(horizon_sd) ** 2, var_demand_p
+        )
+    var_p = var_demand_p + lt_var
+    sigma_p = np.sqrt(var_p)
+    # D_L: the same error process over the lead-time share of the interval.
+    share = np.where(horizon > 0, lead_time / np.maximum(horizon, 1e-12), 0.0)
+    var_l = var_demand_p * share + lt_var
     cycle_demand = d * review_period
     order_q = round_order_quantity(np.maximum(lot_size, cycle_demand), moq, pack_size)
     q_service = np.maximum(order_q, np.maximum(cycle_demand, 1e-9))
-    safe_sigma = np.maximum(sigma_p, 1e-9)
-    if service_type == "fill_rate":
-        k = fill_rate_safety_factor(service_level, q_service, safe_sigma, exact=False)
-    else:
-        k = normal_ppf(service_level)
-    ss_normal = np.where(sigma_p > 0, k * sigma_p, 0.0)
-    var_p = sigma_p**2
-    if np.any(discrete):
-        idx = np.flatnonzero(discrete)
-        if service_type == "fill_rate":
-            mean_l = d[idx] * lead_time[idx]
-            var_l = lead_time[idx] * sigma[idx] ** 2 + d[idx] ** 2 * lead_time_sd[idx] ** 2
-            level = discrete_fill_rate_level(
-                service_level[idx], mean_p[idx], var_p[idx], mean_l, var_l, q_service[idx]
-            )
-        else:
-            level = discrete_cycle_service_level(service_level[idx], mean_p[idx], var_p[idx])
-        ss_discrete = np.zeros_like(d)
-        ss_discrete[idx] = level - mean_p[idx]
-        safety = np.where(discrete, ss_discrete, ss_normal)
-    else:
-        safety = ss_normal
-    reorder_point = np.ceil(mean_p + safety - 1e-9)
+    level, k = _normal_levels(
+        service_level, service_type, mean_p, sigma_p, mean_l, np.sqrt(var_l), q_service
+    )
+    use_empirical = np.zeros(d.shape, dtype=bool)
+    if errors is not None:
+        use_empirical[errors.rows] = True
+    idx = np.flatnonzero(discrete | use_empirical)
+    if idx.size:
+        level[idx] = _discrete_levels(
+            idx, service_level, service_type, mean_p, var_p, mean_l, var_l, q_service
+        )
+    if errors is not None and errors.rows.size:
+        share_lt = np.where(var_demand_p > 0, lt_var / np.maximum(var_demand_p, 1e-12), 0.0)
+        empirical_level = _empirical_levels(
+            service_level, service_type, mean_p, mean_l, share_lt, errors, q_service
+        )
+        level[errors.rows] = np.maximum(level[errors.rows], empirical_level)
+    reorder_point = np.ceil(level - 1e-9)
     reorder_point = np.where(d > 0, np.maximum(reorder_point, 0.0), 0.0)
     # Whole-unit rounding of d·R alone must not lift S above s (that would be the (R, S) case).
     extra = np.maximum(order_q - np.ceil(cycle_demand - 1e-9), 0.0)
     order_up_to = np.ceil(reorder_point + extra - 1e-9)
     order_up_to, capped = cap_by_capacity(order_up_to, capacity, pack_size)
     reorder_point = np.minimum(reorder_point, order_up_to)
+    normal_rows = ~(discrete | use_empirical)
     return {
         "protection_periods": horizon,
         "demand_over_protection": mean_p,
         "sigma_over_protection": sigma_p,
-        "safety_factor": np.where(discrete, np.nan, k * np.ones_like(d)),
+        "safety_factor": np.where(normal_rows, k, np.nan),
         "safety_stock": reorder_point - mean_p,
         "reorder_point": reorder_point,
         "order_up_to": order_up_to,
         "order_quantity": order_q,
         "capacity_capped": capped,
     }
+
+
+def _horizon_errors(
+    demand: FloatArray,
+    cumulative: FloatArray,
+    horizon: FloatArray,
+    lead: FloatArray,
+    candidates: np.ndarray,
+    config: PlanConfig,
+) -> tuple[FloatArray, HorizonErrors]:
+    """Demand-only σ over ``L + R`` from rolling-origin errors (NaN with fewer than
+    ``min_origins`` origins) and the error samples of the ``candidates`` that have enough."""
+    errors = horizon_errors(demand, cumulative, horizon)
+    count = np.isfinite(errors).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mse = np.where(np.isfinite(errors), errors * errors, 0.0).sum(axis=1) / count
+    enough = count >= config.min_origins
+    sigma_h = np.where(enough, np.sqrt(mse), np.nan)
+    rows = np.flatnonzero(candidates & enough)
+    # F_t(L) is taken as the L/(L + R) share of F_t(L + R): exact for the level-only methods.
+    lead_cum = cumulative[rows] * (lead[rows] / horizon[rows])[:, None]
+    lead_errors = horizon_errors(demand[rows], lead_cum, np.maximum(lead[rows], 1.0))
+    lead_errors[lead[rows] <= 0] = np.nan
+    return sigma_h, HorizonErrors(rows, errors[rows], lead_errors)
 
 
 def plan(
@@ -217,16 +326,29 @@ def plan(
     seg = segment(history.demand, keys, unit_cost, ppy, config.segmentation, critical, override)
     mark("segmentation")
     season = ppy
-    fc = forecast_all(
-        history.cleaned, seg["demand_class"].to_numpy().astype(str), season, config.forecast
-    )
-    mark("forecast")
+    classes = seg["demand_class"].to_numpy().astype(str)
     lt = learn_lead_times(keys, receipts, items, config.period, config.lead_time)
-    mark("lead_time")
     per = days_per_period(config.period)
     review = _item_column(items, keys, "review_period_days", config.review_period * per) / per
-    lead = lt["lead_time_periods"].to_numpy()
+    # Demand is bucketed: a receipt serves demand from the first period after it arrives, so the
+    # protection interval counts whole lead-time periods (as the simulation does).
+    lead = np.ceil(lt["lead_time_periods"].to_numpy() - 1e-9)
     lead_sd = lt["lead_time_std_periods"].to_numpy()
+    horizon = np.maximum(np.ceil(lead + review - 1e-9), 1.0)
+    mark("lead_time")
+    # Large sizes are what makes a series erratic or lumpy: winsorising them would bias the
+    # forecast low, so those classes are forecast on the raw demand.
+    heavy = np.isin(classes, ["erratic", "lumpy"])
+    y_forecast = np.where(heavy[:, None], history.demand, history.cleaned)
+    fc = forecast_all(
+        y_forecast,
+        classes,
+        season,
+        config.forecast,
+        actual=history.demand,
+        cumulative_horizon=horizon,
+    )
+    mark("forecast")
     forecast = fc.frame["forecast_per_period"].to_numpy()
     sigma = fc.frame["forecast_sigma"].to_numpy()
     holding = config.holding_rate * unit_cost / ppy
@@ -239,12 +361,16 @@ def plan(
     else:
         eoq = np.full(keys.height, np.nan)
     lot = np.where(np.isfinite(eoq), eoq, 0.0)
-    classes = seg["demand_class"].to_numpy().astype(str)
+    assert fc.cumulative is not None
     mean_p = forecast * (lead + review)
-    discrete = (mean_p < config.discrete_threshold) | np.isin(
-        classes, ["erratic", "intermittent", "lumpy"]
-    )
+    discrete = (mean_p < config.discrete_threshold) | np.isin(classes, ["intermittent"])
     discrete &= forecast > 0
+    sigma_h, errors = _horizon_errors(
+        history.demand, fc.cumulative, horizon, lead, heavy & (forecast > 0), config
+    )
+    # Poisson/NB rows keep σ·√(L + R): their one-step errors are close to independent and the
+    # discrete fit over-protects with the noisier horizon RMSE (measured on the replay).
+    sigma_h_policy = np.where(discrete & ~heavy, np.nan, sigma_h)
     levels = policy_levels(
         forecast,
         sigma,
@@ -258,6 +384,8 @@ def plan(
         _item_column(items, keys, "pack_size", 1.0),
         _item_column(items, keys, "storage_capacity", np.nan),
         discrete,
+        sigma_h_policy,
+        errors,
     )
     variance_ratio = np.where(
         mean_p > 0, levels["sigma_over_protection"] ** 2 / np.maximum(mean_p, 1e-12), np.nan
@@ -265,7 +393,7 @@ def plan(
     distribution = np.where(
         ~discrete, "normal", np.where(variance_ratio > 1.0, "negative_binomial", "poisson")
     )
-    sigma_h = horizon_error_sigma(history.cleaned, fc.fitted, lead + review)
+    distribution[errors.rows] = "empirical"
     mark("policy")
     policies = pl.concat(
         [

@@ -55,6 +55,23 @@ class KernelRun:
     count: FloatArray
     path: FloatArray
     fitted: FloatArray | None
+    cumulative: FloatArray | None = None
+
+
+def damped_sum(phi: FloatArray, horizon: ArrayLike) -> FloatArray:
+    """``Σ_{i=1}^{H} Σ_{j=1}^{i} φ^j``: trend weight of an ``H``-period cumulative forecast.
+
+    Per series ``φ`` and ``H`` (whole periods); a loop over the largest ``H`` only.
+    """
+    h = np.asarray(horizon, dtype=np.int64)
+    out = np.zeros(h.shape)
+    inner = np.zeros(h.shape)
+    power = np.ones(h.shape)
+    for i in range(1, int(h.max(initial=0)) + 1):
+        power = power * phi
+        inner = inner + power
+        out = out + np.where(i <= h, inner, 0.0)
+    return out
 
 
 def _grid(param: ArrayLike, n: int) -> FloatArray:
@@ -99,8 +116,13 @@ def holt_kernel(
     phi: ArrayLike,
     horizon: int = 1,
     keep_fitted: bool = False,
+    cumulative_horizon: FloatArray | None = None,
 ) -> KernelRun:
-    """Additive damped-trend Holt for all series and parameter rows at once."""
+    """Additive damped-trend Holt for all series and parameter rows at once.
+
+    With ``cumulative_horizon`` (per series ``H``, G = 1) the run also returns, for every
+    origin ``t``, the ``H``-period cumulative forecast made before ``t``.
+    """
     n, t_len = y.shape
     a, b_, f_ = _grid(alpha, n), _grid(beta, n), _grid(phi, n)
     shape = _shape(n, a, b_, f_)
@@ -109,9 +131,15 @@ def holt_kernel(
     sse = np.zeros(shape)
     ab = a * b_
     fitted = np.full((n, t_len), np.nan) if keep_fitted else None
+    cumulative = None
+    if cumulative_horizon is not None:
+        cumulative = np.full((n, t_len), np.nan)
+        weight = damped_sum(np.broadcast_to(f_, shape)[0], cumulative_horizon)
     for t in range(1, t_len):
         damped = f_ * trend
         forecast = level + damped
+        if cumulative is not None:
+            cumulative[:, t] = cumulative_horizon * level[0] + weight * trend[0]
         if fitted is not None:
             fitted[:, t] = forecast[0]
         err = y[:, t] - forecast
@@ -123,7 +151,7 @@ def holt_kernel(
     phi_b = np.broadcast_to(f_, shape)[:, :, None] ** steps
     cum = np.cumsum(phi_b, axis=2)
     path = level[:, :, None] + cum * trend[:, :, None]
-    return KernelRun(sse, count, path, fitted)
+    return KernelRun(sse, count, path, fitted, cumulative)
 
 
 def holt_winters_kernel(
@@ -135,8 +163,13 @@ def holt_winters_kernel(
     phi: ArrayLike = 0.98,
     horizon: int = 1,
     keep_fitted: bool = False,
+    cumulative_horizon: FloatArray | None = None,
 ) -> KernelRun:
-    """Additive Holt–Winters with damped trend; needs ``T > season`` (errors from ``t = m``)."""
+    """Additive Holt–Winters with damped trend; needs ``T > season`` (errors from ``t = m``).
+
+    ``cumulative_horizon`` as in :func:`holt_kernel`: the ``H``-period cumulative forecast from
+    every origin, with the seasonal indices of the ``H`` periods ahead (not a flat forecast).
+    """
     n, t_len = y.shape
     m = season
     a, b_, g_, f_ = _grid(alpha, n), _grid(beta, n), _grid(gamma, n), _grid(phi, n)
@@ -149,10 +182,23 @@ def holt_winters_kernel(
     sse = np.zeros(shape)
     ab = a * b_
     fitted = np.full((n, t_len), np.nan) if keep_fitted else None
+    cumulative = None
+    if cumulative_horizon is not None:
+        cumulative = np.full((n, t_len), np.nan)
+        h_int = np.asarray(cumulative_horizon, dtype=np.int64)
+        weight = damped_sum(np.broadcast_to(f_, shape)[0], h_int)
+        copies = int(h_int.max(initial=0)) // m + 2
+        rows = np.arange(n)
     for t in range(m, t_len):
         j = t % m
         damped = f_ * trend
         forecast = level + damped + seasonal[:, :, j]
+        if cumulative is not None:
+            ring = np.concatenate(
+                [np.zeros((n, 1)), np.cumsum(np.tile(seasonal[0], (1, copies)), axis=1)], axis=1
+            )
+            season_sum = ring[rows, j + h_int] - ring[:, j]
+            cumulative[:, t] = h_int * level[0] + weight * trend[0] + season_sum
         if fitted is not None:
             fitted[:, t] = forecast[0]
         err = y[:, t] - forecast
@@ -165,7 +211,7 @@ def holt_winters_kernel(
     cum = np.cumsum(np.broadcast_to(f_, shape)[:, :, None] ** steps, axis=2)
     idx = (t_len + np.arange(horizon)) % m
     path = level[:, :, None] + cum * trend[:, :, None] + seasonal[:, :, idx]
-    return KernelRun(sse, count, path, fitted)
+    return KernelRun(sse, count, path, fitted, cumulative)
 
 
 def croston_kernel(

@@ -84,12 +84,15 @@ class ForecastResult:
     ``frame`` columns: ``method, alpha, beta, phi, gamma, forecast_per_period, forecast_sigma,
     mae, rmse, mase`` (errors on the holdout; NaN where not applicable).
     ``path``: ``(n, horizon)`` forecasts for the next periods; ``fitted``: ``(n, T)`` one-step
-    forecasts of the chosen method (NaN where none).
+    forecasts of the chosen method (NaN where none); ``cumulative``: ``(n, T)`` forecasts of the
+    next ``H`` periods' total made before each period (when a horizon was requested): ``H·ŷ_t``
+    for the level-only methods, the trend and seasonal path for Holt and Holt–Winters.
     """
 
     frame: pl.DataFrame
     path: FloatArray
     fitted: FloatArray
+    cumulative: FloatArray | None = None
 
 
 def _grid(config: ForecastConfig, method: str) -> list[tuple[float, float, float, float]]:
@@ -122,6 +125,7 @@ def run_method(
     horizon: int,
     season: int,
     keep_fitted: bool = False,
+    cumulative_horizon: FloatArray | None = None,
 ) -> KernelRun:
     """Run one method; ``params`` is ``(G, 4)`` or ``(4, n)``-shaped per :data:`PARAM_NAMES`.
 
@@ -135,9 +139,9 @@ def run_method(
     if method == "ses":
         return ses_kernel(y, a, horizon, keep_fitted)
     if method == "holt":
-        return holt_kernel(y, a, b, p, horizon, keep_fitted)
+        return holt_kernel(y, a, b, p, horizon, keep_fitted, cumulative_horizon)
     if method == "holt_winters":
-        return holt_winters_kernel(y, season, a, b, g, p, horizon, keep_fitted)
+        return holt_winters_kernel(y, season, a, b, g, p, horizon, keep_fitted, cumulative_horizon)
     if method == "croston":
         return croston_kernel(y, a, horizon=horizon, keep_fitted=keep_fitted)
     if method == "sba":
@@ -185,8 +189,16 @@ def forecast_all(
     demand_class: npt.NDArray[np.str_],
     season: int,
     config: ForecastConfig | None = None,
+    actual: FloatArray | None = None,
+    cumulative_horizon: npt.ArrayLike | None = None,
 ) -> ForecastResult:
-    """Fit, select and refit forecasts for every series (see the module docstring)."""
+    """Fit, select and refit forecasts for every series (see the module docstring).
+
+    ``actual`` (default ``y``) is what the one-step errors behind ``forecast_sigma`` are measured
+    against: the raw demand when ``y`` is a winsorised copy, because stock must serve the spikes.
+    ``cumulative_horizon`` (per series, rounded up to whole periods) requests
+    :attr:`ForecastResult.cumulative`.
+    """
     cfg = config or ForecastConfig()
     n, t_len = y.shape
     holdout = cfg.holdout if cfg.holdout is not None else min(13 if season == 52 else 6, t_len // 4)
@@ -227,18 +239,40 @@ def forecast_all(
         mase = np.where(scale > 0, mae / scale, np.nan)
     path = np.zeros((n, cfg.horizon))
     fitted = np.full((n, t_len), np.nan)
+    h_cum = None
+    if cumulative_horizon is not None:
+        h_cum = np.broadcast_to(
+            np.maximum(np.ceil(np.asarray(cumulative_horizon, dtype=np.float64) - 1e-9), 1.0),
+            (n,),
+        )
+        cumulative: FloatArray | None = np.full((n, t_len), np.nan)
+    else:
+        cumulative = None
     for method in np.unique(chosen):
         if method == "zero":
             continue
         rows = np.flatnonzero(chosen == method)
         params = chosen_params[rows].T[:, None, :]
-        run = run_method(str(method), y[rows], params, cfg.horizon, season, keep_fitted=True)
+        run = run_method(
+            str(method),
+            y[rows],
+            params,
+            cfg.horizon,
+            season,
+            keep_fitted=True,
+            cumulative_horizon=None if h_cum is None else h_cum[rows],
+        )
         path[rows] = run.path[0]
         assert run.fitted is not None
         fitted[rows] = run.fitted
+        if cumulative is not None and h_cum is not None:
+            flat = h_cum[rows, None] * run.fitted
+            cumulative[rows] = flat if run.cumulative is None else run.cumulative
     zero_rows = chosen == "zero"
     fitted[zero_rows, 1:] = 0.0
-    err = y - fitted
+    if cumulative is not None:
+        cumulative[zero_rows, 1:] = 0.0
+    err = (y if actual is None else actual) - fitted
     valid = ~np.isnan(err)
     count = valid.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -259,4 +293,4 @@ def forecast_all(
             "mase": mase,
         }
     )
-    return ForecastResult(frame, path, fitted)
+    return ForecastResult(frame, path, fitted, cumulative)

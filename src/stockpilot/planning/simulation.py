@@ -6,9 +6,13 @@ inventory position ``IP = net inventory + pipeline`` is compared with ``s``; if 
 order of ``S − IP`` (raised to MOQ, rounded up to packs) is placed and arrives at period
 ``t + L + 1`` (``L`` whole periods after the period it was placed in).
 
-Measures per series: ``fill_rate`` (demand served from stock ÷ demand), ``cycle_service_level``
-(share of periods with demand and no shortage among periods with demand), ``average_on_hand``,
-``turns`` (annualised served demand ÷ average on-hand), ``stockout_periods``.
+Measures per series: ``fill_rate`` (units served from stock on hand ÷ units demanded),
+``cycle_service_level`` (share of replenishment cycles without a stockout: a cycle is the ``R``
+periods from one receipt opportunity to the next, i.e. ending at the periods with
+``(t − L) mod R = 0``; it has a stockout when some demand in it was not served from stock or it
+ends with backorders), ``period_service`` (share of periods with demand and no shortage),
+``average_on_hand``, ``turns`` (annualised served demand ÷ average on-hand),
+``stockout_periods``.
 """
 
 from __future__ import annotations
@@ -90,6 +94,9 @@ def simulate(
     on_hand_sum = np.zeros(n)
     stockout = np.zeros(n)
     demand_periods = np.zeros(n)
+    cycles = np.zeros(n)
+    cycle_stockouts = np.zeros(n)
+    short_in_cycle = np.zeros(n, dtype=bool)
     rows = np.arange(n)
     for t in range(t_len):
         arriving = arrivals[:, t]
@@ -104,6 +111,11 @@ def simulate(
         demand_periods += want > 0
         net = net - got if lost_sales else net - want
         on_hand_sum += np.maximum(net, 0.0)
+        short_in_cycle |= short
+        cycle_end = (t - lead) % review == 0
+        cycles += cycle_end
+        cycle_stockouts += cycle_end & (short_in_cycle | (net < -1e-9))
+        short_in_cycle &= ~cycle_end
         due = t % review == 0
         position = net + pipeline
         order = np.where(
@@ -124,7 +136,8 @@ def simulate(
     average_on_hand = on_hand_sum / t_len
     with np.errstate(invalid="ignore", divide="ignore"):
         fill = np.where(total > 0, served / total, 1.0)
-        csl = np.where(demand_periods > 0, 1.0 - stockout / demand_periods, 1.0)
+        period_service = np.where(demand_periods > 0, 1.0 - stockout / demand_periods, 1.0)
+        csl = np.where(cycles > 0, 1.0 - cycle_stockouts / cycles, 1.0)
         turns = np.where(
             average_on_hand > 0, served / t_len * periods_per_year / average_on_hand, np.nan
         )
@@ -135,6 +148,7 @@ def simulate(
             "served": served,
             "fill_rate": fill,
             "cycle_service_level": csl,
+            "period_service": period_service,
             "average_on_hand": average_on_hand,
             "turns": turns,
             "stockout_periods": stockout.astype(np.int64),
