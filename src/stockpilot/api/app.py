@@ -1,0 +1,58 @@
+"""The HTTP application: ``create_app`` wires routers, errors, limits and the web page.
+
+Nothing connects or reads configuration at import time. ``create_app(db)`` serves an open
+database (tests, embedding); ``create_app()`` opens one from the settings when the server
+starts and closes it when it stops (``uvicorn --factory stockpilot.api.app:create_app``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from stockpilot import __version__
+from stockpilot.api.limits import BodySizeLimit
+from stockpilot.api.problems import install_problem_handlers
+from stockpilot.api.routers import catalog, governance, network, planning, sales_orders, stock
+from stockpilot.bootstrap import open_database
+from stockpilot.persistence.db import Database
+from stockpilot.settings import Settings, get_settings
+from stockpilot.web.pages import mount_web
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(db: Database | None = None, settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned: Database | None = None
+        if app.state.db is None:
+            owned = app.state.db = open_database(settings)
+        try:
+            yield
+        finally:
+            if owned is not None:
+                owned.dispose()
+                app.state.db = None
+
+    app = FastAPI(
+        title="stockpilot",
+        version=__version__,
+        summary="Inventory control for distributors: one stock ledger, many warehouses.",
+        lifespan=lifespan,
+        # The interactive docs load scripts from a CDN; the schema itself is served locally.
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.db = db
+    app.state.settings = settings
+    install_problem_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    for module in (catalog, network, stock, sales_orders, planning, governance):
+        app.include_router(module.router, prefix=API_PREFIX)
+    mount_web(app)
+    return app

@@ -1,0 +1,93 @@
+"""Request dependencies: the database, settings, who is calling and what they may do.
+
+Access control happens here and only here: every route declares the permission it needs with
+``require("resource:verb")``; site scope is applied by the services and queries from the
+``Actor`` this module builds, and cost fields are stripped from every response by ``shown``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from stockpilot.governance.permissions import allows, can_see_cost
+from stockpilot.governance.users import authenticate
+from stockpilot.persistence.db import Database
+from stockpilot.settings import Settings
+from stockpilot.shared.actor import Actor
+from stockpilot.shared.errors import Forbidden, StockpilotError, Unauthorized
+
+
+class ServiceUnavailable(StockpilotError):
+    status = 503
+    title = "Service unavailable"
+    type_suffix = "unavailable"
+
+
+def get_db(request: Request) -> Database:
+    db: Database | None = getattr(request.app.state, "db", None)
+    if db is None:
+        raise ServiceUnavailable("the database is not open")
+    return db
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+DbDep = Annotated[Database, Depends(get_db)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+_bearer = HTTPBearer(auto_error=False, description="an API token from `stockpilot user add`")
+
+
+def current_actor(
+    request: Request,
+    db: DbDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Actor:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("send a bearer token: Authorization: Bearer <token>")
+    origin = request.client.host if request.client else None
+    with db.read() as conn:
+        # One indexed look-up of the token's hash (plus the user's site list).
+        return authenticate(conn, credentials.credentials, origin=origin)
+
+
+CurrentActor = Annotated[Actor, Depends(current_actor)]
+
+
+def require(permission: str) -> Any:
+    """A dependency giving the caller's ``Actor`` if their role grants ``permission``."""
+
+    def check(actor: CurrentActor) -> Actor:
+        if not allows(actor.role, permission):
+            raise Forbidden(f"role {actor.role} may not {permission}")
+        return actor
+
+    check.__name__ = f"require_{permission.replace(':', '_')}"
+    return Depends(check)
+
+
+COST_KEYS = frozenset({"unit_cost", "cost", "value", "total_value", "unit_value"})
+
+
+def _is_cost_key(key: str) -> bool:
+    return key in COST_KEYS or key.endswith("_cost") or key.endswith("_value")
+
+
+def strip_cost(body: Any) -> Any:
+    """``body`` without any cost or value field, at any depth."""
+    if isinstance(body, dict):
+        return {k: strip_cost(v) for k, v in body.items() if not _is_cost_key(str(k))}
+    if isinstance(body, list):
+        return [strip_cost(v) for v in body]
+    return body
+
+
+def shown(actor: Actor, body: Any) -> Any:
+    """What ``actor`` may see of a response body (cost fields need ``cost:read``)."""
+    return body if can_see_cost(actor.role) else strip_cost(body)

@@ -1,0 +1,140 @@
+"""RFC 9457 problem responses: every error the API gives is ``application/problem+json`` with
+``type``, ``title``, ``status``, ``detail`` and, when one field is at fault, ``field`` and
+``errors[{field, message}]``.
+
+Domain errors carry their own problem (``StockpilotError.problem``); framework errors (routing,
+request validation) and database refusals that slipped past validation are translated here, so
+that bad input never becomes a 500. Anything else is a 500 without internals.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError, IntegrityError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from stockpilot.shared.errors import StockpilotError
+
+PROBLEM_TYPE = "application/problem+json"
+TYPE_BASE = "https://stockpilot.dev/problems/"
+
+log = logging.getLogger(__name__)
+
+_TITLES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    406: "Not acceptable",
+    409: "Conflict",
+    412: "Precondition failed",
+    413: "Payload too large",
+    415: "Unsupported media type",
+    422: "Invalid input",
+    428: "Precondition required",
+    500: "Internal server error",
+    503: "Service unavailable",
+}
+
+
+def problem(
+    status: int,
+    detail: str,
+    *,
+    field: str | None = None,
+    errors: list[dict[str, str]] | None = None,
+    type_suffix: str | None = None,
+) -> dict[str, Any]:
+    title = _TITLES.get(status, "Error")
+    body: dict[str, Any] = {
+        "type": TYPE_BASE + (type_suffix or title.lower().replace(" ", "-")),
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if field is not None:
+        body["field"] = field
+        body["errors"] = errors or [{"field": field, "message": detail}]
+    return body
+
+
+def problem_response(
+    body: dict[str, Any], headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    status = int(body["status"])
+    if status == 401:
+        headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_TYPE, headers=headers)
+
+
+def field_from_loc(loc: Sequence[str | int]) -> str:
+    """``("body", "lines", 0, "quantity")`` → ``lines[0].quantity``; ``("query", "limit")`` →
+    ``limit``. The source (body/query/path/header) is dropped: names are unique enough."""
+    parts = list(loc)
+    if parts and parts[0] in ("body", "query", "path", "header", "cookie"):
+        parts = parts[1:]
+    name = ""
+    for part in parts:
+        if isinstance(part, int):
+            name += f"[{part}]"
+        else:
+            name += ("." if name else "") + str(part)
+    return name or "body"
+
+
+def validation_problem(exc: RequestValidationError) -> dict[str, Any]:
+    errors: list[dict[str, str]] = []
+    for err in exc.errors():
+        if err.get("type") == "json_invalid":
+            field, message = "body", "the body is not valid JSON"
+        else:
+            field, message = field_from_loc(err.get("loc", ())), str(err.get("msg", "invalid"))
+        if {"field": field, "message": message} not in errors:
+            errors.append({"field": field, "message": message})
+    if not errors:
+        errors = [{"field": "body", "message": "invalid request"}]
+    first = errors[0]
+    detail = f"{first['field']}: {first['message']}"
+    return problem(422, detail, field=first["field"], errors=errors, type_suffix="validation")
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(StockpilotError)
+    async def _domain(_: Request, exc: StockpilotError) -> JSONResponse:
+        return problem_response(exc.problem())
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return problem_response(validation_problem(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "")
+        return problem_response(problem(exc.status_code, detail), headers=exc.headers)
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
+        # Validation should have caught it; say what kind of refusal without the SQL.
+        log.warning("integrity error reached the API: %s", exc.orig)
+        return problem_response(problem(409, "the change conflicts with existing data"))
+
+    @app.exception_handler(DataError)
+    async def _data(_: Request, exc: DataError) -> JSONResponse:
+        log.warning("data error reached the API: %s", exc.orig)
+        return problem_response(problem(422, "a value is out of range", field="body"))
+
+    @app.exception_handler(OverflowError)
+    async def _overflow(_: Request, _exc: OverflowError) -> JSONResponse:
+        return problem_response(problem(422, "a number is too large", field="body"))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error", exc_info=exc)
+        return problem_response(problem(500, "an unexpected error occurred"))

@@ -1,0 +1,450 @@
+"""Read functions for lists and records that have no read service of their own yet.
+
+Each list is one keyset page (``id > :after ORDER BY id LIMIT :n``) plus at most one query
+for the page's children, so a page costs the same number of queries whatever its size. Site
+scope is applied in SQL: a user bound to sites never receives a row of another site.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict
+from fractions import Fraction
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from stockpilot.ledger.verify import VerifyReport
+from stockpilot.persistence.tables import (
+    allocation,
+    app_user,
+    audit_log,
+    company,
+    customer,
+    item,
+    item_uom,
+    location,
+    lot,
+    move,
+    reason_code,
+    sales_order_line,
+    site,
+    supplier,
+    user_site,
+)
+from stockpilot.shared.actor import Actor
+from stockpilot.shared.errors import NotFound, ValidationFailed
+
+
+def site_scope(actor: Actor) -> list[int] | None:
+    """The site ids ``actor`` may see, or ``None`` for every site."""
+    return None if actor.all_sites else sorted(actor.site_ids)
+
+
+def visible_site_id(conn: Connection, actor: Actor, code: str, *, field: str = "site") -> int:
+    """The id of a site ``actor`` can see. A site outside their scope is reported exactly as an
+    unknown one, so its existence does not leak."""
+    found = conn.execute(sa.select(site.c.id).where(site.c.code == code)).scalar()
+    if found is None or not actor.can_see_site(int(found)):
+        raise ValidationFailed(f"unknown site {code!r}", field=field)
+    return int(found)
+
+
+def _after(stmt: sa.Select[Any], id_col: sa.ColumnElement[int], after_id: int | None) -> Any:
+    return stmt if after_id is None else stmt.where(id_col > after_id)
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _decimal(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+# --- items ------------------------------------------------------------------------------------
+
+_ITEM_COLUMNS = (
+    item.c.id,
+    item.c.sku,
+    item.c.description,
+    item.c.base_uom,
+    item.c.lot_tracked,
+    item.c.serial_tracked,
+    item.c.shelf_life_days,
+    item.c.hazard_class,
+    item.c.temperature_class,
+    item.c.length_mm,
+    item.c.width_mm,
+    item.c.height_mm,
+    item.c.weight_g,
+    item.c.pack_size,
+    item.c.moq,
+    item.c.unit_cost,
+    supplier.c.code.label("supplier"),
+    item.c.criticality,
+    item.c.active,
+    item.c.version,
+)
+
+
+def _items_select() -> sa.Select[Any]:
+    return sa.select(*_ITEM_COLUMNS).outerjoin(supplier, supplier.c.id == item.c.supplier_id)
+
+
+def _render_items(conn: Connection, rows: Sequence[Any]) -> list[dict[str, Any]]:
+    units: dict[int, list[dict[str, Any]]] = {r.id: [] for r in rows}
+    if rows:
+        for u in conn.execute(
+            sa.select(item_uom)
+            .where(item_uom.c.item_id.in_(list(units)))
+            .order_by(item_uom.c.item_id, item_uom.c.uom)
+        ):
+            factor = Fraction(u.factor_numerator, u.factor_denominator)
+            units[u.item_id].append({"uom": u.uom, "factor": _fraction_text(factor)})
+    out = []
+    for r in rows:
+        body = dict(r._mapping)
+        body["unit_cost"] = _decimal(r.unit_cost)
+        body["units"] = units[r.id]
+        out.append(body)
+    return out
+
+
+def _fraction_text(value: Fraction) -> str:
+    return str(value.numerator) if value.denominator == 1 else str(value)
+
+
+def list_items(
+    conn: Connection, *, after_id: int | None, limit: int, active: bool | None = None
+) -> list[dict[str, Any]]:
+    stmt = _after(_items_select(), item.c.id, after_id).order_by(item.c.id).limit(limit)
+    if active is not None:
+        stmt = stmt.where(item.c.active.is_(active))
+    return _render_items(conn, conn.execute(stmt).all())
+
+
+def get_item(conn: Connection, sku: str) -> dict[str, Any]:
+    row = conn.execute(_items_select().where(item.c.sku == sku)).first()
+    if row is None:
+        raise NotFound(f"item {sku!r} not found", field="sku")
+    return _render_items(conn, [row])[0]
+
+
+def item_id_and_version(conn: Connection, sku: str) -> tuple[int, int]:
+    row = conn.execute(sa.select(item.c.id, item.c.version).where(item.c.sku == sku)).first()
+    if row is None:
+        raise NotFound(f"item {sku!r} not found", field="sku")
+    return int(row.id), int(row.version)
+
+
+# --- sites and locations ----------------------------------------------------------------------
+
+
+def list_sites(
+    conn: Connection, actor: Actor, *, after_id: int | None, limit: int
+) -> list[dict[str, Any]]:
+    parent = site.alias("parent")
+    stmt = (
+        sa.select(
+            site.c.id,
+            site.c.code,
+            site.c.name,
+            site.c.kind,
+            company.c.code.label("owner"),
+            parent.c.code.label("replenished_from"),
+            site.c.version,
+        )
+        .join(company, company.c.id == site.c.company_id)
+        .outerjoin(parent, parent.c.id == site.c.replenished_from_site_id)
+        .order_by(site.c.id)
+        .limit(limit)
+    )
+    stmt = _after(stmt, site.c.id, after_id)
+    scope = site_scope(actor)
+    if scope is not None:
+        stmt = stmt.where(site.c.id.in_(scope))
+    return [dict(r._mapping) for r in conn.execute(stmt)]
+
+
+def _locations_select() -> sa.Select[Any]:
+    to_site = site.alias("to_site")
+    return (
+        sa.select(
+            location.c.id,
+            site.c.code.label("site"),
+            location.c.code,
+            location.c.kind.label("type"),
+            location.c.is_virtual,
+            location.c.capacity,
+            location.c.hazard_class,
+            location.c.temperature_class,
+            location.c.walk_sequence,
+            location.c.x,
+            location.c.y,
+            to_site.c.code.label("to_site"),
+            location.c.active,
+            location.c.version,
+        )
+        .join(site, site.c.id == location.c.site_id)
+        .outerjoin(to_site, to_site.c.id == location.c.to_site_id)
+    )
+
+
+def list_locations(
+    conn: Connection,
+    actor: Actor,
+    *,
+    after_id: int | None,
+    limit: int,
+    site_id: int | None = None,
+    include_virtual: bool = False,
+) -> list[dict[str, Any]]:
+    stmt = _after(_locations_select(), location.c.id, after_id).order_by(location.c.id)
+    scope = site_scope(actor)
+    if scope is not None:
+        stmt = stmt.where(location.c.site_id.in_(scope))
+    if site_id is not None:
+        stmt = stmt.where(location.c.site_id == site_id)
+    if not include_virtual:
+        stmt = stmt.where(location.c.is_virtual.is_(False))
+    return [dict(r._mapping) for r in conn.execute(stmt.limit(limit))]
+
+
+def get_location(conn: Connection, location_id: int) -> dict[str, Any]:
+    row = conn.execute(_locations_select().where(location.c.id == location_id)).one()
+    return dict(row._mapping)
+
+
+# --- customers and suppliers ------------------------------------------------------------------
+
+
+def list_customers(conn: Connection, *, after_id: int | None, limit: int) -> list[dict[str, Any]]:
+    stmt = sa.select(customer).order_by(customer.c.id).limit(limit)
+    return [dict(r._mapping) for r in conn.execute(_after(stmt, customer.c.id, after_id))]
+
+
+def list_suppliers(conn: Connection, *, after_id: int | None, limit: int) -> list[dict[str, Any]]:
+    stmt = sa.select(supplier).order_by(supplier.c.id).limit(limit)
+    return [dict(r._mapping) for r in conn.execute(_after(stmt, supplier.c.id, after_id))]
+
+
+def get_customer(conn: Connection, customer_id: int) -> dict[str, Any]:
+    row = conn.execute(sa.select(customer).where(customer.c.id == customer_id)).one()
+    return dict(row._mapping)
+
+
+def get_supplier(conn: Connection, supplier_id: int) -> dict[str, Any]:
+    row = conn.execute(sa.select(supplier).where(supplier.c.id == supplier_id)).one()
+    return dict(row._mapping)
+
+
+# --- moves ------------------------------------------------------------------------------------
+
+
+def list_moves(
+    conn: Connection,
+    actor: Actor,
+    *,
+    after_id: int | None,
+    limit: int,
+    item_id: int | None = None,
+    site_id: int | None = None,
+) -> list[dict[str, Any]]:
+    """Ledger moves in id order; a move is in a site when either of its ends is."""
+    from_loc, to_loc = location.alias("from_loc"), location.alias("to_loc")
+    from_site, to_site = site.alias("from_site"), site.alias("to_site")
+    stmt = (
+        sa.select(
+            move.c.id,
+            move.c.document_type,
+            move.c.document_id,
+            move.c.line_no,
+            item.c.sku,
+            from_site.c.code.label("from_site"),
+            from_loc.c.code.label("from_location"),
+            to_site.c.code.label("to_site"),
+            to_loc.c.code.label("to_location"),
+            lot.c.lot_code.label("lot"),
+            move.c.from_status,
+            move.c.to_status,
+            company.c.code.label("owner"),
+            move.c.quantity,
+            move.c.uom,
+            move.c.quantity_entered,
+            move.c.unit_cost,
+            move.c.reason_code,
+            move.c.reverses_move_id,
+            move.c.effective_at,
+            move.c.recorded_at,
+            move.c.user_id,
+        )
+        .join(item, item.c.id == move.c.item_id)
+        .join(from_loc, from_loc.c.id == move.c.from_location_id)
+        .join(from_site, from_site.c.id == from_loc.c.site_id)
+        .join(to_loc, to_loc.c.id == move.c.to_location_id)
+        .join(to_site, to_site.c.id == to_loc.c.site_id)
+        .join(company, company.c.id == move.c.owner_id)
+        .outerjoin(lot, lot.c.id == move.c.lot_id)
+        .order_by(move.c.id)
+        .limit(limit)
+    )
+    stmt = _after(stmt, move.c.id, after_id)
+    scope = site_scope(actor)
+    if scope is not None:
+        stmt = stmt.where(sa.or_(from_loc.c.site_id.in_(scope), to_loc.c.site_id.in_(scope)))
+    if site_id is not None:
+        stmt = stmt.where(sa.or_(from_loc.c.site_id == site_id, to_loc.c.site_id == site_id))
+    if item_id is not None:
+        stmt = stmt.where(move.c.item_id == item_id)
+    out = []
+    for r in conn.execute(stmt):
+        body = dict(r._mapping)
+        body["unit_cost"] = _decimal(r.unit_cost)
+        body["effective_at"] = _iso(r.effective_at)
+        body["recorded_at"] = _iso(r.recorded_at)
+        out.append(body)
+    return out
+
+
+def item_id_by_sku(conn: Connection, sku: str, *, field: str = "sku") -> int:
+    found = conn.execute(sa.select(item.c.id).where(item.c.sku == sku)).scalar()
+    if found is None:
+        raise ValidationFailed(f"unknown sku {sku!r}", field=field)
+    return int(found)
+
+
+# --- governance -------------------------------------------------------------------------------
+
+
+def list_audit(
+    conn: Connection,
+    actor: Actor,
+    *,
+    after_id: int | None,
+    limit: int,
+    filters: dict[str, Any],
+) -> list[dict[str, Any]]:
+    """Audit rows. A user bound to sites sees only rows recorded against their sites."""
+    stmt = (
+        sa.select(
+            audit_log.c.id,
+            audit_log.c.at,
+            audit_log.c.user_id,
+            app_user.c.name.label("user"),
+            audit_log.c.action,
+            audit_log.c.entity_type,
+            audit_log.c.entity_id,
+            site.c.code.label("site"),
+            audit_log.c.reason,
+            audit_log.c.origin,
+            audit_log.c.detail,
+        )
+        .outerjoin(app_user, app_user.c.id == audit_log.c.user_id)
+        .outerjoin(site, site.c.id == audit_log.c.site_id)
+        .order_by(audit_log.c.id)
+        .limit(limit)
+    )
+    stmt = _after(stmt, audit_log.c.id, after_id)
+    scope = site_scope(actor)
+    if scope is not None:
+        stmt = stmt.where(audit_log.c.site_id.in_(scope))
+    for name in ("action", "entity_type", "entity_id", "user_id"):
+        if filters.get(name) is not None:
+            stmt = stmt.where(audit_log.c[name] == filters[name])
+    if filters.get("site_id") is not None:
+        stmt = stmt.where(audit_log.c.site_id == filters["site_id"])
+    if filters.get("since") is not None:
+        stmt = stmt.where(audit_log.c.at >= filters["since"])
+    return [{**r._mapping, "at": _iso(r.at)} for r in conn.execute(stmt)]
+
+
+def list_users(conn: Connection, *, after_id: int | None, limit: int) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        _after(
+            sa.select(
+                app_user.c.id,
+                app_user.c.name,
+                app_user.c.role,
+                app_user.c.all_sites,
+                app_user.c.active,
+                app_user.c.created_at,
+            ),
+            app_user.c.id,
+            after_id,
+        )
+        .order_by(app_user.c.id)
+        .limit(limit)
+    ).all()
+    sites: dict[int, list[str]] = {r.id: [] for r in rows}
+    if rows:
+        for s in conn.execute(
+            sa.select(user_site.c.user_id, site.c.code)
+            .join(site, site.c.id == user_site.c.site_id)
+            .where(user_site.c.user_id.in_(list(sites)))
+            .order_by(site.c.code)
+        ):
+            sites[s.user_id].append(s.code)
+    return [{**r._mapping, "created_at": _iso(r.created_at), "sites": sites[r.id]} for r in rows]
+
+
+# --- stock ------------------------------------------------------------------------------------
+
+
+def order_allocations(conn: Connection, order_id: int) -> list[dict[str, Any]]:
+    """Every allocation of a sales order (the caller has already checked the order is visible)."""
+    stmt = (
+        sa.select(
+            allocation.c.id,
+            sales_order_line.c.line_no,
+            item.c.sku,
+            location.c.code.label("location"),
+            lot.c.lot_code.label("lot"),
+            allocation.c.quantity,
+            allocation.c.quantity_posted,
+            allocation.c.quantity_released,
+            allocation.c.state,
+            allocation.c.created_at,
+            allocation.c.closed_at,
+        )
+        .join(item, item.c.id == allocation.c.item_id)
+        .join(location, location.c.id == allocation.c.location_id)
+        .outerjoin(lot, lot.c.id == allocation.c.lot_id)
+        .outerjoin(sales_order_line, sales_order_line.c.id == allocation.c.document_line_id)
+        .where(allocation.c.document_type == "sales_order", allocation.c.document_id == order_id)
+        .order_by(allocation.c.id)
+    )
+    return [
+        {
+            **r._mapping,
+            "quantity_open": r.quantity - r.quantity_posted - r.quantity_released,
+            "created_at": _iso(r.created_at),
+            "closed_at": _iso(r.closed_at),
+        }
+        for r in conn.execute(stmt)
+    ]
+
+
+def require_reason(conn: Connection, code: str, *, field: str = "reason") -> str:
+    found = conn.execute(sa.select(reason_code.c.code).where(reason_code.c.code == code)).scalar()
+    if found is None:
+        raise ValidationFailed(f"unknown reason code {code!r}", field=field)
+    return code
+
+
+def render_verify(conn: Connection, actor: Actor, report: VerifyReport) -> dict[str, Any]:
+    """The verify report; a user bound to sites sees only the drifts at their sites."""
+    drifts = report.drifts
+    scope = site_scope(actor)
+    if scope is not None and drifts:
+        visible = set(
+            conn.execute(sa.select(location.c.id).where(location.c.site_id.in_(scope))).scalars()
+        )
+        drifts = [d for d in drifts if d.location_id in visible]
+    return {
+        "ok": report.ok,
+        "balances_checked": report.balances_checked,
+        "moves_checked": report.moves_checked,
+        "drifts": [asdict(d) for d in drifts],
+    }

@@ -1,0 +1,117 @@
+"""Sales orders: create, read, list, allocate, release, pick, and their allocations."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Response
+from sqlalchemy.engine import Connection
+
+from stockpilot.api import queries
+from stockpilot.api.deps import DbDep, SettingsDep, require, shown
+from stockpilot.api.idempotency import WriterDep
+from stockpilot.api.pagination import PageDep, page
+from stockpilot.api.schemas import PickRequest
+from stockpilot.outbound import sales_orders
+from stockpilot.outbound.schemas import SalesOrderCreate
+from stockpilot.shared.actor import Actor
+from stockpilot.shared.errors import ValidationFailed
+
+router = APIRouter(prefix="/sales-orders", tags=["sales orders"])
+
+
+@router.get("")
+def list_orders(
+    db: DbDep,
+    actor: Annotated[Actor, require("sales_orders:read")],
+    paging: PageDep,
+    site: str | None = None,
+) -> Any:
+    with db.read() as conn:
+        if site:
+            queries.visible_site_id(conn, actor, site)
+        rows = sales_orders.list_orders(
+            conn, actor, after_id=paging.after_id, limit=paging.fetch, site_code=site
+        )
+    return shown(actor, page(rows, paging, lambda r: int(r["id"])))
+
+
+@router.post("", status_code=201)
+def create_order(
+    cmd: SalesOrderCreate,
+    writer: WriterDep,
+    settings: SettingsDep,
+    actor: Annotated[Actor, require("sales_orders:write")],
+) -> Response:
+    def work(conn: Connection) -> tuple[int, Any]:
+        order_id = sales_orders.create(conn, actor, cmd, settings.max_batch_lines)
+        return 201, sales_orders.get_order(conn, actor, order_id)
+
+    return writer.run(actor, work).response()
+
+
+@router.get("/{order_id}")
+def get_order(
+    order_id: int, db: DbDep, actor: Annotated[Actor, require("sales_orders:read")]
+) -> Any:
+    with db.read() as conn:
+        return shown(actor, sales_orders.get_order(conn, actor, order_id))
+
+
+@router.post("/{order_id}/allocate")
+def allocate(
+    order_id: int, writer: WriterDep, actor: Annotated[Actor, require("sales_orders:write")]
+) -> Response:
+    """Allocate what is available now; each line reports what is still short."""
+
+    def work(conn: Connection) -> tuple[int, Any]:
+        result = {r.line_no: asdict(r) for r in sales_orders.allocate_order(conn, actor, order_id)}
+        order = sales_orders.get_order(conn, actor, order_id)
+        lines = [{**ln, **result.get(ln["line_no"], {})} for ln in order["lines"]]
+        return 200, {**order, "lines": lines}
+
+    return writer.run(actor, work).response()
+
+
+@router.post("/{order_id}/release")
+def release(
+    order_id: int, writer: WriterDep, actor: Annotated[Actor, require("sales_orders:write")]
+) -> Response:
+    """Release every open allocation of the order."""
+
+    def work(conn: Connection) -> tuple[int, Any]:
+        released = sales_orders.release_order(conn, actor, order_id)
+        return 200, {**sales_orders.get_order(conn, actor, order_id), "quantity_released": released}
+
+    return writer.run(actor, work).response()
+
+
+@router.post("/{order_id}/pick")
+def pick(
+    order_id: int,
+    writer: WriterDep,
+    actor: Annotated[Actor, require("sales_orders:pick")],
+    cmd: Annotated[PickRequest | None, Body()] = None,
+) -> Response:
+    """Pick open allocations (all in full, or the quantities given per allocation)."""
+    picks: dict[int, int] | None = None
+    if cmd is not None and cmd.picks is not None:
+        picks = {p.allocation_id: p.quantity for p in cmd.picks}
+        if len(picks) != len(cmd.picks):
+            raise ValidationFailed("each allocation may be picked once", field="picks")
+
+    def work(conn: Connection) -> tuple[int, Any]:
+        done = sales_orders.pick_order(conn, actor, order_id, picks)
+        return 200, {**sales_orders.get_order(conn, actor, order_id), **done}
+
+    return writer.run(actor, work).response()
+
+
+@router.get("/{order_id}/allocations")
+def allocations(
+    order_id: int, db: DbDep, actor: Annotated[Actor, require("sales_orders:read")]
+) -> Any:
+    with db.read() as conn:
+        sales_orders.get_order(conn, actor, order_id)  # 404 unless visible
+        return shown(actor, {"items": queries.order_allocations(conn, order_id)})

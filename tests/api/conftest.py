@@ -1,0 +1,111 @@
+"""HTTP tests drive the real app (``create_app(db)``) on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+with warnings.catch_warnings():
+    # starlette's TestClient warns that it would prefer another HTTP client package.
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+from stockpilot.api.app import create_app
+from stockpilot.governance.users import add_user
+from stockpilot.persistence import tables
+from stockpilot.persistence.db import Database
+from stockpilot.settings import Settings
+from stockpilot.shared.actor import SYSTEM
+from tests.support.world import build_world, receive
+
+_names = itertools.count(1)
+
+COUNTED_TABLES = (
+    tables.move,
+    tables.balance,
+    tables.allocation,
+    tables.audit_log,
+    tables.outbox,
+    tables.sales_order,
+    tables.sales_order_line,
+    tables.item,
+    tables.item_uom,
+    tables.customer,
+    tables.supplier,
+    tables.site,
+    tables.location,
+    tables.lot,
+    tables.serial,
+    tables.app_user,
+    tables.api_token,
+    tables.idempotency_record,
+)
+
+
+def api_settings(**overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": "sqlite:///unused.db",
+        "max_page_size": 500,
+        "default_page_size": 100,
+        "max_batch_lines": 50,
+        "max_body_bytes": 64 * 1024,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture
+def client(db: Database) -> Iterator[TestClient]:
+    with TestClient(create_app(db, api_settings())) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def stocked(db: Database) -> Database:
+    """The standard world with stock in both sites."""
+    build_world(db)
+    receive(db, "SKU-1", 100, "A-01", "WH1")
+    receive(db, "SKU-1", 40, "A-02", "WH1")
+    receive(db, "SKU-1", 70, "A-01", "WH2")
+    receive(db, "SKU-2", 500, "B-01", "WH1")
+    return db
+
+
+def make_user(db: Database, role: str, sites: Sequence[str] = ()) -> str:
+    """A new user of ``role`` (bound to ``sites``, or to every site); returns their token."""
+    name = f"{role}-{next(_names)}"
+    _, token = db.run(lambda conn: add_user(conn, SYSTEM, name, role, sites))
+    return token
+
+
+def auth(token: str, **headers: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}", **headers}
+
+
+def row_counts(db: Database) -> dict[str, int]:
+    with db.read() as conn:
+        return {
+            t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
+            for t in COUNTED_TABLES
+        }
+
+
+def order_body(site: str = "WH1", quantity: Any = 1, sku: str = "SKU-1") -> dict[str, Any]:
+    return {"site": site, "customer": "C1", "lines": [{"sku": sku, "quantity": quantity}]}
+
+
+def assert_problem(response: Any, status: int, field: str | None = None) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status
+    assert {"type", "title", "detail"} <= body.keys()
+    if field is not None:
+        assert body["field"] == field, body
+        assert body["errors"][0]["field"] == field
+    return body
