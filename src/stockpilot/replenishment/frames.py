@@ -7,9 +7,11 @@ caller's transaction). Both avoid per-row Python objects beyond what the driver 
 from __future__ import annotations
 
 import io
+import itertools
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -32,6 +34,10 @@ def read_frame(conn: Connection, stmt: sa.Select[Any], schema: dict[str, Any]) -
         return pl.read_csv(
             buffer, has_header=False, new_columns=list(schema), schema_overrides=schema
         )
+    if all(dtype != pl.String for dtype in schema.values()):
+        numeric = _read_numeric_sqlite(conn, stmt, schema)
+        if numeric is not None:
+            return numeric
     cur = raw.cursor()
     try:
         cur.execute(sql)
@@ -40,6 +46,50 @@ def read_frame(conn: Connection, stmt: sa.Select[Any], schema: dict[str, Any]) -
         cur.close()
     frame = pl.DataFrame(rows, schema=list(schema), orient="row", infer_schema_length=None)
     return frame.with_columns(_convert(name, dtype) for name, dtype in schema.items())
+
+
+_UNIX_EPOCH_JULIAN_DAY = 2440587.5
+
+
+def _read_numeric_sqlite(
+    conn: Connection, stmt: Any, schema: dict[str, Any]
+) -> pl.DataFrame | None:
+    """All-numeric results straight into NumPy: dates come back as day numbers, and rows are
+    flattened by a C loop instead of becoming Python rows in a frame. ``None`` when a value is
+    NULL (the caller then takes the general path)."""
+    sub = stmt.subquery()
+    columns = [
+        sa.cast(sa.func.julianday(col) - _UNIX_EPOCH_JULIAN_DAY, sa.Integer)
+        if dtype == pl.Date
+        else col
+        for (_, dtype), col in zip(schema.items(), sub.c, strict=True)
+    ]
+    sql = str(
+        sa.select(*columns).compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
+    )
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    width = len(schema)
+    chunks: list[np.ndarray] = []
+    cur = raw.cursor()
+    try:
+        cur.execute(sql)
+        while rows := cur.fetchmany(500_000):
+            try:
+                flat = np.fromiter(
+                    itertools.chain.from_iterable(rows), dtype=np.float64, count=len(rows) * width
+                )
+            except TypeError:
+                return None
+            chunks.append(flat.reshape(len(rows), width))
+    finally:
+        cur.close()
+    data = np.concatenate(chunks) if chunks else np.empty((0, width))
+    out = {}
+    for j, (name, dtype) in enumerate(schema.items()):
+        column = pl.Series(name, data[:, j])
+        out[name] = column.cast(pl.Int32).cast(pl.Date) if dtype == pl.Date else column.cast(dtype)
+    return pl.DataFrame(out)
 
 
 def _convert(name: str, dtype: Any) -> pl.Expr:
