@@ -55,19 +55,40 @@ _DECREASE = (
 )
 
 
+_LOCK_KEYS = sa.text(
+    """
+    SELECT b.id FROM balance AS b
+    JOIN unnest(
+        CAST(:item_ids AS bigint[]), CAST(:location_ids AS bigint[]), CAST(:lot_ids AS bigint[]),
+        CAST(:statuses AS varchar[]), CAST(:owner_ids AS bigint[])
+    ) AS k(item_id, location_id, lot_id, status, owner_id)
+      ON b.item_id = k.item_id AND b.location_id = k.location_id AND b.lot_id = k.lot_id
+     AND b.status = k.status AND b.owner_id = k.owner_id
+    ORDER BY b.item_id, b.location_id, b.lot_id, b.status, b.owner_id
+    FOR UPDATE OF b
+    """
+)
+
+
 def lock_keys(conn: Connection, keys: Sequence[StockKey]) -> None:
     """PostgreSQL: lock the existing rows of ``keys`` in sorted key order before changing any.
 
-    SQLite needs nothing here: BEGIN IMMEDIATE already holds the database's write lock.
+    The keys travel as five arrays joined through ``unnest`` — one statement and an index
+    look-up per key, whatever the document's size (a row-value ``IN`` list of thousands of
+    keys is planned as a scan and overflows the parser's stack). SQLite needs nothing here:
+    BEGIN IMMEDIATE already holds the database's write lock.
     """
     if conn.dialect.name != "postgresql" or not keys:
         return
-    cols = [balance.c[c] for c in _KEY_COLUMNS]
     conn.execute(
-        sa.select(balance.c.id)
-        .where(sa.tuple_(*cols).in_([tuple(k) for k in keys]))
-        .order_by(*cols)
-        .with_for_update()
+        _LOCK_KEYS,
+        {
+            "item_ids": [k.item_id for k in keys],
+            "location_ids": [k.location_id for k in keys],
+            "lot_ids": [k.lot_id for k in keys],
+            "statuses": [k.status for k in keys],
+            "owner_ids": [k.owner_id for k in keys],
+        },
     ).all()
 
 
