@@ -132,7 +132,10 @@ def demo(
     with database() as db:
         initialise(db)
         if if_empty and has_items(db):
-            stdout().print("demo skipped: the database already has items")
+            stdout().print(
+                "demo skipped: the database already has items "
+                "(for a new token: stockpilot user add NAME --role admin)"
+            )
             return
         spec = DemoSpec(skus=skus, sites=sites, years=years, seed=seed)
         with rich_progress() as report:

@@ -1,15 +1,21 @@
 """Policy quality on held-out demand: the engine's policies against a static min/max rule.
 
-Given order lines, hold out the last ``holdout`` periods, plan on the rest and replay the holdout
-(all series at once, :func:`stockpilot.planning.simulation.simulate`) against
+Given order lines, hold out the last ``holdout`` periods and replay them (all series at once,
+:func:`stockpilot.planning.simulation.simulate`) as a weekly planner would live them: at every
+``replan_every``-th period of the holdout the engine is re-run on all history (demand and
+receipts) before that period, and the new levels replace the old ones while stock and pipeline
+carry over. The replay starts ``warmup`` periods before the holdout with the first plan, so the
+holdout begins with a steady stock and pipeline. Compared against
 
 * the engine's (s, S) policies, and
-* the static rule (min = mean lead-time demand, max = 2 × min), then the same rule with min and
-  max scaled by a multiplier found by bisection, per demand class, until the class reaches the
-  engine's fill rate — so inventories are compared *at the same fill rate*.
+* the static rule (min = mean lead-time demand, max = 2 × min, with the mean and lead time of
+  the plan in force — the rule is re-planned as often as the engine), then the same rule with
+  min and max scaled by a multiplier found by bisection, per demand class, until the class
+  reaches the engine's fill rate — so inventories are compared *at the same fill rate*.
 
-Fill rate = units served from stock on hand ÷ units demanded; cycle service = share of
-replenishment cycles without a stockout. Pure: frames in, frames out.
+Lead times are those of the plan (whole periods, as the engine protects them), with the plan's
+MOQ and pack rounding. Fill rate = units served from stock on hand ÷ units demanded; cycle
+service = share of replenishment cycles without a stockout. Pure: frames in, frames out.
 """
 
 from __future__ import annotations
@@ -20,11 +26,11 @@ import numpy as np
 import polars as pl
 
 from stockpilot.planning.engine import PlanConfig, plan
-from stockpilot.planning.history import build_demand_history, periods_per_year
+from stockpilot.planning.history import DemandHistory, build_demand_history, periods_per_year
 from stockpilot.planning.simulation import Policy, simulate
 from stockpilot.planning.stats import FloatArray
 
-__all__ = ["BacktestResult", "backtest_policies"]
+__all__ = ["BacktestResult", "Replay", "backtest_policies", "build_replay"]
 
 
 @dataclass(frozen=True)
@@ -35,9 +41,109 @@ class BacktestResult:
     series: pl.DataFrame
 
 
-def _static(mean: FloatArray, lead: np.ndarray, review: np.ndarray, scale: FloatArray) -> Policy:
-    low = np.ceil(mean * lead * scale - 1e-9)
-    return Policy(low, 2.0 * low, lead, review)
+@dataclass(frozen=True)
+class Replay:
+    """What is replayed: ``demand`` ``(n, warmup + holdout)`` and the plans in force per period
+    (``reorder_point``, ``order_up_to``, ``forecast`` as ``(n, warmup + holdout)`` matrices); the
+    first plan's rows (``policies``) fix the series, lead times, review periods and rounding."""
+
+    policies: pl.DataFrame
+    demand: FloatArray
+    reorder_point: FloatArray
+    order_up_to: FloatArray
+    forecast: FloatArray
+    lead: np.ndarray
+    review: np.ndarray
+    moq: FloatArray
+    pack: FloatArray
+    warmup: int
+
+    def policy(self, reorder_point: FloatArray, order_up_to: FloatArray) -> Policy:
+        return Policy(reorder_point, order_up_to, self.lead, self.review, self.moq, self.pack)
+
+    def static(self, scale: FloatArray) -> Policy:
+        """The static rule with min and max multiplied by ``scale`` (per series)."""
+        low = np.ceil(self.forecast * (self.lead * scale)[:, None] - 1e-9)
+        return self.policy(low, 2.0 * low)
+
+
+def _plan_before(
+    lines: pl.DataFrame,
+    receipts: pl.DataFrame | None,
+    items: pl.DataFrame | None,
+    config: PlanConfig,
+    full: DemandHistory,
+    origin: int,
+) -> pl.DataFrame:
+    """The engine's policies as planned at the start of period ``origin``: all demand and the
+    receipts received before it."""
+    cut = full.period_starts[origin]
+    end = (cut - np.timedelta64(1, "D")).astype(object)
+    known = receipts
+    if receipts is not None and receipts.height:
+        received = pl.col("receipt_date")
+        if receipts.schema["receipt_date"] == pl.Utf8:
+            received = received.str.to_date()
+        known = receipts.filter(received.cast(pl.Date) <= end)
+    start = full.period_starts[0].astype(object)
+    return plan(lines, known, items, replace(config, start=start, end=end)).policies
+
+
+def _aligned(keys: pl.DataFrame, policies: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
+    """``columns`` of ``policies`` in the row order of ``keys`` (null where absent)."""
+    return keys.join(
+        policies.select("item", "site", *columns), on=["item", "site"], how="left",
+        maintain_order="left",
+    ).select(columns)  # fmt: skip
+
+
+def build_replay(
+    lines: pl.DataFrame,
+    receipts: pl.DataFrame | None,
+    items: pl.DataFrame | None,
+    config: PlanConfig,
+    holdout: int = 26,
+    replan_every: int | None = 1,
+    warmup: int | None = None,
+) -> Replay:
+    """Plan at the holdout's start and every ``replan_every`` periods after it (``None``: one
+    frozen plan); ``warmup`` defaults to the longest lead time + review + 1 periods."""
+    full = build_demand_history(lines, config.period, config.start, config.end)
+    t_len = full.demand.shape[1]
+    first = t_len - holdout
+    pol = _plan_before(lines, receipts, items, config, full, first)
+    keys = pol.select("item", "site").with_row_index("row")
+    idx = full.series.join(keys, on=["item", "site"], how="inner", maintain_order="left")
+    pol = pol[idx["row"].to_numpy()]
+    keys = pol.select("item", "site")
+    lead = np.ceil(pol["lead_time_periods"].to_numpy() - 1e-9).astype(np.int64)
+    review = np.maximum(np.round(pol["review_period_periods"].to_numpy()), 1).astype(np.int64)
+    if warmup is None:
+        warmup = int(lead.max(initial=0) + review.max(initial=1) + 1)
+    warmup = max(0, min(warmup, first))
+    demand = full.demand[idx["series_index"].to_numpy(), first - warmup :]
+    columns = ["reorder_point", "order_up_to", "forecast_per_period"]
+    levels = {c: np.repeat(pol[c].to_numpy()[:, None], demand.shape[1], axis=1) for c in columns}
+    step = replan_every or holdout
+    for origin in range(first + step, t_len, step):
+        later = _aligned(keys, _plan_before(lines, receipts, items, config, full, origin), columns)
+        col = origin - first + warmup
+        for c in columns:
+            levels[c][:, col:] = later[c].fill_null(0.0).to_numpy()[:, None]
+    return Replay(
+        pol, demand, levels["reorder_point"], levels["order_up_to"],
+        levels["forecast_per_period"], lead, review,
+        _item_values(items, keys, "moq", 0.0), _item_values(items, keys, "pack_size", 1.0), warmup,
+    )  # fmt: skip
+
+
+def _item_values(
+    items: pl.DataFrame | None, keys: pl.DataFrame, name: str, default: float
+) -> FloatArray:
+    if items is None or name not in items.columns:
+        return np.full(keys.height, default)
+    values = _aligned(keys, items.unique(["item", "site"], keep="last"), [name])[name]
+    return np.asarray(values.cast(pl.Float64).fill_null(default).to_numpy(), dtype=np.float64)
 
 
 def _class_fill(res: pl.DataFrame, groups: np.ndarray, n_groups: int) -> FloatArray:
@@ -47,29 +153,29 @@ def _class_fill(res: pl.DataFrame, groups: np.ndarray, n_groups: int) -> FloatAr
 
 
 def _equal_fill_scale(
-    test: FloatArray,
-    mean: FloatArray,
-    lead: np.ndarray,
-    review: np.ndarray,
-    groups: np.ndarray,
-    target: FloatArray,
-    ppy: int,
+    replay: Replay, groups: np.ndarray, target: FloatArray, ppy: int
 ) -> FloatArray:
     """Per-group multiplier of min and max reaching ``target`` fill (bisection, all groups at
     once; the fill rate of the static rule is non-decreasing in the multiplier)."""
+
+    def fill(scale: FloatArray) -> FloatArray:
+        res = simulate(
+            replay.demand, replay.static(scale[groups]), periods_per_year=ppy,
+            warmup=replay.warmup,
+        )  # fmt: skip
+        return _class_fill(res, groups, scale.size)
+
     lo = np.zeros(target.shape)
     hi = np.full(target.shape, 1.0)
     for _ in range(12):  # widen until every group reaches its target
-        fill = _class_fill(simulate(test, _static(mean, lead, review, hi[groups])), groups, hi.size)
-        short = fill < target - 1e-12
+        short = fill(hi) < target - 1e-12
         if not np.any(short):
             break
         lo = np.where(short, hi, lo)
         hi = np.where(short, hi * 2.0, hi)
     for _ in range(30):
         mid = 0.5 * (lo + hi)
-        res = simulate(test, _static(mean, lead, review, mid[groups]), periods_per_year=ppy)
-        ok = _class_fill(res, groups, mid.size) >= target - 1e-12
+        ok = fill(mid) >= target - 1e-12
         hi = np.where(ok, mid, hi)
         lo = np.where(ok, lo, mid)
     return hi
@@ -88,38 +194,29 @@ def backtest_policies(
     items: pl.DataFrame | None,
     config: PlanConfig,
     holdout: int = 26,
+    replan_every: int | None = 1,
+    warmup: int | None = None,
 ) -> BacktestResult:
-    """Plan on all but the last ``holdout`` periods and replay them (see the module docstring).
+    """Replay the last ``holdout`` periods with rolling re-plans (see the module docstring).
 
     ``by_class`` columns: ``demand_class, series, target, fill_rate, cycle_service,
     average_on_hand, turns, stockout_periods, static_fill_rate, static_average_on_hand,
     static_scale, static_fill_rate_at_equal_fill, static_average_on_hand_at_equal_fill``.
-    Replays use backorders and the mean lead time in whole periods.
+    Replays use backorders. ``replan_every=None`` freezes the first plan for the whole holdout.
     """
-    full = build_demand_history(lines, config.period, config.start, config.end)
-    cut = full.period_starts[-holdout]
-    train_end = (cut - np.timedelta64(1, "D")).astype(object)
-    result = plan(
-        lines,
-        receipts,
-        items,
-        replace(config, start=full.period_starts[0].astype(object), end=train_end),
-    )
-    keys = result.policies.select("item", "site").with_row_index("row")
-    idx = full.series.join(keys, on=["item", "site"], how="inner", maintain_order="left")
-    pol = result.policies[idx["row"].to_numpy()]
-    test = full.demand[idx["series_index"].to_numpy(), -holdout:]
-    lead = np.ceil(pol["lead_time_periods"].to_numpy() - 1e-9).astype(np.int64)
-    review = np.maximum(np.round(pol["review_period_periods"].to_numpy()), 1).astype(np.int64)
+    replay = build_replay(lines, receipts, items, config, holdout, replan_every, warmup)
+    pol = replay.policies
     ppy = periods_per_year(config.period)
-    mean = pol["forecast_per_period"].to_numpy()
-    planned = Policy(pol["reorder_point"].to_numpy(), pol["order_up_to"].to_numpy(), lead, review)
-    engine = simulate(test, planned, periods_per_year=ppy)
-    static = simulate(test, _static(mean, lead, review, np.ones(mean.size)), periods_per_year=ppy)
+
+    def run(policy: Policy) -> pl.DataFrame:
+        return simulate(replay.demand, policy, periods_per_year=ppy, warmup=replay.warmup)
+
+    engine = run(replay.policy(replay.reorder_point, replay.order_up_to))
+    static = run(replay.static(np.ones(pol.height)))
     classes, groups = np.unique(pol["demand_class"].to_numpy().astype(str), return_inverse=True)
     engine_fill = _class_fill(engine, groups, classes.size)
-    scale = _equal_fill_scale(test, mean, lead, review, groups, engine_fill, ppy)
-    equal = simulate(test, _static(mean, lead, review, scale[groups]), periods_per_year=ppy)
+    scale = _equal_fill_scale(replay, groups, engine_fill, ppy)
+    equal = run(replay.static(scale[groups]))
     series = pl.DataFrame(
         {
             "item": pol["item"],

@@ -6,9 +6,15 @@ inventory position ``IP = net inventory + pipeline`` is compared with ``s``; if 
 order of ``S − IP`` (raised to MOQ, rounded up to packs) is placed and arrives at period
 ``t + L + 1`` (``L`` whole periods after the period it was placed in).
 
-Measures per series: ``fill_rate`` (units served from stock on hand ÷ units demanded),
-``cycle_service_level`` (share of replenishment cycles without a stockout: a cycle is the ``R``
-periods from one receipt opportunity to the next, i.e. ending at the periods with
+Levels may change over time: ``reorder_point`` and ``order_up_to`` are either one value per
+series or an ``n × T`` matrix (column ``t`` is the policy in force at period ``t``, e.g. a
+rolling re-plan); stock, backorders and the pipeline carry over when the levels change. The
+first ``warmup`` periods are replayed (to reach a steady stock and pipeline from the start at
+``S`` with nothing on order) but not measured.
+
+Measures per series (over the measured periods): ``fill_rate`` (units served from stock on
+hand ÷ units demanded), ``cycle_service_level`` (share of replenishment cycles without a
+stockout: a cycle is the ``R`` periods from one receipt opportunity to the next, i.e. ending at the periods with
 ``(t − L) mod R = 0``; it has a stockout when some demand in it was not served from stock or it
 ends with backorders), ``period_service`` (share of periods with demand and no shortage),
 ``average_on_hand``, ``turns`` (annualised served demand ÷ average on-hand),
@@ -38,7 +44,8 @@ __all__ = [
 @dataclass(frozen=True)
 class Policy:
     """(s, S) per series (r, Q is ``S = r + Q``; (R, S) is ``s = S``), lead time and review in
-    whole periods, order rounding."""
+    whole periods, order rounding. ``reorder_point``/``order_up_to``: ``(n,)`` or ``(n, T)``
+    (time-varying levels, column per period)."""
 
     reorder_point: FloatArray
     order_up_to: FloatArray
@@ -68,14 +75,20 @@ def static_min_max(mean_demand: FloatArray, lead_time: np.ndarray, review: np.nd
     return Policy(low, 2.0 * low, lead_time, review)
 
 
+def _column(level: FloatArray, t: int) -> FloatArray:
+    return level[:, t] if level.ndim == 2 else level
+
+
 def simulate(
     demand: FloatArray,
     policy: Policy,
     scenario: Scenario | None = None,
     lost_sales: bool = False,
     periods_per_year: int = 52,
+    warmup: int = 0,
 ) -> pl.DataFrame:
-    """Replay ``demand`` (``n × T``) against ``policy``; one result row per series."""
+    """Replay ``demand`` (``n × T``) against ``policy``; one result row per series, measured over
+    periods ``warmup..T-1`` (see the module docstring)."""
     sc = scenario or Scenario()
     d = demand.astype(np.float64).copy()
     n, t_len = d.shape
@@ -86,41 +99,40 @@ def simulate(
     review = np.maximum(policy.review_period.astype(np.int64), 1)
     moq = np.zeros(n) if policy.moq is None else policy.moq
     pack = np.ones(n) if policy.pack_size is None else policy.pack_size
+    reorder = np.asarray(policy.reorder_point, dtype=np.float64)
+    up_to = np.asarray(policy.order_up_to, dtype=np.float64)
     horizon = t_len + int(lead.max(initial=0)) + sc.disruption_length + 2
     arrivals = np.zeros((n, horizon))
-    net = policy.order_up_to.astype(np.float64).copy()
+    net = _column(up_to, 0).copy()
     pipeline = np.zeros(n)
-    served = np.zeros(n)
-    on_hand_sum = np.zeros(n)
-    stockout = np.zeros(n)
-    demand_periods = np.zeros(n)
-    cycles = np.zeros(n)
-    cycle_stockouts = np.zeros(n)
+    acc = {k: np.zeros(n) for k in ("served", "on_hand", "stockout", "demand_periods", "cycles",
+                                    "cycle_stockouts")}  # fmt: skip
     short_in_cycle = np.zeros(n, dtype=bool)
     rows = np.arange(n)
     for t in range(t_len):
+        measured = t >= warmup
         arriving = arrivals[:, t]
         net += arriving
         pipeline -= arriving
         want = d[:, t]
-        available = np.maximum(net, 0.0)
-        got = np.minimum(available, want)
-        served += got
+        got = np.minimum(np.maximum(net, 0.0), want)
         short = want - got > 1e-9
-        stockout += short
-        demand_periods += want > 0
         net = net - got if lost_sales else net - want
-        on_hand_sum += np.maximum(net, 0.0)
-        short_in_cycle |= short
-        cycle_end = (t - lead) % review == 0
-        cycles += cycle_end
-        cycle_stockouts += cycle_end & (short_in_cycle | (net < -1e-9))
-        short_in_cycle &= ~cycle_end
-        due = t % review == 0
+        if measured:
+            acc["served"] += got
+            acc["stockout"] += short
+            acc["demand_periods"] += want > 0
+            acc["on_hand"] += np.maximum(net, 0.0)
+            short_in_cycle |= short
+            cycle_end = (t - lead) % review == 0
+            acc["cycles"] += cycle_end
+            acc["cycle_stockouts"] += cycle_end & (short_in_cycle | (net < -1e-9))
+            short_in_cycle &= ~cycle_end
+        target = _column(up_to, t)
         position = net + pipeline
         order = np.where(
-            due & (position <= policy.reorder_point),
-            np.maximum(policy.order_up_to - position, 0.0),
+            (t % review == 0) & (position <= _column(reorder, t)),
+            np.maximum(target - position, 0.0),
             0.0,
         )
         order = round_order_quantity(order, moq, pack)
@@ -132,18 +144,27 @@ def simulate(
             arrive = np.where(blocked, sc.disruption_start + sc.disruption_length, arrive)
         np.add.at(arrivals, (rows, np.minimum(arrive, horizon - 1)), order)
         pipeline += order
-    total = d.sum(axis=1)
-    average_on_hand = on_hand_sum / t_len
+    return _measures(d[:, warmup:].sum(axis=1), acc, max(t_len - warmup, 1), sc.name,
+                     periods_per_year)  # fmt: skip
+
+
+def _measures(
+    total: FloatArray, acc: dict[str, FloatArray], periods: int, name: str, periods_per_year: int
+) -> pl.DataFrame:
+    served = acc["served"]
+    average_on_hand = acc["on_hand"] / periods
     with np.errstate(invalid="ignore", divide="ignore"):
         fill = np.where(total > 0, served / total, 1.0)
-        period_service = np.where(demand_periods > 0, 1.0 - stockout / demand_periods, 1.0)
-        csl = np.where(cycles > 0, 1.0 - cycle_stockouts / cycles, 1.0)
+        period_service = np.where(
+            acc["demand_periods"] > 0, 1.0 - acc["stockout"] / acc["demand_periods"], 1.0
+        )
+        csl = np.where(acc["cycles"] > 0, 1.0 - acc["cycle_stockouts"] / acc["cycles"], 1.0)
         turns = np.where(
-            average_on_hand > 0, served / t_len * periods_per_year / average_on_hand, np.nan
+            average_on_hand > 0, served / periods * periods_per_year / average_on_hand, np.nan
         )
     return pl.DataFrame(
         {
-            "scenario": [sc.name] * n,
+            "scenario": [name] * total.size,
             "demand": total,
             "served": served,
             "fill_rate": fill,
@@ -151,7 +172,7 @@ def simulate(
             "period_service": period_service,
             "average_on_hand": average_on_hand,
             "turns": turns,
-            "stockout_periods": stockout.astype(np.int64),
+            "stockout_periods": acc["stockout"].astype(np.int64),
         }
     )
 
