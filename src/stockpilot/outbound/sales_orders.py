@@ -189,20 +189,22 @@ def allocate_order(conn: Connection, actor: Actor, order_id: int) -> list[LineAl
     return result
 
 
-def release_order(conn: Connection, actor: Actor, order_id: int) -> int:
-    """Release every open allocation of the order; returns the units released."""
-    order = _load_order(conn, actor, order_id, lock=True)
-    ids = (
+def _open_allocation_ids(conn: Connection, order_id: int) -> list[int]:
+    return list(
         conn.execute(
             sa.select(allocation.c.id).where(
                 allocation.c.document_type == "sales_order",
                 allocation.c.document_id == order_id,
                 allocation.c.state == "open",
             )
-        )
-        .scalars()
-        .all()
+        ).scalars()
     )
+
+
+def release_order(conn: Connection, actor: Actor, order_id: int) -> int:
+    """Release every open allocation of the order; returns the units released."""
+    order = _load_order(conn, actor, order_id, lock=True)
+    ids = _open_allocation_ids(conn, order_id)
     total = 0
     per_line: dict[int, int] = {}
     for state in alloc.load_allocations(conn, list(ids)):
@@ -238,17 +240,7 @@ def pick_order(
     releases the rest); without it every open allocation is picked in full.
     """
     order = _load_order(conn, actor, order_id, lock=True)
-    ids = (
-        conn.execute(
-            sa.select(allocation.c.id).where(
-                allocation.c.document_type == "sales_order",
-                allocation.c.document_id == order_id,
-                allocation.c.state == "open",
-            )
-        )
-        .scalars()
-        .all()
-    )
+    ids = _open_allocation_ids(conn, order_id)
     if picks is not None:
         unknown = set(picks) - set(ids)
         if unknown:

@@ -64,19 +64,27 @@ def _integer_bisection(ok: object, lo: FloatArray, hi: FloatArray) -> FloatArray
 
 
 def empirical_fill_rate_level(
-    fill_rate: FloatArray, protection: FloatArray, lead: FloatArray, cycle_demand: FloatArray
+    fill_rate: FloatArray,
+    protection: FloatArray,
+    lead: FloatArray,
+    cycle_demand: FloatArray,
+    lot_excess: FloatArray | float = 0.0,
 ) -> FloatArray:
-    """Smallest integer ``S`` with ``E[(D_{L+R} − S)+] − E[(D_L − S)+] ≤ (1 − β)·E[D_R]``.
+    """Smallest integer ``S`` with ``E[(D_{L+R} − S)+] − E[(D_L − S − e)+] ≤ (1 − β)·Q``.
 
     The left side is the expected shortage of one review cycle of an (R, S) policy with
     backorders (SPT eq. 7.23), estimated on the sample matrices ``protection`` (``D_{L+R}``) and
-    ``lead`` (``D_L``; a row of NaN means ``L = 0``, i.e. no lead part).
+    ``lead`` (``D_L``; a row of NaN means ``L = 0``, i.e. no lead part). ``Q`` is the demand of
+    one review (``cycle_demand``, or the lot when larger) and ``e = Q − d·R`` (``lot_excess``) the
+    part of the lot beyond it, still on hand when the next order is placed.
     """
     allowed = (1.0 - fill_rate) * cycle_demand
     has_lead = np.any(np.isfinite(lead), axis=1)
+    excess = np.broadcast_to(np.asarray(lot_excess, dtype=np.float64), allowed.shape)
 
     def ok(level: FloatArray) -> npt.NDArray[np.bool_]:
-        lead_part = np.where(has_lead, empirical_loss(lead, level), np.maximum(-level, 0.0))
+        above = level + excess
+        lead_part = np.where(has_lead, empirical_loss(lead, above), np.maximum(-above, 0.0))
         return np.asarray(empirical_loss(protection, level) - lead_part <= allowed + 1e-12)
 
     top = np.ceil(np.nan_to_num(np.nanmax(protection, axis=1), nan=0.0)) + 1.0

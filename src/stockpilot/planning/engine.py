@@ -124,12 +124,13 @@ def _normal_levels(
     mean_l: FloatArray,
     sigma_l: FloatArray,
     q_service: FloatArray,
+    lot_excess: FloatArray,
 ) -> tuple[FloatArray, FloatArray]:
     """Level and safety factor under normal protection demand (cycle or exact (R, S) fill rate)."""
     safe_sigma = np.maximum(sigma_p, 1e-9)
     if service_type == "fill_rate":
         level = rs_fill_rate_level_normal(
-            service_level, mean_p, safe_sigma, mean_l, sigma_l, q_service
+            service_level, mean_p, safe_sigma, mean_l, sigma_l, q_service, lot_excess
         )
         return level, (level - mean_p) / safe_sigma
     k = normal_ppf(service_level)
@@ -145,11 +146,13 @@ def _discrete_levels(
     mean_l: FloatArray,
     var_l: FloatArray,
     q_service: FloatArray,
+    lot_excess: FloatArray,
 ) -> FloatArray:
     if service_type == "fill_rate":
         return discrete_fill_rate_level(
-            service_level[idx], mean_p[idx], var_p[idx], mean_l[idx], var_l[idx], q_service[idx]
-        )
+            service_level[idx], mean_p[idx], var_p[idx], mean_l[idx], var_l[idx], q_service[idx],
+            lot_excess[idx],
+        )  # fmt: skip
     return discrete_cycle_service_level(service_level[idx], mean_p[idx], var_p[idx])
 
 
@@ -161,6 +164,7 @@ def _empirical_levels(
     lead_var_share: FloatArray,
     errors: HorizonErrors,
     q_service: FloatArray,
+    lot_excess: FloatArray,
 ) -> FloatArray:
     idx = errors.rows
     # Lead-time variability is not in the demand errors: scale them so the variance matches.
@@ -168,7 +172,9 @@ def _empirical_levels(
     protection = np.maximum(mean_p[idx, None] + scale * errors.protection, 0.0)
     if service_type == "fill_rate":
         lead = np.maximum(mean_l[idx, None] + scale * errors.lead, 0.0)
-        return empirical_fill_rate_level(service_level[idx], protection, lead, q_service[idx])
+        return empirical_fill_rate_level(
+            service_level[idx], protection, lead, q_service[idx], lot_excess[idx]
+        )
     return empirical_cycle_level(service_level[idx], protection)
 
 
@@ -211,8 +217,9 @@ def policy_levels(
     cycle_demand = d * review_period
     order_q = round_order_quantity(np.maximum(lot_size, cycle_demand), moq, pack_size)
     q_service = np.maximum(order_q, np.maximum(cycle_demand, 1e-9))
+    lot_excess = q_service - np.maximum(cycle_demand, 1e-9)
     level, k = _normal_levels(
-        service_level, service_type, mean_p, sigma_p, mean_l, np.sqrt(var_l), q_service
+        service_level, service_type, mean_p, sigma_p, mean_l, np.sqrt(var_l), q_service, lot_excess
     )
     use_empirical = np.zeros(d.shape, dtype=bool)
     if errors is not None:
@@ -220,18 +227,22 @@ def policy_levels(
     idx = np.flatnonzero(discrete | use_empirical)
     if idx.size:
         level[idx] = _discrete_levels(
-            idx, service_level, service_type, mean_p, var_p, mean_l, var_l, q_service
+            idx, service_level, service_type, mean_p, var_p, mean_l, var_l, q_service, lot_excess
         )
     if errors is not None and errors.rows.size:
         share_lt = np.where(var_demand_p > 0, lt_var / np.maximum(var_demand_p, 1e-12), 0.0)
         empirical_level = _empirical_levels(
-            service_level, service_type, mean_p, mean_l, share_lt, errors, q_service
+            service_level, service_type, mean_p, mean_l, share_lt, errors, q_service, lot_excess
         )
         level[errors.rows] = np.maximum(level[errors.rows], empirical_level)
     reorder_point = np.ceil(level - 1e-9)
     reorder_point = np.where(d > 0, np.maximum(reorder_point, 0.0), 0.0)
-    # Whole-unit rounding of d·R alone must not lift S above s (that would be the (R, S) case).
-    extra = np.maximum(order_q - np.ceil(cycle_demand - 1e-9), 0.0)
+    # S − s is the part of the lot beyond one review's demand: the order S − IP is rounded up to
+    # MOQ and pack when it is placed, so adding that rounding to S as well would order up to two
+    # packs above s (an (s, nQ) policy when the pack is the lot). Whole-unit rounding of d·R
+    # alone must not lift S above s either (that is the (R, S) case).
+    lot = np.maximum(lot_size, cycle_demand)
+    extra = np.maximum(np.ceil(lot - 1e-9) - np.ceil(cycle_demand - 1e-9), 0.0)
     order_up_to = np.ceil(reorder_point + extra - 1e-9)
     order_up_to, capped = cap_by_capacity(order_up_to, capacity, pack_size)
     reorder_point = np.minimum(reorder_point, order_up_to)

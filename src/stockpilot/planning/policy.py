@@ -146,6 +146,7 @@ def rs_fill_rate_level_normal(
     mean_lead: ArrayLike,
     sd_lead: ArrayLike,
     order_quantity: ArrayLike,
+    lot_excess: ArrayLike = 0.0,
 ) -> FloatArray:
     """Order-up-to level ``S`` of a periodic review (R, S) policy meeting fill rate ``β`` exactly.
 
@@ -154,22 +155,26 @@ def rs_fill_rate_level_normal(
     demand of one cycle (or the lot size when larger). Shortage already open when the previous
     order arrives is not charged to this cycle, which the approximate ``G1(k) = (1 − β)·Q/σ``
     ignores — hence the approximation's bias at low ``Q/σ``. Vectorised bisection; ``σ_L = 0``
-    means no lead part.
+    means no lead part. ``lot_excess`` ``e = Q − d·R``: a lot larger than one review's demand
+    leaves ``S + e`` after the previous receipt, so the carried-over part is evaluated at
+    ``S + e`` (``e = 0`` is the (R, S) policy).
     """
     beta = np.atleast_1d(_f(fill_rate))
-    mp, sp, ml, sl, q = np.broadcast_arrays(
+    mp, sp, ml, sl, q, excess = np.broadcast_arrays(
         np.atleast_1d(_f(mean_protection)),
         np.atleast_1d(np.maximum(_f(sd_protection), 1e-12)),
         np.atleast_1d(_f(mean_lead)),
         np.atleast_1d(_f(sd_lead)),
         np.atleast_1d(_f(order_quantity)),
+        np.atleast_1d(_f(lot_excess)),
     )
     allowed = (1.0 - beta) * q
     safe_sl = np.maximum(sl, 1e-12)
 
     def shortage(level: FloatArray) -> FloatArray:
+        above = level + excess
         lead = np.where(
-            sl > 0, safe_sl * normal_loss((level - ml) / safe_sl), np.maximum(ml - level, 0.0)
+            sl > 0, safe_sl * normal_loss((above - ml) / safe_sl), np.maximum(ml - above, 0.0)
         )
         return np.asarray(sp * normal_loss((level - mp) / sp) - lead, dtype=np.float64)
 

@@ -248,12 +248,15 @@ def discrete_fill_rate_level(
     mean_lead: ArrayLike,
     variance_lead: ArrayLike,
     cycle_demand: ArrayLike,
+    lot_excess: ArrayLike = 0.0,
 ) -> FloatArray:
     """Smallest integer order-up-to level ``S`` meeting a fill rate for periodic review (R, S).
 
-    Expected shortage per review cycle ``E[(D_{L+R} − S)+] − E[(D_L − S)+]`` (SPT eq. 7.23,
-    discrete form) must not exceed ``(1 − β)·E[D_R]``; found by vectorised integer bisection
-    (the shortage is non-increasing in ``S``).
+    Expected shortage per review cycle ``E[(D_{L+R} − S)+] − E[(D_L − S − e)+]`` (SPT eq. 7.23,
+    discrete form) must not exceed ``(1 − β)·Q`` with ``Q`` the cycle demand (or lot); found by
+    vectorised integer bisection (the shortage is non-increasing in ``S``). ``e = Q − d·R``
+    (``lot_excess``): with a lot larger than one review's demand the stock after the previous
+    receipt is ``S + e``, so the shortage carried over from it is smaller.
     """
     beta = np.atleast_1d(np.asarray(fill_rate, dtype=np.float64))
     mp = np.atleast_1d(np.asarray(mean_protection, dtype=np.float64))
@@ -261,10 +264,14 @@ def discrete_fill_rate_level(
     ml = np.atleast_1d(np.asarray(mean_lead, dtype=np.float64))
     vl = np.maximum(np.atleast_1d(np.asarray(variance_lead, dtype=np.float64)), ml)
     allowed = (1.0 - beta) * np.atleast_1d(np.asarray(cycle_demand, dtype=np.float64))
-    beta, mp, vp, ml, vl, allowed = np.broadcast_arrays(beta, mp, vp, ml, vl, allowed)
+    excess = np.atleast_1d(np.asarray(lot_excess, dtype=np.float64))
+    beta, mp, vp, ml, vl, allowed, excess = np.broadcast_arrays(
+        beta, mp, vp, ml, vl, allowed, excess
+    )
 
     def shortage(level: FloatArray) -> FloatArray:
-        lead_part = np.where(ml > 0, discrete_loss(level, ml, vl), np.maximum(-level, 0.0))
+        above = level + excess
+        lead_part = np.where(ml > 0, discrete_loss(above, ml, vl), np.maximum(-above, 0.0))
         return np.asarray(discrete_loss(level, mp, vp) - lead_part, dtype=np.float64)
 
     lo = np.full(mp.shape, -1.0)

@@ -14,10 +14,10 @@ first ``warmup`` periods are replayed (to reach a steady stock and pipeline from
 
 Measures per series (over the measured periods): ``fill_rate`` (units served from stock on
 hand ÷ units demanded), ``cycle_service_level`` (share of replenishment cycles without a
-stockout: a cycle is the ``R`` periods from one receipt opportunity to the next, i.e. ending at the periods with
-``(t − L) mod R = 0``; it has a stockout when some demand in it was not served from stock or it
-ends with backorders), ``period_service`` (share of periods with demand and no shortage),
-``average_on_hand``, ``turns`` (annualised served demand ÷ average on-hand),
+stockout: a cycle is the ``R`` periods from one receipt opportunity to the next, i.e. ending at
+the periods with ``(t − L) mod R = 0``; it has a stockout when some demand in it was not served
+from stock or it ends with backorders), ``period_service`` (share of periods with demand and no
+shortage), ``average_on_hand``, ``turns`` (annualised served demand ÷ average on-hand),
 ``stockout_periods``.
 """
 
