@@ -9,8 +9,9 @@ Conventions:
 * Policy: periodic review (s, S). At each review (every ``R`` periods), if the inventory
   position ≤ ``s`` (``reorder_point``), order up to ``S`` (``order_up_to``), then round the order
   to MOQ and pack size. An order placed at a review arrives ``L`` periods later, so
-  ``s = d·(L + R) + SS`` protects ``L + R`` periods; ``S = s + max(Q − d·R, 0)`` where ``Q`` is the
-  lot size (EOQ when an ordering cost is configured, never below one review's demand ``d·R``).
+  ``s = d·(L + R) + SS`` protects ``L + R`` periods; ``S = s + max(⌈Q⌉ − ⌈d·R⌉, 0)`` where ``Q``
+  is the lot size (EOQ when an ordering cost is configured, never below one review's demand
+  ``d·R``); MOQ and pack rounding is applied to the order when it is placed, not added to ``S``.
   With ``Q = d·R`` the policy is the classical (R, S) order-up-to policy (``s = S``).
 * Cycle service: ``SS = Φ⁻¹(CSL)·σ_{L+R}``; fill rate: ``SS = k·σ_{L+R}`` with
   ``G1(k) = (1 − β)·Q/σ_{L+R}`` (SPT eq. 7.17 with ``Q ≥ d·R``). Slow movers (mean demand over
