@@ -39,13 +39,17 @@ from stockpilot.planning.forecast_kernels import croston_kernel, tsb_kernel
 from stockpilot.planning.stats import FloatArray
 
 __all__ = [
+    "Ragged",
     "adida",
     "croston_classic",
     "croston_optimized",
     "croston_sba",
+    "golden_alpha",
     "imapa",
     "mean_interval",
     "optimized_ses",
+    "ses_forecast",
+    "ses_sse",
     "tsb",
 ]
 
