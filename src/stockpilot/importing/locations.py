@@ -70,7 +70,7 @@ def ensure_sites(conn: Connection, actor: Actor, codes: set[str]) -> dict[str, i
     """``code -> site id``, creating the sites not there yet (as branches)."""
     found: dict[str, int] = ids_by(conn, site.c.code, codes)
     for code in sorted(codes - found.keys()):
-        found[code] = network.create_site(conn, actor, code)
+        found[code] = network.ensure_site(conn, actor, code)
     return found
 
 

@@ -42,10 +42,9 @@ STOCK_OPTIONAL = ("lot", "expiry_date", "status", "unit_cost", "uom", "owner", "
 STOCK_ALIASES = {"quantity_on_hand": "quantity"}
 STOCK_IGNORED = ("quantity_allocated",)
 OPENING = "opening"
-# Lines per posting. A receipt line touches two balance keys (bin and supplier location) and
-# on PostgreSQL ``lock_keys`` sends them as one row-value IN list, which overflows the server's
-# max_stack_depth somewhere between 6,000 and 8,000 keys: 2,000 lines stay well below.
-POSTING_CHUNK = 2000
+# Lines per posting call, all inside the import's one transaction: big enough that the fixed
+# statements of a posting are amortised, small enough to keep each statement's arrays modest.
+POSTING_CHUNK = 5000
 
 
 class StockRow(BaseModel):

@@ -11,85 +11,70 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from stockpilot.ledger.keys import Delta, StockKey
+from stockpilot.persistence import raw
 from stockpilot.persistence.tables import balance
 
-_KEY_COLUMNS = ["item_id", "location_id", "lot_id", "status", "owner_id"]
+_UPSERT = raw.Sql(
+    "INSERT INTO balance (item_id, location_id, lot_id, status, owner_id, is_virtual, "
+    "quantity_on_hand, quantity_allocated) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (item_id, location_id, lot_id, status, owner_id) DO UPDATE SET "
+    "quantity_on_hand = balance.quantity_on_hand + excluded.quantity_on_hand, "
+    "quantity_allocated = balance.quantity_allocated + excluded.quantity_allocated"
+)
 
+# The guard: what is left must cover what stays reserved. CHECK constraints back it.
+_DECREASE = raw.Sql(
+    "UPDATE balance SET quantity_on_hand = quantity_on_hand + ?, "
+    "quantity_allocated = quantity_allocated + ? "
+    "WHERE item_id = ? AND location_id = ? AND lot_id = ? AND status = ? AND owner_id = ? "
+    "AND quantity_on_hand + ? >= quantity_allocated + ? AND quantity_allocated + ? >= 0"
+)
 
-def _upsert_statement(dialect: str) -> Any:
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(balance)
-    return stmt.on_conflict_do_update(
-        index_elements=_KEY_COLUMNS,
-        set_={
-            "quantity_on_hand": balance.c.quantity_on_hand + stmt.excluded.quantity_on_hand,
-            "quantity_allocated": balance.c.quantity_allocated + stmt.excluded.quantity_allocated,
-        },
-    )
-
-
-_UPSERTS = {d: _upsert_statement(d) for d in ("postgresql", "sqlite")}
-
-
-_DECREASE = (
-    sa.update(balance)
-    .where(
-        balance.c.item_id == sa.bindparam("k_item_id"),
-        balance.c.location_id == sa.bindparam("k_location_id"),
-        balance.c.lot_id == sa.bindparam("k_lot_id"),
-        balance.c.status == sa.bindparam("k_status"),
-        balance.c.owner_id == sa.bindparam("k_owner_id"),
-        # The guard: what is left must cover what stays reserved.
-        balance.c.quantity_on_hand + sa.bindparam("d_on_hand")
-        >= balance.c.quantity_allocated + sa.bindparam("d_allocated"),
-        balance.c.quantity_allocated + sa.bindparam("d_allocated") >= 0,
-    )
-    .values(
-        quantity_on_hand=balance.c.quantity_on_hand + sa.bindparam("d_on_hand"),
-        quantity_allocated=balance.c.quantity_allocated + sa.bindparam("d_allocated"),
-    )
+# PostgreSQL: create the missing rows and lock every key of the document, in sorted key order,
+# in one statement — so two documents touching the same keys always queue in the same order,
+# including keys that do not exist yet (rows created later by the upsert would be locked out
+# of order and could deadlock).
+_ENSURE_AND_LOCK = raw.Sql(
+    "",
+    "INSERT INTO balance (item_id, location_id, lot_id, status, owner_id, is_virtual, "
+    "quantity_on_hand, quantity_allocated) "
+    "SELECT k.item_id, k.location_id, k.lot_id, k.status, k.owner_id, k.is_virtual, 0, 0 "
+    "FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::varchar[], %s::bigint[], "
+    "%s::boolean[]) AS k(item_id, location_id, lot_id, status, owner_id, is_virtual) "
+    "ORDER BY k.item_id, k.location_id, k.lot_id, k.status, k.owner_id "
+    "ON CONFLICT (item_id, location_id, lot_id, status, owner_id) "
+    "DO UPDATE SET quantity_on_hand = balance.quantity_on_hand",
 )
 
 
-_LOCK_KEYS = sa.text(
-    """
-    SELECT b.id FROM balance AS b
-    JOIN unnest(
-        CAST(:item_ids AS bigint[]), CAST(:location_ids AS bigint[]), CAST(:lot_ids AS bigint[]),
-        CAST(:statuses AS varchar[]), CAST(:owner_ids AS bigint[])
-    ) AS k(item_id, location_id, lot_id, status, owner_id)
-      ON b.item_id = k.item_id AND b.location_id = k.location_id AND b.lot_id = k.lot_id
-     AND b.status = k.status AND b.owner_id = k.owner_id
-    ORDER BY b.item_id, b.location_id, b.lot_id, b.status, b.owner_id
-    FOR UPDATE OF b
-    """
-)
+def lock_keys(conn: Connection, keys: Sequence[StockKey], virtual: dict[int, bool]) -> None:
+    """PostgreSQL: make sure a row exists for each key and lock them all in key order.
 
-
-def lock_keys(conn: Connection, keys: Sequence[StockKey]) -> None:
-    """PostgreSQL: lock the existing rows of ``keys`` in sorted key order before changing any.
-
-    The keys travel as five arrays joined through ``unnest`` — one statement and an index
-    look-up per key, whatever the document's size (a row-value ``IN`` list of thousands of
-    keys is planned as a scan and overflows the parser's stack). SQLite needs nothing here:
-    BEGIN IMMEDIATE already holds the database's write lock.
+    SQLite needs nothing here: BEGIN IMMEDIATE already holds the database's write lock.
     """
     if conn.dialect.name != "postgresql" or not keys:
         return
-    conn.execute(
-        _LOCK_KEYS,
-        {
-            "item_ids": [k.item_id for k in keys],
-            "location_ids": [k.location_id for k in keys],
-            "lot_ids": [k.lot_id for k in keys],
-            "statuses": [k.status for k in keys],
-            "owner_ids": [k.owner_id for k in keys],
-        },
-    ).all()
+    ordered = sorted(keys)
+    raw.execute(
+        conn,
+        _ENSURE_AND_LOCK,
+        (
+            [k.item_id for k in ordered],
+            [k.location_id for k in ordered],
+            [k.lot_id for k in ordered],
+            [k.status for k in ordered],
+            [k.owner_id for k in ordered],
+            [virtual[k.location_id] for k in ordered],
+        ),
+    )
+
+
+_SAVEPOINT = raw.Sql("SAVEPOINT balance_guard")
+_ROLLBACK_TO = raw.Sql("ROLLBACK TO SAVEPOINT balance_guard")
+_RELEASE = raw.Sql("RELEASE SAVEPOINT balance_guard")
 
 
 def apply_deltas(
@@ -97,63 +82,35 @@ def apply_deltas(
 ) -> list[StockKey]:
     """Add each delta to its balance row, creating rows on first receipt.
 
-    Decreases of physical balances are guarded updates (what remains must cover what stays
-    allocated); every other delta is an upsert. Returns the keys whose guard refused — the
-    caller must then roll back (nothing is partially applied from its point of view).
+    Decreases of physical balances are one guarded update for all keys (what remains must
+    cover what stays allocated); every other delta is one upsert. Returns the keys whose guard
+    refused — the caller must then roll back; the guarded statement itself has been undone
+    (savepoint) so the refusal can be diagnosed against the balances as they were.
     """
     if not deltas:
         return []
-    lock_keys(conn, [k for k, _ in deltas])
-    guarded = [
-        (k, d)
-        for k, d in deltas
-        if not virtual[k.location_id] and (d.quantity_on_hand < 0 or d.quantity_allocated < 0)
-    ]
-    guarded_keys = {k for k, _ in guarded}
-    free = [(k, d) for k, d in deltas if k not in guarded_keys]
-    refused: list[StockKey] = []
-    if guarded:
-        params = [
-            {
-                "k_item_id": k.item_id,
-                "k_location_id": k.location_id,
-                "k_lot_id": k.lot_id,
-                "k_status": k.status,
-                "k_owner_id": k.owner_id,
-                "d_on_hand": d.quantity_on_hand,
-                "d_allocated": d.quantity_allocated,
-            }
-            for k, d in guarded
-        ]
-        if len(params) == 1:
-            if conn.execute(_DECREASE, params[0]).rowcount != 1:
-                refused.append(guarded[0][0])
+    lock_keys(conn, [k for k, _ in deltas], virtual)
+    guarded: list[tuple[Any, ...]] = []
+    free: list[tuple[Any, ...]] = []
+    refusable: list[StockKey] = []
+    for k, d in deltas:
+        if not virtual[k.location_id] and (d.quantity_on_hand < 0 or d.quantity_allocated < 0):
+            on_hand, allocated = d
+            guarded.append((on_hand, allocated, *k, on_hand, allocated, allocated))
+            refusable.append(k)
         else:
-            # A savepoint lets a refused batch be undone so the caller can diagnose the
-            # shortage against the balances as they were.
-            savepoint = conn.begin_nested()
-            if conn.execute(_DECREASE, params).rowcount != len(params):
-                savepoint.rollback()
-                refused.extend(k for k, _ in guarded)
-            else:
-                savepoint.commit()
-    if refused:
-        return refused
+            free.append((*k, virtual[k.location_id], d.quantity_on_hand, d.quantity_allocated))
+    if len(guarded) == 1:
+        if raw.execute(conn, _DECREASE, guarded[0]) != 1:
+            return refusable
+    elif guarded:
+        raw.execute(conn, _SAVEPOINT)
+        if raw.execute_many(conn, _DECREASE, guarded) != len(guarded):
+            raw.execute(conn, _ROLLBACK_TO)
+            return refusable
+        raw.execute(conn, _RELEASE)
     if free:
-        rows = [
-            {
-                "item_id": k.item_id,
-                "location_id": k.location_id,
-                "lot_id": k.lot_id,
-                "status": k.status,
-                "owner_id": k.owner_id,
-                "is_virtual": virtual[k.location_id],
-                "quantity_on_hand": d.quantity_on_hand,
-                "quantity_allocated": d.quantity_allocated,
-            }
-            for k, d in free
-        ]
-        conn.execute(_UPSERTS[conn.dialect.name], rows)
+        raw.execute_many(conn, _UPSERT, free)
     return []
 
 

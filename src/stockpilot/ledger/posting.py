@@ -16,7 +16,8 @@ from sqlalchemy.engine import Connection
 
 from stockpilot.ledger import balances
 from stockpilot.ledger.keys import MoveLine, PostingContext, StockKey, balance_deltas
-from stockpilot.persistence.tables import balance, item, location, move, serial
+from stockpilot.persistence import raw
+from stockpilot.persistence.tables import balance, item, location, serial
 from stockpilot.shared.clock import utcnow
 from stockpilot.shared.errors import InsufficientStock, Shortage, ValidationFailed
 
@@ -51,6 +52,13 @@ class LocationFlags:
 
 LOCATION_FLAGS = LocationFlags()
 
+_INSERT_MOVE = raw.Sql(
+    "INSERT INTO move (document_type, document_id, line_no, item_id, from_location_id, "
+    "to_location_id, lot_id, from_status, to_status, owner_id, quantity, uom, quantity_entered, "
+    "unit_cost, serial_id, reason_code, effective_at, recorded_at, user_id) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
 
 def post_moves(conn: Connection, lines: Sequence[MoveLine], ctx: PostingContext) -> list[StockKey]:
     """Append ``lines`` as moves and apply their balance deltas. Returns the keys touched."""
@@ -72,33 +80,33 @@ def post_moves(conn: Connection, lines: Sequence[MoveLine], ctx: PostingContext)
     if balances.apply_deltas(conn, deltas, virtual):
         # Nothing is half-written: the caller's transaction rolls back on this exception.
         raise InsufficientStock(_diagnose(conn, lines, virtual))
-    now = utcnow()
-    effective_at = ctx.effective_at or now
-    conn.execute(
-        move.insert(),
+    now = raw.timestamp(conn, utcnow())
+    effective_at = raw.timestamp(conn, ctx.effective_at) if ctx.effective_at else now
+    raw.execute_many(
+        conn,
+        _INSERT_MOVE,
         [
-            {
-                "document_type": ctx.document_type,
-                "document_id": ctx.document_id,
-                "line_no": ln.line_no,
-                "item_id": ln.item_id,
-                "from_location_id": ln.from_location_id,
-                "to_location_id": ln.to_location_id,
-                "lot_id": ln.lot_id,
-                "from_status": ln.from_status,
-                "to_status": ln.to_status,
-                "owner_id": ln.owner_id,
-                "quantity": ln.quantity,
-                "uom": ln.uom,
-                "quantity_entered": ln.quantity_entered,
-                "unit_cost": ln.unit_cost,
-                "serial_id": ln.serial_id,
-                "reason_code": ln.reason_code or ctx.reason_code,
-                "reverses_move_id": None,
-                "effective_at": effective_at,
-                "recorded_at": now,
-                "user_id": ctx.user_id,
-            }
+            (
+                ctx.document_type,
+                ctx.document_id,
+                ln.line_no,
+                ln.item_id,
+                ln.from_location_id,
+                ln.to_location_id,
+                ln.lot_id,
+                ln.from_status,
+                ln.to_status,
+                ln.owner_id,
+                ln.quantity,
+                ln.uom,
+                ln.quantity_entered,
+                raw.money(conn, ln.unit_cost),
+                ln.serial_id,
+                ln.reason_code or ctx.reason_code,
+                effective_at,
+                now,
+                ctx.user_id,
+            )
             for ln in lines
         ],
     )

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from stockpilot.persistence import journal
@@ -59,22 +60,57 @@ def create_site(
     owner_code: str = DEFAULT_OWNER,
     replenished_from: str | None = None,
 ) -> int:
+    site_id = _insert_site(conn, actor, code, name, kind, owner_code, replenished_from)
+    if site_id is None:
+        raise Conflict(f"site {code!r} already exists", field="code")
+    return site_id
+
+
+def ensure_site(conn: Connection, actor: Actor, code: str) -> int:
+    """The site's id, creating it (as a branch) if it is new — safe against a concurrent
+    creator: the insert waits for theirs and then finds the row."""
+    site_id = _insert_site(conn, actor, code, None, "branch", DEFAULT_OWNER, None)
+    if site_id is not None:
+        return site_id
+    return int(conn.execute(sa.select(site.c.id).where(site.c.code == code)).scalar_one())
+
+
+def _insert_site(
+    conn: Connection,
+    actor: Actor,
+    code: str,
+    name: str | None,
+    kind: str,
+    owner_code: str,
+    replenished_from: str | None,
+) -> int | None:
+    """Insert the site with its virtual locations; ``None`` when the code is taken."""
     if kind not in ("hub", "branch"):
         raise ValidationFailed("kind must be hub or branch", field="kind")
     if conn.execute(sa.select(site.c.id).where(site.c.code == code)).scalar() is not None:
-        raise Conflict(f"site {code!r} already exists", field="code")
+        return None
     company_id = ensure_company(conn, owner_code)
-    parent = site_by_code(conn, replenished_from).id if replenished_from else None
-    site_id = insert_id(
-        conn,
-        site.insert().values(
+    parent = (
+        site_by_code(conn, replenished_from, field="replenished_from").id
+        if replenished_from
+        else None
+    )
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    found = conn.execute(
+        insert(site)
+        .values(
             code=code,
             name=name or code,
             kind=kind,
             company_id=company_id,
             replenished_from_site_id=parent,
-        ),
-    )
+        )
+        .on_conflict_do_nothing(index_elements=["code"])
+        .returning(site.c.id)
+    ).scalar()
+    if found is None:
+        return None
+    site_id = int(found)
     conn.execute(
         location.insert(),
         [
@@ -93,13 +129,6 @@ def create_site(
         topic="site.created",
     )
     return site_id
-
-
-def ensure_site(conn: Connection, actor: Actor, code: str) -> int:
-    found = conn.execute(sa.select(site.c.id).where(site.c.code == code)).scalar()
-    if found is not None:
-        return int(found)
-    return create_site(conn, actor, code)
 
 
 def site_by_code(conn: Connection, code: str | None, *, field: str = "site") -> SiteRef:

@@ -1,0 +1,84 @@
+"""The hot path's own SQL, run on the driver cursor of the caller's connection.
+
+Posting is the one place where SQLAlchemy's per-statement work (compiling, dict parameters,
+type processors — about 20 µs a statement) shows against the commit itself, so its few fixed
+statements are written here once, in SQLite's ``?`` style, and translated for psycopg's
+``%s``. They run inside the same transaction as everything else on the connection: the
+driver connection is the one SQLAlchemy began the transaction on.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+
+class Sql:
+    """One statement in both dialects."""
+
+    __slots__ = ("postgresql", "sqlite")
+
+    def __init__(self, sqlite: str, postgresql: str | None = None) -> None:
+        self.sqlite = sqlite
+        self.postgresql = postgresql if postgresql is not None else sqlite.replace("?", "%s")
+
+    def text(self, conn: Connection) -> str:
+        return self.postgresql if conn.dialect.name == "postgresql" else self.sqlite
+
+
+def _cursor(conn: Connection) -> Any:
+    return conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+
+
+def execute(conn: Connection, sql: Sql, params: Sequence[Any] = ()) -> int:
+    """Run one statement; returns the driver's row count."""
+    cur = _cursor(conn)
+    try:
+        cur.execute(sql.text(conn), params)
+        return int(cur.rowcount)
+    finally:
+        cur.close()
+
+
+def execute_many(conn: Connection, sql: Sql, rows: Iterable[Sequence[Any]]) -> int:
+    """Run one statement for every row (one ``executemany``); returns the summed row count."""
+    cur = _cursor(conn)
+    try:
+        cur.executemany(sql.text(conn), rows)
+        return int(cur.rowcount)
+    finally:
+        cur.close()
+
+
+def fetch_all(conn: Connection, sql: Sql, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    cur = _cursor(conn)
+    try:
+        cur.execute(sql.text(conn), params)
+        return list(cur.fetchall())
+    finally:
+        cur.close()
+
+
+# Values as each driver stores them in the columns SQLAlchemy reads back (SQLite keeps
+# timestamps as ISO text and has no exact decimal type).
+
+
+def timestamp(conn: Connection, value: datetime) -> Any:
+    if conn.dialect.name == "postgresql":
+        return value
+    return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def money(conn: Connection, value: Decimal | None) -> Any:
+    if value is None or conn.dialect.name == "postgresql":
+        return value
+    return str(value)
+
+
+def json_value(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, separators=(",", ":"), default=str)
