@@ -149,18 +149,47 @@ class Statement:
     many: bool
 
 
+class _RecordingCursor:
+    """A driver cursor that notes what the hot path sends it directly (persistence.raw)."""
+
+    def __init__(self, cursor: Any, out: list[Statement]) -> None:
+        self._cursor, self._out = cursor, out
+
+    def execute(self, sql: str, params: Any = ()) -> Any:
+        self._out.append(Statement(sql, params, False))
+        return self._cursor.execute(sql, params)
+
+    def executemany(self, sql: str, rows: Any) -> Any:
+        rows = list(rows)
+        self._out.append(Statement(sql, rows, True))
+        return self._cursor.executemany(sql, rows)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._cursor, name)
+
+
 @contextmanager
 def captured(db: Database) -> Iterator[list[Statement]]:
-    """Every statement the engine sends to the driver (an executemany is one statement)."""
+    """Every statement sent to the driver, through SQLAlchemy or directly on its cursor
+    (an executemany is one statement)."""
+    from stockpilot.persistence import raw
+
     out: list[Statement] = []
 
     def hook(_conn: Any, _cursor: Any, sql: str, params: Any, _ctx: Any, many: bool) -> None:
         out.append(Statement(sql, params, many))
 
+    original = raw._cursor
+
+    def recording(conn: Any) -> Any:
+        return _RecordingCursor(original(conn), out)
+
     event.listen(db.engine, "before_cursor_execute", hook)
+    raw._cursor = recording
     try:
         yield out
     finally:
+        raw._cursor = original
         event.remove(db.engine, "before_cursor_execute", hook)
 
 

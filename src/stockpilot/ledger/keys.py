@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 
 class StockKey(NamedTuple):
@@ -61,19 +60,21 @@ class Delta(NamedTuple):
 
 def balance_deltas(lines: Iterable[MoveLine]) -> list[tuple[StockKey, Delta]]:
     """Net change per stock key, sorted by key so that rows are always locked in one order."""
-    on_hand: defaultdict[StockKey, int] = defaultdict(int)
-    allocated: defaultdict[StockKey, int] = defaultdict(int)
-    for line in lines:
-        on_hand[line.from_key] -= line.quantity
-        on_hand[line.to_key] += line.quantity
-        if line.consumes_allocated:
-            allocated[line.from_key] -= line.consumes_allocated
-    keys = sorted(set(on_hand) | set(allocated))
-    return [
-        (key, Delta(on_hand.get(key, 0), allocated.get(key, 0)))
-        for key in keys
-        if on_hand.get(key, 0) or allocated.get(key, 0)
-    ]
+    on_hand: dict[tuple[Any, ...], int] = {}
+    allocated: dict[tuple[Any, ...], int] = {}
+    for ln in lines:  # plain tuples: this loop runs once per line of every document
+        source = (ln.item_id, ln.from_location_id, ln.lot_id, ln.from_status, ln.owner_id)
+        target = (ln.item_id, ln.to_location_id, ln.lot_id, ln.to_status, ln.owner_id)
+        on_hand[source] = on_hand.get(source, 0) - ln.quantity
+        on_hand[target] = on_hand.get(target, 0) + ln.quantity
+        if ln.consumes_allocated:
+            allocated[source] = allocated.get(source, 0) - ln.consumes_allocated
+    out = []
+    for key in sorted(on_hand.keys() | allocated.keys()):
+        delta = Delta(on_hand.get(key, 0), allocated.get(key, 0))
+        if delta.quantity_on_hand or delta.quantity_allocated:
+            out.append((StockKey._make(key), delta))
+    return out
 
 
 @dataclass(frozen=True)

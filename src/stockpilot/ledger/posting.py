@@ -69,7 +69,7 @@ def post_moves(conn: Connection, lines: Sequence[MoveLine], ctx: PostingContext)
             raise ValidationFailed(
                 "quantity must be positive", field=f"lines[{_line_ref(line, index)}].quantity"
             )
-        if line.from_key == line.to_key:
+        if line.from_location_id == line.to_location_id and line.from_status == line.to_status:
             raise ValidationFailed(
                 "a move must change location or status",
                 field=f"lines[{_line_ref(line, index)}].to_location",

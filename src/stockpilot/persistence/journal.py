@@ -1,4 +1,8 @@
-"""Audit rows and outbox events, written in the caller's transaction (DESIGN §4 rule 1 and 4)."""
+"""Audit rows and outbox events, written in the caller's transaction (DESIGN §4 rule 1 and 4).
+
+Every accepted write calls ``record`` once, so it runs on the driver cursor (persistence.raw)
+like the rest of the posting hot path.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,22 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from stockpilot.persistence.tables import audit_log, outbox
+from stockpilot.persistence import raw
 from stockpilot.shared.actor import Actor
 from stockpilot.shared.clock import utcnow
+
+_AUDIT = raw.Sql(
+    "INSERT INTO audit_log (at, user_id, action, entity_type, entity_id, site_id, reason, "
+    "origin, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    "INSERT INTO audit_log (at, user_id, action, entity_type, entity_id, site_id, reason, "
+    "origin, detail) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, CAST(%s AS json))",
+)
+_OUTBOX = raw.Sql(
+    "INSERT INTO outbox (created_at, topic, aggregate_type, aggregate_id, payload) "
+    "VALUES (?, ?, ?, ?, ?)",
+    "INSERT INTO outbox (created_at, topic, aggregate_type, aggregate_id, payload) "
+    "VALUES (%s, %s, %s, %s, CAST(%s AS json))",
+)
 
 
 def record(
@@ -25,29 +42,23 @@ def record(
     payload: dict[str, Any] | None = None,
 ) -> None:
     """Write the audit row and (when ``topic`` is given) the outbox event of one operation."""
-    now = utcnow()
-    conn.execute(
-        audit_log.insert(),
-        {
-            "at": now,
-            "user_id": actor.user_id,
-            "action": action,
-            "entity_type": entity_type,
-            "entity_id": None if entity_id is None else str(entity_id),
-            "site_id": site_id,
-            "reason": reason,
-            "origin": actor.origin,
-            "detail": detail,
-        },
+    now = raw.timestamp(conn, utcnow())
+    entity = None if entity_id is None else str(entity_id)
+    raw.execute(
+        conn,
+        _AUDIT,
+        (
+            now,
+            actor.user_id,
+            action,
+            entity_type,
+            entity,
+            site_id,
+            reason,
+            actor.origin,
+            raw.json_value(detail),
+        ),
     )
     if topic is not None:
-        conn.execute(
-            outbox.insert(),
-            {
-                "created_at": now,
-                "topic": topic,
-                "aggregate_type": entity_type,
-                "aggregate_id": None if entity_id is None else str(entity_id),
-                "payload": payload if payload is not None else (detail or {}),
-            },
-        )
+        body = payload if payload is not None else (detail or {})
+        raw.execute(conn, _OUTBOX, (now, topic, entity_type, entity, raw.json_value(body)))
