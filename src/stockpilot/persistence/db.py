@@ -23,6 +23,7 @@ from sqlalchemy.exc import DBAPIError
 T = TypeVar("T")
 
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+_BEGIN = {"IMMEDIATE": "BEGIN IMMEDIATE", "DEFERRED": "BEGIN DEFERRED"}
 
 
 class Database:
@@ -144,6 +145,7 @@ def _sqlite_engine(url: str, busy_timeout_ms: int, pool_size: int, max_overflow:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        # Straight to the driver: this runs at the start of every transaction.
+        conn.connection.dbapi_connection.execute(_BEGIN[mode])  # type: ignore[union-attr]
 
     return engine
