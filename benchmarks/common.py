@@ -218,6 +218,10 @@ class RawReplay:
         """One transaction: the statements, then COMMIT."""
         conn = self.conn
         if self.sqlite:
+            # The service opens every write transaction with BEGIN IMMEDIATE on the driver
+            # connection itself (db.py), where no cursor hook sees it: the replay does too.
+            if not statements or not statements[0].sql.startswith("BEGIN"):
+                conn.execute("BEGIN IMMEDIATE")
             for st in statements:
                 if st.many:
                     conn.executemany(st.sql, st.parameters)

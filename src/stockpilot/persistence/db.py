@@ -129,6 +129,9 @@ def _sqlite_engine(url: str, busy_timeout_ms: int, pool_size: int, max_overflow:
         connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
         pool_size=pool_size,
         max_overflow=max_overflow,
+        # Reuse the most recent connection: SQLite's page cache is per connection and is
+        # dropped whenever another connection has written since, so rotating costs re-reads.
+        pool_use_lifo=True,
     )
 
     @event.listens_for(engine, "connect")
