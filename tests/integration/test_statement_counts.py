@@ -1,7 +1,8 @@
 """Posting a document costs a constant number of SQL statements, whatever its length.
 
-Statements are counted with SQLAlchemy's ``before_cursor_execute`` event, so an executemany
-counts once. A per-line query (N+1) on the posting path would make the 1,000-line count grow.
+Statements are counted with SQLAlchemy's ``before_cursor_execute`` event and the hot path's
+own observer hook (``persistence.raw.observers``), so an executemany counts once. A per-line
+query (N+1) on the posting path would make the 1,000-line count grow.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from stockpilot.ledger import operations
 from stockpilot.ledger.keys import MoveLine, PostingContext
 from stockpilot.ledger.posting import post_moves
 from stockpilot.network.service import site_by_code, virtual_location
+from stockpilot.persistence import raw
 from stockpilot.persistence.db import Database
-from stockpilot.persistence.tables import item, location
+from stockpilot.persistence.tables import item, item_uom, location
 from stockpilot.shared.actor import SYSTEM
 from tests.support.world import build_world
 
@@ -33,10 +35,15 @@ def counting(db: Database) -> Iterator[list[str]]:
     def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         statements.append(statement)
 
+    def count_raw(statement: str, _params: Any, _many: bool) -> None:
+        statements.append(statement)
+
     event.listen(db.engine, "before_cursor_execute", count)
+    raw.observers.append(count_raw)
     try:
         yield statements
     finally:
+        raw.observers.remove(count_raw)
         event.remove(db.engine, "before_cursor_execute", count)
 
 
@@ -120,3 +127,26 @@ def test_receipts_and_bin_moves_through_the_service_cost_constant_statements(
     move_ten = _statements(db, _relocation(skus[:10], "A-01", "A-02"))
     move_thousand = _statements(db, _relocation(skus, "A-01", "A-02"))
     assert len(move_thousand) == len(move_ten), (move_ten, move_thousand)
+
+
+def test_receipts_entered_in_cases_read_all_unit_factors_in_one_query(db: Database) -> None:
+    build_world(db)
+    skus = _bulk_items(db, LINES)
+    with db.read() as conn:
+        rows = conn.execute(sa.select(item.c.sku, item.c.id).where(item.c.sku.in_(skus)))
+        ids = {sku: item_id for sku, item_id in rows}
+    db.run(
+        lambda c: c.execute(
+            item_uom.insert(),
+            [{"item_id": ids[s], "uom": "CS", "factor_numerator": 12} for s in skus],
+        )
+    )
+
+    def in_cases(count: int) -> Callable[[Connection], object]:
+        lines = [operations.StockLine(s, 1, "A-01", uom="CS") for s in skus[:count]]
+        return lambda c: operations.receive(c, SYSTEM, "WH1", lines)
+
+    _statements(db, in_cases(2))
+    ten = _statements(db, in_cases(10))
+    thousand = _statements(db, in_cases(LINES))
+    assert len(thousand) == len(ten), (ten, thousand)

@@ -153,18 +153,36 @@ def items_by_sku(conn: Connection, skus: set[str]) -> dict[str, ItemRef]:
     return {r.sku: ItemRef(**r._mapping) for r in rows}
 
 
-def uom_factor(conn: Connection, itm: ItemRef, uom: str | None, *, field: str = "uom") -> Fraction:
-    """Base units in one ``uom`` of the item (1 for the base unit itself)."""
-    if uom is None or uom == itm.base_uom:
-        return Fraction(1)
-    row = conn.execute(
-        sa.select(item_uom.c.factor_numerator, item_uom.c.factor_denominator).where(
-            item_uom.c.item_id == itm.id, item_uom.c.uom == uom
-        )
-    ).first()
-    if row is None:
-        raise ValidationFailed(f"{itm.sku} has no unit of measure {uom!r}", field=field)
-    return Fraction(row.factor_numerator, row.factor_denominator)
+class UnitFactors:
+    """Every conversion factor a document needs, read in one query (not one per line)."""
+
+    def __init__(self, conn: Connection, wanted: list[tuple[ItemRef, str | None]]) -> None:
+        pairs = {(itm.id, uom) for itm, uom in wanted if uom is not None and uom != itm.base_uom}
+        self._factors: dict[tuple[int, str], Fraction] = {}
+        if pairs:
+            rows = conn.execute(
+                sa.select(
+                    item_uom.c.item_id,
+                    item_uom.c.uom,
+                    item_uom.c.factor_numerator,
+                    item_uom.c.factor_denominator,
+                ).where(
+                    item_uom.c.item_id.in_(sorted({i for i, _ in pairs})),
+                    item_uom.c.uom.in_(sorted({u for _, u in pairs})),
+                )
+            )
+            self._factors = {
+                (r.item_id, r.uom): Fraction(r.factor_numerator, r.factor_denominator) for r in rows
+            }
+
+    def factor(self, itm: ItemRef, uom: str | None, *, field: str = "uom") -> Fraction:
+        """Base units in one ``uom`` of the item (1 for the base unit itself)."""
+        if uom is None or uom == itm.base_uom:
+            return Fraction(1)
+        found = self._factors.get((itm.id, uom))
+        if found is None:
+            raise ValidationFailed(f"{itm.sku} has no unit of measure {uom!r}", field=field)
+        return found
 
 
 def create_customer(conn: Connection, actor: Actor, cmd: CustomerCreate) -> int:

@@ -19,10 +19,10 @@ from sqlalchemy.engine import Connection
 
 from stockpilot.catalog.service import (
     ItemRef,
+    UnitFactors,
     ensure_lot,
     items_by_sku,
     status_allocatable,
-    uom_factor,
 )
 from stockpilot.ledger.keys import MoveLine, PostingContext
 from stockpilot.ledger.posting import post_moves
@@ -114,8 +114,8 @@ class _Resolver:
         return code
 
 
-def _quantity(conn: Connection, itm: ItemRef, ln: StockLine, i: int) -> int:
-    factor = uom_factor(conn, itm, ln.uom, field=f"lines[{i}].uom")
+def _quantity(units: UnitFactors, itm: ItemRef, ln: StockLine, i: int) -> int:
+    factor = units.factor(itm, ln.uom, field=f"lines[{i}].uom")
     return to_base_units(ln.quantity, factor, field=f"lines[{i}].quantity")
 
 
@@ -146,12 +146,13 @@ def receive(
     """Receive goods from the site's supplier location into bins (adds to what is there)."""
     res = _Resolver(conn, actor, site_code)
     items = res.items(lines)
+    units = UnitFactors(conn, [(items[ln.sku], ln.uom) for ln in lines])
     lot_ids = _lot_ids(conn, items, lines)
     source = virtual_location(conn, res.site.id, "supplier")
     moves: list[MoveLine] = []
     for i, ln in enumerate(lines):
         itm = items[ln.sku]
-        qty = _quantity(conn, itm, ln, i)
+        qty = _quantity(units, itm, ln, i)
         common: dict[str, Any] = {
             "item_id": itm.id,
             "from_location_id": source,
@@ -233,6 +234,7 @@ def relocate(
     """Bin-to-bin moves and status changes (a status change is a move at the same bin)."""
     res = _Resolver(conn, actor, site_code)
     items = res.items(lines)
+    units = UnitFactors(conn, [(items[ln.sku], ln.uom) for ln in lines])
     moves: list[MoveLine] = []
     for i, ln in enumerate(lines):
         itm = items[ln.sku]
@@ -243,7 +245,7 @@ def relocate(
                 item_id=itm.id,
                 from_location_id=from_loc,
                 to_location_id=to_loc,
-                quantity=_quantity(conn, itm, ln, i),
+                quantity=_quantity(units, itm, ln, i),
                 owner_id=res.owner(ln.owner, f"lines[{i}].owner"),
                 lot_id=_existing_lot(conn, itm, ln.lot, i),
                 from_status=res.status(ln.status, f"lines[{i}].status"),
@@ -269,11 +271,12 @@ def adjust(
     """Adjust stock against the site's inventory-loss location; quantity is signed."""
     res = _Resolver(conn, actor, site_code)
     items = res.items(lines)
+    units = UnitFactors(conn, [(items[ln.sku], ln.uom) for ln in lines])
     loss = virtual_location(conn, res.site.id, "inventory_loss")
     moves: list[MoveLine] = []
     for i, ln in enumerate(lines):
         itm = items[ln.sku]
-        factor = uom_factor(conn, itm, ln.uom, field=f"lines[{i}].uom")
+        factor = units.factor(itm, ln.uom, field=f"lines[{i}].uom")
         signed = to_signed_base_units(ln.quantity, factor, field=f"lines[{i}].quantity")
         bin_id = res.location(ln.location, f"lines[{i}].location")
         status = res.status(ln.status, f"lines[{i}].status")

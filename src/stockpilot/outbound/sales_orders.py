@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from stockpilot.catalog.service import customer_by_code, items_by_sku, uom_factor
+from stockpilot.catalog.service import UnitFactors, customer_by_code, items_by_sku
 from stockpilot.ledger import allocation as alloc
 from stockpilot.ledger.keys import PostingContext
 from stockpilot.network.service import site_by_code, virtual_location
@@ -43,12 +43,14 @@ def create(conn: Connection, actor: Actor, cmd: SalesOrderCreate, max_lines: int
         raise Forbidden(f"no access to site {cmd.site}", field="site")
     customer_id, _ = customer_by_code(conn, cmd.customer)
     items = items_by_sku(conn, {ln.sku for ln in cmd.lines})
+    for i, ln in enumerate(cmd.lines):
+        if ln.sku not in items:
+            raise ValidationFailed(f"unknown sku {ln.sku!r}", field=f"lines[{i}].sku")
+    units = UnitFactors(conn, [(items[ln.sku], ln.uom) for ln in cmd.lines])
     rows: list[dict[str, Any]] = []
     for i, ln in enumerate(cmd.lines):
-        itm = items.get(ln.sku)
-        if itm is None:
-            raise ValidationFailed(f"unknown sku {ln.sku!r}", field=f"lines[{i}].sku")
-        factor = uom_factor(conn, itm, ln.uom, field=f"lines[{i}].uom")
+        itm = items[ln.sku]
+        factor = units.factor(itm, ln.uom, field=f"lines[{i}].uom")
         rows.append(
             {
                 "line_no": i + 1,

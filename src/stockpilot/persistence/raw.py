@@ -10,7 +10,7 @@ driver connection is the one SQLAlchemy began the transaction on.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -31,15 +31,28 @@ class Sql:
         return self.postgresql if conn.dialect.name == "postgresql" else self.sqlite
 
 
+# Callbacks ``(sql, parameters, many)`` told of every statement run here — what SQLAlchemy's
+# ``before_cursor_execute`` event is for the rest (statement-count tests use both).
+observers: list[Callable[[str, Any, bool], None]] = []
+
+
+def _notify(sql: str, params: Any, many: bool) -> None:
+    for observer in observers:
+        observer(sql, params, many)
+
+
 def _cursor(conn: Connection) -> Any:
     return conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
 
 
 def execute(conn: Connection, sql: Sql, params: Sequence[Any] = ()) -> int:
     """Run one statement; returns the driver's row count."""
+    text = sql.text(conn)
+    if observers:
+        _notify(text, params, False)
     cur = _cursor(conn)
     try:
-        cur.execute(sql.text(conn), params)
+        cur.execute(text, params)
         return int(cur.rowcount)
     finally:
         cur.close()
@@ -47,18 +60,25 @@ def execute(conn: Connection, sql: Sql, params: Sequence[Any] = ()) -> int:
 
 def execute_many(conn: Connection, sql: Sql, rows: Iterable[Sequence[Any]]) -> int:
     """Run one statement for every row (one ``executemany``); returns the summed row count."""
+    text = sql.text(conn)
+    if observers:
+        rows = list(rows)
+        _notify(text, rows, True)
     cur = _cursor(conn)
     try:
-        cur.executemany(sql.text(conn), rows)
+        cur.executemany(text, rows)
         return int(cur.rowcount)
     finally:
         cur.close()
 
 
 def fetch_all(conn: Connection, sql: Sql, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    text = sql.text(conn)
+    if observers:
+        _notify(text, params, False)
     cur = _cursor(conn)
     try:
-        cur.execute(sql.text(conn), params)
+        cur.execute(text, params)
         return list(cur.fetchall())
     finally:
         cur.close()
