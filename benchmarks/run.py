@@ -30,7 +30,8 @@ MODULES = [
     ("positions", "benchmarks.bench_positions", ["--quick"]),
     ("forecasting", "benchmarks.bench_forecasting", []),
     ("planning_engine", "benchmarks.bench_planning_engine", []),
-    ("planning_db", "benchmarks.bench_planning_db", []),
+    ("planning_db", "benchmarks.bench_planning_db", ["--skus", "5000"]),
+    ("policy_quality", "benchmarks.bench_policy_quality", []),
 ]
 
 
