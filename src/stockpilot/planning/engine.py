@@ -49,6 +49,7 @@ from stockpilot.planning.policy_discrete import (
 )
 from stockpilot.planning.segmentation import SegmentationConfig, segment
 from stockpilot.planning.stats import FloatArray, normal_ppf
+from stockpilot.planning.undershoot import ReviewSizes, review_sizes, undershoot_moments
 
 __all__ = ["PLAN_COLUMNS", "PlanConfig", "PlanResult", "plan", "policy_levels"]
 
@@ -179,6 +180,37 @@ def _empirical_levels(
     return empirical_cycle_level(service_level[idx], protection)
 
 
+def _undershoot_protection(
+    idx: np.ndarray,
+    sizes: ReviewSizes,
+    extra: FloatArray,
+    moq: FloatArray,
+    pack_size: FloatArray,
+    mean_l: FloatArray,
+    var_l: FloatArray,
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Mean and variance of the protection demand ``D_L + V``, the mean order and ``y − s`` (the
+    position after an order above ``s``) per order cycle, for the rows ``idx``.
+
+    The order ``S − IP = extra + V`` is raised to the MOQ and rounded up to packs; the rounding
+    slack leaves the position above ``S`` and so sets the demand needed before the next order,
+    which in turn shapes ``V`` — two fixed-point passes from ``E[V] = E[X]`` settle it.
+    """
+    sub = ReviewSizes(sizes.samples[idx], sizes.m1[idx], sizes.m2[idx], sizes.m3[idx])
+    ex = extra[idx]
+    pack = np.where(pack_size[idx] > 0, pack_size[idx], 1.0)
+    smallest = round_order_quantity(np.ones(idx.size), moq[idx], pack)
+    strict = ex <= 0
+    offset = np.where(strict, 1.0, 0.0)
+    mean_v, var_v = np.nan_to_num(sub.m1), np.zeros(idx.size)
+    for _ in range(2):
+        slack = np.maximum(smallest - ex - mean_v, 0.5 * (pack - 1.0))
+        mean_v, var_v = undershoot_moments(sub, ex + slack + offset, strict)
+    slack = np.maximum(smallest - ex - mean_v, 0.5 * (pack - 1.0))
+    order = np.maximum(ex + mean_v + slack, 1e-9)
+    return mean_l[idx] + mean_v, var_l[idx] + var_v, order, ex + slack
+
+
 def policy_levels(
     forecast: FloatArray,
     sigma: FloatArray,
@@ -194,6 +226,7 @@ def policy_levels(
     discrete: np.ndarray,
     horizon_sd: FloatArray | None = None,
     errors: HorizonErrors | None = None,
+    sizes: ReviewSizes | None = None,
 ) -> dict[str, np.ndarray]:
     """Vectorised (s, S) levels for all series; see the module docstring for the formulas.
 
@@ -226,10 +259,25 @@ def policy_levels(
     if errors is not None:
         use_empirical[errors.rows] = True
     idx = np.flatnonzero(discrete | use_empirical)
+    undershoot = np.full(d.shape, np.nan)
+    lot = np.maximum(lot_size, cycle_demand)
+    extra = np.maximum(np.ceil(lot - 1e-9) - np.ceil(cycle_demand - 1e-9), 0.0)
     if idx.size:
         level[idx] = _discrete_levels(
             idx, service_level, service_type, mean_p, var_p, mean_l, var_l, q_service, lot_excess
         )
+    if idx.size and sizes is not None and service_type == "fill_rate":
+        # A lot that covers several reviews is ordered when one demand of a run crosses s, so the
+        # stock protects D_L + V (V the undershoot, undershoot.py), charged per order cycle.
+        # The per-review (R, S) level above is exact when every demand triggers an order; both
+        # rest on a fitted NB, so the larger of the two is kept (measured on the demo replay).
+        mp, vp, qs, ex = _undershoot_protection(idx, sizes, extra, moq, pack_size, mean_l, var_l)
+        undershoot[idx] = mp - mean_l[idx]
+        per_order = _discrete_levels(
+            np.arange(idx.size), service_level[idx], service_type, mp, vp, mean_l[idx],
+            var_l[idx], qs, ex,
+        )  # fmt: skip
+        level[idx] = np.maximum(level[idx], per_order)
     if errors is not None and errors.rows.size:
         share_lt = np.where(var_demand_p > 0, lt_var / np.maximum(var_demand_p, 1e-12), 0.0)
         empirical_level = _empirical_levels(
@@ -242,8 +290,6 @@ def policy_levels(
     # MOQ and pack when it is placed, so adding that rounding to S as well would order up to two
     # packs above s (an (s, nQ) policy when the pack is the lot). Whole-unit rounding of d·R
     # alone must not lift S above s either (that is the (R, S) case).
-    lot = np.maximum(lot_size, cycle_demand)
-    extra = np.maximum(np.ceil(lot - 1e-9) - np.ceil(cycle_demand - 1e-9), 0.0)
     order_up_to = np.ceil(reorder_point + extra - 1e-9)
     order_up_to, capped = cap_by_capacity(order_up_to, capacity, pack_size)
     reorder_point = np.minimum(reorder_point, order_up_to)
@@ -258,6 +304,7 @@ def policy_levels(
         "order_up_to": order_up_to,
         "order_quantity": order_q,
         "capacity_capped": capped,
+        "undershoot": undershoot,
     }
 
 
@@ -398,6 +445,7 @@ def plan(
         discrete,
         sigma_h_policy,
         errors,
+        review_sizes(history.demand, review),
     )
     variance_ratio = np.where(
         mean_p > 0, levels["sigma_over_protection"] ** 2 / np.maximum(mean_p, 1e-12), np.nan
@@ -433,6 +481,7 @@ def plan(
                     "eoq": eoq,
                     "capacity_capped": levels["capacity_capped"],
                     "outlier_count": history.outlier.sum(axis=1).astype(np.int64),
+                    "undershoot": levels["undershoot"],
                 }
             ),
             fc.frame.select("alpha", "beta", "phi", "gamma", "mae", "rmse", "mase"),
