@@ -1,18 +1,14 @@
-"""Shared fixtures: the independent reference tables in /work/shared/refs."""
+"""Shared fixtures: the independent reference tables kept beside these tests (refs/)."""
 
 from __future__ import annotations
 
 import csv
 from pathlib import Path
 
-import pytest
-
-REFS_DIR = Path(__file__).resolve().parents[3].parent / "shared" / "refs"
+REFS_DIR = Path(__file__).resolve().parent / "refs"
 
 
 def read_reference_table(name: str) -> list[dict[str, str]]:
-    """Rows of a reference CSV; skips the test when the reference directory is absent."""
-    if not REFS_DIR.is_dir():
-        pytest.skip(f"reference tables not found at {REFS_DIR} (shared/refs is outside the repo)")
+    """Rows of a reference CSV (a missing file is an error, never a skip)."""
     with (REFS_DIR / name).open(newline="") as handle:
         return list(csv.DictReader(handle))
