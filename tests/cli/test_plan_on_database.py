@@ -42,3 +42,20 @@ def test_plan_on_the_database_prints_a_summary_and_writes_policies(
     assert policies.height == 4
     assert set(policies["site"]) == {"HUB", "BR1"}
     assert (policies["reorder_point"] >= policies["safety_stock"]).all()
+
+
+def test_simulate_on_the_database_compares_scenarios_with_the_baseline(
+    db: Database, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _network(db)
+    monkeypatch.setenv("STOCKPILOT_DATABASE_URL", db_url)
+    from stockpilot.settings import get_settings
+
+    get_settings.cache_clear()
+    result = CliRunner().invoke(
+        _app(), ["simulate", "--disruption", "6", "--spike-pct", "50", "--lead-time-factor", "2"]
+    )
+    get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    for name in ("baseline", "no receipts for 6", "demand +50%", "lead time x2"):
+        assert name in result.output

@@ -100,7 +100,7 @@ def plan_command(
 
 
 def simulate_command(
-    from_csv: Annotated[Path, typer.Option("--from-csv", help="Directory as for plan")],
+    from_csv: FromCsv = None,
     holdout: Annotated[int, typer.Option("--holdout", min=1, help="periods replayed")] = 26,
     period: PeriodOpt = "week",
     service_level: ServiceLevelOpt = None,
@@ -108,13 +108,37 @@ def simulate_command(
     lost_sales: Annotated[
         bool, typer.Option("--lost-sales", help="lost sales, not backorders")
     ] = False,
+    disruption_weeks: Annotated[
+        int, typer.Option("--disruption", min=0, help="database: no receipts for N periods")
+    ] = 0,
+    spike_pct: Annotated[
+        float, typer.Option("--spike-pct", help="database: demand change in % for --spike-length")
+    ] = 0.0,
+    spike_length: Annotated[int, typer.Option("--spike-length", min=0)] = 8,
+    lead_time_factor: Annotated[
+        float, typer.Option("--lead-time-factor", min=0.1, help="database: lead time × k")
+    ] = 1.0,
 ) -> None:
-    """Plan on history minus the holdout, replay the holdout, print fill rate and inventory."""
+    """Plan on history minus the holdout, replay the holdout, print fill rate and inventory.
+
+    With ``--from-csv`` the engine's policies are compared with a static min/max rule; on the
+    database, the baseline is compared side by side with the scenarios asked for.
+    """
     _check_choice(period, ("week", "month"), "--period")
     _check_choice(service_type, ("cycle", "fill_rate"), "--service-type")
     console = Console()
     if not console.is_terminal:  # keep whole column names when piped or captured
         console = Console(width=200)
+    if from_csv is None:
+        _simulate_on_database(
+            console,
+            holdout=holdout,
+            period=period,
+            service_level=service_level,
+            service_type=service_type,
+            scenarios=_scenario_specs(disruption_weeks, spike_pct, spike_length, lead_time_factor),
+        )
+        return
     from stockpilot.planning.csv_io import PlanInputs
     from stockpilot.planning.engine import PlanConfig
     from stockpilot.planning.simulation import backtest
@@ -134,6 +158,80 @@ def simulate_command(
         table.add_column(name, justify="right" if report[name].dtype.is_numeric() else "left")
     for row in report.iter_rows():
         table.add_row(*[f"{v:.3f}" if isinstance(v, float) else str(v) for v in row])
+    console.print(table)
+
+
+def _scenario_specs(
+    disruption: int, spike_pct: float, spike_length: int, lead_time_factor: float
+) -> list[dict[str, object]]:
+    specs: list[dict[str, object]] = []
+    if disruption:
+        specs.append(
+            {
+                "name": f"no receipts for {disruption}",
+                "kind": "supplier_disruption",
+                "length": disruption,
+            }
+        )
+    if spike_pct:
+        specs.append(
+            {
+                "name": f"demand {spike_pct:+g}%",
+                "kind": "demand_spike",
+                "demand_change_pct": spike_pct,
+                "length": spike_length,
+            }
+        )
+    if lead_time_factor != 1.0:
+        specs.append(
+            {
+                "name": f"lead time x{lead_time_factor:g}",
+                "kind": "lead_time_delay",
+                "lead_time_factor": lead_time_factor,
+            }
+        )
+    return specs or [{"name": "demand +20%", "kind": "demand_spike", "demand_change_pct": 20}]
+
+
+def _simulate_on_database(
+    console: Console,
+    *,
+    holdout: int,
+    period: str,
+    service_level: float | None,
+    service_type: str,
+    scenarios: list[dict[str, object]],
+) -> None:
+    from stockpilot.bootstrap import open_database
+    from stockpilot.replenishment.scenarios import ScenarioRequest, run_scenarios
+    from stockpilot.shared.errors import StockpilotError
+
+    request = ScenarioRequest.model_validate(
+        {
+            "name": "stockpilot simulate",
+            "holdout": holdout,
+            "period": period,
+            "service_level": service_level,
+            "service_type": service_type,
+            "scenarios": scenarios,
+        }
+    )
+    db = open_database()
+    try:
+        body = run_scenarios(db, request)
+    except StockpilotError as exc:
+        Console(stderr=True).print(f"[red]error:[/red] {exc.detail}")
+        raise typer.Exit(code=2) from exc
+    finally:
+        db.dispose()
+    table = Table(title=f"Replay of the last {holdout} periods ({body['series']} series)")
+    columns = list(body["results"][0])
+    for name in columns:
+        table.add_column(name, justify="left" if name == "scenario" else "right")
+    for row in body["results"]:
+        table.add_row(
+            *[f"{row[c]:.3f}" if isinstance(row[c], float) else str(row[c]) for c in columns]
+        )
     console.print(table)
 
 
