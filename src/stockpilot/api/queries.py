@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from stockpilot.ledger.moves import moves_view
 from stockpilot.ledger.verify import VerifyReport
 from stockpilot.persistence.tables import (
     allocation,
@@ -253,49 +254,13 @@ def list_moves(
     site_id: int | None = None,
 ) -> list[dict[str, Any]]:
     """Ledger moves in id order; a move is in a site when either of its ends is."""
-    from_loc, to_loc = location.alias("from_loc"), location.alias("to_loc")
-    from_site, to_site = site.alias("from_site"), site.alias("to_site")
-    stmt = (
-        sa.select(
-            move.c.id,
-            move.c.document_type,
-            move.c.document_id,
-            move.c.line_no,
-            item.c.sku,
-            from_site.c.code.label("from_site"),
-            from_loc.c.code.label("from_location"),
-            to_site.c.code.label("to_site"),
-            to_loc.c.code.label("to_location"),
-            lot.c.lot_code.label("lot"),
-            move.c.from_status,
-            move.c.to_status,
-            company.c.code.label("owner"),
-            move.c.quantity,
-            move.c.uom,
-            move.c.quantity_entered,
-            move.c.unit_cost,
-            move.c.reason_code,
-            move.c.reverses_move_id,
-            move.c.effective_at,
-            move.c.recorded_at,
-            move.c.user_id,
-        )
-        .join(item, item.c.id == move.c.item_id)
-        .join(from_loc, from_loc.c.id == move.c.from_location_id)
-        .join(from_site, from_site.c.id == from_loc.c.site_id)
-        .join(to_loc, to_loc.c.id == move.c.to_location_id)
-        .join(to_site, to_site.c.id == to_loc.c.site_id)
-        .join(company, company.c.id == move.c.owner_id)
-        .outerjoin(lot, lot.c.id == move.c.lot_id)
-        .order_by(move.c.id)
-        .limit(limit)
-    )
-    stmt = _after(stmt, move.c.id, after_id)
+    view = moves_view()
     scope = site_scope(actor)
     if scope is not None:
-        stmt = stmt.where(sa.or_(from_loc.c.site_id.in_(scope), to_loc.c.site_id.in_(scope)))
+        view = view.in_sites(scope)
     if site_id is not None:
-        stmt = stmt.where(sa.or_(from_loc.c.site_id == site_id, to_loc.c.site_id == site_id))
+        view = view.in_sites([site_id])
+    stmt = _after(view.stmt.limit(limit), move.c.id, after_id)
     if item_id is not None:
         stmt = stmt.where(move.c.item_id == item_id)
     out = []

@@ -24,6 +24,7 @@ from stockpilot.importing.masterdata import (
     SUPPLIER_OPTIONAL,
     SUPPLIER_REQUIRED,
 )
+from stockpilot.ledger.moves import moves_view
 from stockpilot.persistence.tables import (
     balance,
     company,
@@ -32,7 +33,6 @@ from stockpilot.persistence.tables import (
     item_uom,
     location,
     lot,
-    move,
     serial,
     site,
     supplier,
@@ -194,44 +194,12 @@ def _serials_in_stock(conn: Connection) -> dict[tuple[Any, ...], list[str]]:
 
 
 def _moves(conn: Connection, site_code: str | None) -> tuple[Sequence[str], Iterable[Any]]:
-    src, dst = location.alias("src"), location.alias("dst")
-    src_site, dst_site = site.alias("src_site"), site.alias("dst_site")
-    stmt = (
-        sa.select(
-            move.c.id,
-            move.c.effective_at,
-            move.c.recorded_at,
-            move.c.document_type,
-            move.c.document_id,
-            move.c.line_no,
-            item.c.sku,
-            src_site.c.code.label("from_site"),
-            src.c.code.label("from_location"),
-            dst_site.c.code.label("to_site"),
-            dst.c.code.label("to_location"),
-            lot.c.lot_code.label("lot"),
-            move.c.from_status,
-            move.c.to_status,
-            company.c.code.label("owner"),
-            move.c.quantity,
-            move.c.uom,
-            move.c.quantity_entered,
-            move.c.unit_cost,
-            move.c.reason_code,
-            move.c.user_id,
-        )
-        .join(item, item.c.id == move.c.item_id)
-        .join(src, src.c.id == move.c.from_location_id)
-        .join(dst, dst.c.id == move.c.to_location_id)
-        .join(src_site, src_site.c.id == src.c.site_id)
-        .join(dst_site, dst_site.c.id == dst.c.site_id)
-        .join(company, company.c.id == move.c.owner_id)
-        .outerjoin(lot, lot.c.id == move.c.lot_id)
-        .order_by(move.c.id)
-    )
+    view = moves_view()
     if site_code:
-        stmt = stmt.where(sa.or_(src_site.c.code == site_code, dst_site.c.code == site_code))
-    return MOVE_COLUMNS, (tuple(r) for r in _stream(conn, stmt))
+        found = conn.execute(sa.select(site.c.id).where(site.c.code == site_code)).scalar()
+        view = view.in_sites([int(found) if found is not None else -1])
+    rows = _stream(conn, view.stmt)
+    return MOVE_COLUMNS, (tuple(r._mapping[c] for c in MOVE_COLUMNS) for r in rows)
 
 
 def _stream(conn: Connection, stmt: sa.Select[Any]) -> Iterable[Any]:
