@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from stockpilot.ledger.keys import Delta, StockKey
+from stockpilot.ledger.keys import Key, KeyDelta
 from stockpilot.persistence import raw
 from stockpilot.persistence.tables import balance
 
@@ -50,7 +50,7 @@ _ENSURE_AND_LOCK = raw.Sql(
 )
 
 
-def lock_keys(conn: Connection, keys: Sequence[StockKey], virtual: dict[int, bool]) -> None:
+def lock_keys(conn: Connection, keys: Sequence[Key], virtual: dict[int, bool]) -> None:
     """PostgreSQL: make sure a row exists for each key and lock them all in key order.
 
     SQLite needs nothing here: BEGIN IMMEDIATE already holds the database's write lock.
@@ -62,12 +62,12 @@ def lock_keys(conn: Connection, keys: Sequence[StockKey], virtual: dict[int, boo
         conn,
         _ENSURE_AND_LOCK,
         (
-            [k.item_id for k in ordered],
-            [k.location_id for k in ordered],
-            [k.lot_id for k in ordered],
-            [k.status for k in ordered],
-            [k.owner_id for k in ordered],
-            [virtual[k.location_id] for k in ordered],
+            [k[0] for k in ordered],
+            [k[1] for k in ordered],
+            [k[2] for k in ordered],
+            [k[3] for k in ordered],
+            [k[4] for k in ordered],
+            [virtual[k[1]] for k in ordered],
         ),
     )
 
@@ -78,8 +78,8 @@ _RELEASE = raw.Sql("RELEASE SAVEPOINT balance_guard")
 
 
 def apply_deltas(
-    conn: Connection, deltas: Sequence[tuple[StockKey, Delta]], virtual: dict[int, bool]
-) -> list[StockKey]:
+    conn: Connection, deltas: Sequence[KeyDelta], virtual: dict[int, bool]
+) -> list[Key]:
     """Add each delta to its balance row, creating rows on first receipt.
 
     Decreases of physical balances are one guarded update for all keys (what remains must
@@ -89,17 +89,16 @@ def apply_deltas(
     """
     if not deltas:
         return []
-    lock_keys(conn, [k for k, _ in deltas], virtual)
-    guarded: list[tuple[Any, ...]] = []
-    free: list[tuple[Any, ...]] = []
-    refusable: list[StockKey] = []
-    for k, d in deltas:
-        if not virtual[k.location_id] and (d.quantity_on_hand < 0 or d.quantity_allocated < 0):
-            on_hand, allocated = d
-            guarded.append((on_hand, allocated, *k, on_hand, allocated, allocated))
-            refusable.append(k)
+    lock_keys(conn, [k for k, _, _ in deltas], virtual)
+    guarded: list[tuple[object, ...]] = []
+    free: list[tuple[object, ...]] = []
+    refusable: list[Key] = []
+    for key, on_hand, allocated in deltas:
+        if (on_hand < 0 or allocated < 0) and not virtual[key[1]]:
+            guarded.append((on_hand, allocated, *key, on_hand, allocated, allocated))
+            refusable.append(key)
         else:
-            free.append((*k, virtual[k.location_id], d.quantity_on_hand, d.quantity_allocated))
+            free.append((*key, virtual[key[1]], on_hand, allocated))
     if len(guarded) == 1:
         if raw.execute(conn, _DECREASE, guarded[0]) != 1:
             return refusable

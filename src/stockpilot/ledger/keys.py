@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 
 class StockKey(NamedTuple):
@@ -53,15 +53,16 @@ class MoveLine:
         )
 
 
-class Delta(NamedTuple):
-    quantity_on_hand: int
-    quantity_allocated: int
+# A stock key as a plain tuple ``(item_id, location_id, lot_id, status, owner_id)`` and its net
+# change ``(key, Δ on hand, Δ allocated)``: what posting passes around, built once per line.
+Key = tuple[int, int, int, str, int]
+KeyDelta = tuple[Key, int, int]
 
 
-def balance_deltas(lines: Iterable[MoveLine]) -> list[tuple[StockKey, Delta]]:
+def balance_deltas(lines: Iterable[MoveLine]) -> list[KeyDelta]:
     """Net change per stock key, sorted by key so that rows are always locked in one order."""
-    on_hand: dict[tuple[Any, ...], int] = {}
-    allocated: dict[tuple[Any, ...], int] = {}
+    on_hand: dict[Key, int] = {}
+    allocated: dict[Key, int] = {}
     for ln in lines:  # plain tuples: this loop runs once per line of every document
         source = (ln.item_id, ln.from_location_id, ln.lot_id, ln.from_status, ln.owner_id)
         target = (ln.item_id, ln.to_location_id, ln.lot_id, ln.to_status, ln.owner_id)
@@ -69,11 +70,11 @@ def balance_deltas(lines: Iterable[MoveLine]) -> list[tuple[StockKey, Delta]]:
         on_hand[target] = on_hand.get(target, 0) + ln.quantity
         if ln.consumes_allocated:
             allocated[source] = allocated.get(source, 0) - ln.consumes_allocated
-    out = []
+    out: list[KeyDelta] = []
     for key in sorted(on_hand.keys() | allocated.keys()):
-        delta = Delta(on_hand.get(key, 0), allocated.get(key, 0))
-        if delta.quantity_on_hand or delta.quantity_allocated:
-            out.append((StockKey._make(key), delta))
+        d_on_hand, d_allocated = on_hand.get(key, 0), allocated.get(key, 0)
+        if d_on_hand or d_allocated:
+            out.append((key, d_on_hand, d_allocated))
     return out
 
 

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from stockpilot.ledger import balances
-from stockpilot.ledger.keys import MoveLine, PostingContext, StockKey, balance_deltas
+from stockpilot.ledger.keys import Key, MoveLine, PostingContext, StockKey, balance_deltas
 from stockpilot.persistence import raw
 from stockpilot.persistence.tables import balance, item, location, serial
 from stockpilot.shared.clock import utcnow
@@ -60,7 +60,7 @@ _INSERT_MOVE = raw.Sql(
 )
 
 
-def post_moves(conn: Connection, lines: Sequence[MoveLine], ctx: PostingContext) -> list[StockKey]:
+def post_moves(conn: Connection, lines: Sequence[MoveLine], ctx: PostingContext) -> list[Key]:
     """Append ``lines`` as moves and apply their balance deltas. Returns the keys touched."""
     if not lines:
         raise ValidationFailed("a document needs at least one line", field="lines")
@@ -111,7 +111,7 @@ def post_moves(conn: Connection, lines: Sequence[MoveLine], ctx: PostingContext)
         ],
     )
     _move_serials(conn, [ln for ln in lines if ln.serial_id is not None], virtual)
-    return [key for key, _ in deltas]
+    return [key for key, _, _ in deltas]
 
 
 def _line_ref(line: MoveLine, index: int) -> int:
