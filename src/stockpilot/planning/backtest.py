@@ -14,8 +14,10 @@ holdout begins with a steady stock and pipeline. Compared against
   reaches the engine's fill rate — so inventories are compared *at the same fill rate*.
 
 Lead times are those of the plan (whole periods, as the engine protects them), with the plan's
-MOQ and pack rounding. Fill rate = units served from stock on hand ÷ units demanded; cycle
-service = share of replenishment cycles without a stockout. Pure: frames in, frames out.
+MOQ and pack rounding. Every policy opens at its first ``S`` plus half the MOQ/pack slack of its
+smallest order (see :func:`_opening`). Fill rate = units served from stock on hand ÷ units
+demanded; cycle service = share of replenishment cycles without a stockout. Pure: frames in,
+frames out.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import polars as pl
 
 from stockpilot.planning.engine import PlanConfig, plan
 from stockpilot.planning.history import DemandHistory, build_demand_history, periods_per_year
+from stockpilot.planning.policy import round_order_quantity
 from stockpilot.planning.simulation import Policy, simulate
 from stockpilot.planning.stats import FloatArray
 
@@ -146,6 +149,16 @@ def _item_values(
     return np.asarray(values.cast(pl.Float64).fill_null(default).to_numpy(), dtype=np.float64)
 
 
+def _opening(replay: Replay, policy: Policy) -> FloatArray:
+    """Opening net stock: the first order-up-to level plus half the MOQ/pack slack of the
+    smallest order (where an order cycle leaves the position on average). Starting at ``S``
+    makes every policy order a whole MOQ lot in the first period: with lots of years of demand
+    that lot, not the policy, decides the stock of a 26-week replay."""
+    s0, up0 = policy.reorder_point[:, 0], policy.order_up_to[:, 0]
+    smallest = round_order_quantity(np.ones(s0.size), replay.moq, replay.pack)
+    return np.asarray(up0 + 0.5 * np.maximum(smallest - (up0 - s0), 0.0), dtype=np.float64)
+
+
 def _class_fill(res: pl.DataFrame, groups: np.ndarray, n_groups: int) -> FloatArray:
     served = np.bincount(groups, res["served"].to_numpy(), n_groups)
     demand = np.bincount(groups, res["demand"].to_numpy(), n_groups)
@@ -159,9 +172,10 @@ def _equal_fill_scale(
     once; the fill rate of the static rule is non-decreasing in the multiplier)."""
 
     def fill(scale: FloatArray) -> FloatArray:
+        static = replay.static(scale[groups])
         res = simulate(
-            replay.demand, replay.static(scale[groups]), periods_per_year=ppy,
-            warmup=replay.warmup,
+            replay.demand, static, periods_per_year=ppy, warmup=replay.warmup,
+            opening=_opening(replay, static),
         )  # fmt: skip
         return _class_fill(res, groups, scale.size)
 
@@ -209,7 +223,10 @@ def backtest_policies(
     ppy = periods_per_year(config.period)
 
     def run(policy: Policy) -> pl.DataFrame:
-        return simulate(replay.demand, policy, periods_per_year=ppy, warmup=replay.warmup)
+        return simulate(
+            replay.demand, policy, periods_per_year=ppy, warmup=replay.warmup,
+            opening=_opening(replay, policy),
+        )  # fmt: skip
 
     engine = run(replay.policy(replay.reorder_point, replay.order_up_to))
     static = run(replay.static(np.ones(pol.height)))

@@ -49,7 +49,12 @@ from stockpilot.planning.policy_discrete import (
 )
 from stockpilot.planning.segmentation import SegmentationConfig, segment
 from stockpilot.planning.stats import FloatArray, normal_ppf
-from stockpilot.planning.undershoot import ReviewSizes, review_sizes, undershoot_moments
+from stockpilot.planning.undershoot import (
+    ReviewSizes,
+    pool_size_dispersion,
+    review_sizes,
+    undershoot_moments,
+)
 
 __all__ = ["PLAN_COLUMNS", "PlanConfig", "PlanResult", "plan", "policy_levels"]
 
@@ -72,6 +77,7 @@ class PlanConfig:
     ordering_cost: float | None = None  # per order; None: lot = one review's demand
     discrete_threshold: float = 20.0  # mean demand over L+R below which Poisson/NB is used
     min_origins: int = 26  # rolling-origin errors needed before they replace the formulas
+    size_prior_weight: float = 30.0  # degrees of freedom of the pooled log-size dispersion
     start: date | None = None
     end: date | None = None
     outlier_k: float = 3.5
@@ -182,7 +188,7 @@ def _empirical_levels(
 
 def _undershoot_protection(
     idx: np.ndarray,
-    sizes: ReviewSizes,
+    sub: ReviewSizes,
     extra: FloatArray,
     moq: FloatArray,
     pack_size: FloatArray,
@@ -196,7 +202,6 @@ def _undershoot_protection(
     slack leaves the position above ``S`` and so sets the demand needed before the next order,
     which in turn shapes ``V`` — two fixed-point passes from ``E[V] = E[X]`` settle it.
     """
-    sub = ReviewSizes(sizes.samples[idx], sizes.m1[idx], sizes.m2[idx], sizes.m3[idx])
     ex = extra[idx]
     pack = np.where(pack_size[idx] > 0, pack_size[idx], 1.0)
     smallest = round_order_quantity(np.ones(idx.size), moq[idx], pack)
@@ -209,6 +214,49 @@ def _undershoot_protection(
     slack = np.maximum(smallest - ex - mean_v, 0.5 * (pack - 1.0))
     order = np.maximum(ex + mean_v + slack, 1e-9)
     return mean_l[idx] + mean_v, var_l[idx] + var_v, order, ex + slack
+
+
+def _sparse_sizes(
+    idx: np.ndarray, sizes: ReviewSizes, groups: np.ndarray | None, prior_weight: float
+) -> ReviewSizes:
+    """The review sizes of the rows ``idx``, their log-dispersion pooled within ``groups``."""
+    sub = ReviewSizes(sizes.samples[idx], sizes.m1[idx], sizes.m2[idx], sizes.m3[idx])
+    if groups is None or prior_weight <= 0:
+        return sub
+    return pool_size_dispersion(sub, groups[idx], prior_weight)
+
+
+def _pooled_variances(
+    idx: np.ndarray,
+    sizes: ReviewSizes,
+    pooled: ReviewSizes,
+    groups: np.ndarray | None,
+    d: FloatArray,
+    horizon: FloatArray,
+    lead_time: FloatArray,
+    var_p: FloatArray,
+    var_l: FloatArray,
+    lt_var: FloatArray,
+) -> tuple[FloatArray, FloatArray]:
+    """Variances of ``D_{L+R}`` and ``D_L`` for the rows ``idx`` with the pooled size tail.
+
+    Intermittent rows (group 0): compound Poisson at the *current* rate, ``λ·H·E[X²]`` with
+    ``λ = d/E[X]`` occurrences per period and the pooled ``E[X²]``, plus ``d²σL²``. The one-step
+    RMSE of the history does not follow the forecast: a dying item kept its old σ (s = 406 at a
+    forecast of 3·10⁻⁵ a week on the small demo) and a few large sizes in a sparse history
+    inflated σ² far beyond ``λ·E[X²]`` (s = 937 at 2 a week). Other rows keep their measured
+    variance plus the compound variance the pooled tail adds, ``λ·H·ΔE[X²]``.
+    """
+    rate = np.nan_to_num(d[idx] / sizes.m1[idx])
+    compound = rate * np.nan_to_num(pooled.m2)
+    added = rate * np.nan_to_num(pooled.m2 - sizes.m2[idx])
+    intermittent = np.zeros(idx.size, dtype=bool) if groups is None else groups[idx] == 0
+    own_p = np.maximum(var_p[idx] + horizon[idx] * added, 0.0)
+    own_l = np.maximum(var_l[idx] + lead_time[idx] * added, 0.0)
+    return (
+        np.where(intermittent, horizon[idx] * compound + lt_var[idx], own_p),
+        np.where(intermittent, lead_time[idx] * compound + lt_var[idx], own_l),
+    )
 
 
 def policy_levels(
@@ -227,12 +275,16 @@ def policy_levels(
     horizon_sd: FloatArray | None = None,
     errors: HorizonErrors | None = None,
     sizes: ReviewSizes | None = None,
+    size_groups: np.ndarray | None = None,
+    size_prior_weight: float = 30.0,
 ) -> dict[str, np.ndarray]:
     """Vectorised (s, S) levels for all series; see the module docstring for the formulas.
 
     ``horizon_sd`` (demand-only σ over ``L + R`` from rolling-origin errors; NaN = unknown)
     replaces ``√(L + R)·σ``; the rows of ``errors`` use the empirical protection demand, the
-    other ``discrete`` rows Poisson/NB, the rest the normal.
+    other ``discrete`` rows Poisson/NB, the rest the normal. ``size_groups`` (0 intermittent,
+    1 lumpy, negative: not pooled) pools the log-size dispersion of ``sizes`` with
+    ``size_prior_weight`` degrees of freedom (:func:`_pooled_variances`).
     """
     d = np.maximum(forecast, 0.0)
     horizon = lead_time + review_period
@@ -262,16 +314,22 @@ def policy_levels(
     undershoot = np.full(d.shape, np.nan)
     lot = np.maximum(lot_size, cycle_demand)
     extra = np.maximum(np.ceil(lot - 1e-9) - np.ceil(cycle_demand - 1e-9), 0.0)
+    sub = None
+    if idx.size and sizes is not None:
+        sub = _sparse_sizes(idx, sizes, size_groups, size_prior_weight)
+        var_p[idx], var_l[idx] = _pooled_variances(
+            idx, sizes, sub, size_groups, d, horizon, lead_time, var_p, var_l, lt_var
+        )
     if idx.size:
         level[idx] = _discrete_levels(
             idx, service_level, service_type, mean_p, var_p, mean_l, var_l, q_service, lot_excess
         )
-    if idx.size and sizes is not None and service_type == "fill_rate":
+    if sub is not None and service_type == "fill_rate":
         # A lot that covers several reviews is ordered when one demand of a run crosses s, so the
         # stock protects D_L + V (V the undershoot, undershoot.py), charged per order cycle.
         # The per-review (R, S) level above is exact when every demand triggers an order; both
         # rest on a fitted NB, so the larger of the two is kept (measured on the demo replay).
-        mp, vp, qs, ex = _undershoot_protection(idx, sizes, extra, moq, pack_size, mean_l, var_l)
+        mp, vp, qs, ex = _undershoot_protection(idx, sub, extra, moq, pack_size, mean_l, var_l)
         undershoot[idx] = mp - mean_l[idx]
         per_order = _discrete_levels(
             np.arange(idx.size), service_level[idx], service_type, mp, vp, mean_l[idx],
@@ -297,7 +355,7 @@ def policy_levels(
     return {
         "protection_periods": horizon,
         "demand_over_protection": mean_p,
-        "sigma_over_protection": sigma_p,
+        "sigma_over_protection": np.sqrt(var_p),
         "safety_factor": np.where(normal_rows, k, np.nan),
         "safety_stock": reorder_point - mean_p,
         "reorder_point": reorder_point,
@@ -446,6 +504,8 @@ def plan(
         sigma_h_policy,
         errors,
         review_sizes(history.demand, review),
+        np.select([classes == "intermittent", classes == "lumpy"], [0, 1], -1),
+        config.size_prior_weight,
     )
     variance_ratio = np.where(
         mean_p > 0, levels["sigma_over_protection"] ** 2 / np.maximum(mean_p, 1e-12), np.nan

@@ -10,7 +10,7 @@ Levels may change over time: ``reorder_point`` and ``order_up_to`` are either on
 series or an ``n × T`` matrix (column ``t`` is the policy in force at period ``t``, e.g. a
 rolling re-plan); stock, backorders and the pipeline carry over when the levels change. The
 first ``warmup`` periods are replayed (to reach a steady stock and pipeline from the start at
-``S`` with nothing on order) but not measured.
+``S``, or at an ``opening`` net stock, with nothing on order) but not measured.
 
 Measures per series (over the measured periods): ``fill_rate`` (units served from stock on
 hand ÷ units demanded), ``cycle_service_level`` (share of replenishment cycles without a
@@ -86,9 +86,11 @@ def simulate(
     lost_sales: bool = False,
     periods_per_year: int = 52,
     warmup: int = 0,
+    opening: FloatArray | None = None,
 ) -> pl.DataFrame:
     """Replay ``demand`` (``n × T``) against ``policy``; one result row per series, measured over
-    periods ``warmup..T-1`` (see the module docstring)."""
+    periods ``warmup..T-1`` (see the module docstring). Net stock starts at ``opening`` (default:
+    the first order-up-to level)."""
     sc = scenario or Scenario()
     d = demand.astype(np.float64).copy()
     n, t_len = d.shape
@@ -103,7 +105,7 @@ def simulate(
     up_to = np.asarray(policy.order_up_to, dtype=np.float64)
     horizon = t_len + int(lead.max(initial=0)) + sc.disruption_length + 2
     arrivals = np.zeros((n, horizon))
-    net = _column(up_to, 0).copy()
+    net = _column(up_to, 0).copy() if opening is None else np.asarray(opening, np.float64).copy()
     pipeline = np.zeros(n)
     acc = {k: np.zeros(n) for k in ("served", "on_hand", "stockout", "demand_periods", "cycles",
                                     "cycle_stockouts")}  # fmt: skip

@@ -34,7 +34,7 @@ import numpy.typing as npt
 
 from stockpilot.planning.stats import FloatArray
 
-__all__ = ["ReviewSizes", "review_sizes", "undershoot_moments"]
+__all__ = ["ReviewSizes", "pool_size_dispersion", "review_sizes", "undershoot_moments"]
 
 
 @dataclass(frozen=True)
@@ -102,3 +102,54 @@ def undershoot_moments(
     mean_v = np.where(known, mean_o + offset, 0.0)
     var_v = np.where(known, np.maximum(second_o - mean_o * mean_o, 0.0), 0.0)
     return np.asarray(mean_v, dtype=np.float64), np.asarray(var_v, dtype=np.float64)
+
+
+def pool_size_dispersion(
+    sizes: ReviewSizes, groups: npt.ArrayLike, prior_weight: float
+) -> ReviewSizes:
+    """Empirical-Bayes shrinkage of each series' log-size dispersion towards its group's.
+
+    ``groups`` are integer codes per series (negative: not pooled). With ``n`` sizes a series'
+    sample variance of ``log X`` has ``n − 1`` degrees of freedom; ten sizes say little about
+    the tail (on the demo distributor a hub item with sizes 6–57 later sold 138 and 495). The
+    pooled variance ``σ₀²`` of the group (all its series' squared log-deviations over their
+    degrees of freedom) acts as a prior worth ``prior_weight`` degrees of freedom:
+    ``σ̂² = (ν₀σ₀² + (n − 1)s²)/(ν₀ + n − 1)``. The sizes are then spread around their mean log
+    by ``σ̂/s`` (the series' own shape kept) and rescaled to their own mean, so the moments
+    ``E[X²]``, ``E[X³]`` and the crossing samples carry the pooled tail; ``E[X²]`` is at least the
+    lognormal's ``E[X]²·exp(σ̂²)``.
+    """
+    x = sizes.samples
+    code = np.asarray(groups, dtype=np.int64)
+    pooled_rows = code >= 0
+    if not np.any(pooled_rows) or x.shape[1] == 0:
+        return sizes
+    with np.errstate(invalid="ignore", divide="ignore"):
+        log_x = np.log(x)
+        count = np.sum(np.isfinite(x), axis=1)
+        mean_log = np.nansum(log_x, axis=1) / count
+        dev = log_x - mean_log[:, None]
+        ss = np.nansum(dev * dev, axis=1)
+    dof = np.maximum(count - 1, 0).astype(np.float64)
+    use = pooled_rows & (dof > 0)
+    n_groups = int(code.max()) + 1
+    group_ss = np.bincount(code[use], ss[use], n_groups)
+    group_dof = np.bincount(code[use], dof[use], n_groups)
+    prior = np.where(group_dof > 0, group_ss / np.maximum(group_dof, 1e-12), 0.0)
+    prior_row = prior[np.maximum(code, 0)]
+    shrunk = (prior_weight * prior_row + ss) / (prior_weight + dof)
+    spread = use & (ss > 1e-12)
+    factor = np.where(spread, np.sqrt(shrunk * np.maximum(dof, 1.0) / np.maximum(ss, 1e-12)), 1.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        wide = np.exp(mean_log[:, None] + dev * factor[:, None])
+        wide *= (sizes.m1 / (np.nansum(wide, axis=1) / count))[:, None]
+    samples = np.where(spread[:, None], wide, x)
+    safe = np.nan_to_num(samples)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        m2 = np.where(spread, (safe * safe).sum(axis=1) / count, sizes.m2)
+        m3 = np.where(spread, (safe * safe * safe).sum(axis=1) / count, sizes.m3)
+        # A few sizes understate E[X²] of a heavy tail (it lives in the sizes not yet seen):
+        # it is at least the lognormal's E[X]²·exp(σ̂²). E[X³] stays the samples' (the
+        # lognormal's exp(3σ̂²) over-protected lumpy series: 96.7 % at a 95 % target).
+        m2 = np.where(spread, np.maximum(m2, sizes.m1**2 * np.exp(shrunk)), m2)
+    return ReviewSizes(samples, sizes.m1, m2, m3)

@@ -120,3 +120,17 @@ def test_rolling_replan_follows_a_step_change_in_demand_during_the_holdout() -> 
     rolling = backtest_policies(lines, None, None, config, holdout=26, replan_every=1)
     frozen = backtest_policies(lines, None, None, config, holdout=26, replan_every=None)
     assert rolling.by_class["fill_rate"][0] > frozen.by_class["fill_rate"][0] + 0.05
+
+
+def test_a_replay_from_an_opening_stock_orders_no_moq_lot_it_does_not_need() -> None:
+    # s = S = 0 with an MOQ of 500 against one unit a period: starting at S orders a whole lot
+    # in the first period; starting mid-cycle the stock simply runs down.
+    demand = np.ones((1, 20))
+    policy = Policy(
+        np.zeros(1), np.zeros(1), np.array([1]), np.array([1]), np.array([500.0]), np.ones(1)
+    )
+    at_s = simulate(demand, policy)
+    opened = simulate(demand, policy, opening=np.array([250.0]))
+    assert at_s["average_on_hand"][0] > 400.0
+    assert opened["average_on_hand"][0] < 250.0
+    assert opened["served"][0] == 20.0

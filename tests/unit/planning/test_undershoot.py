@@ -4,8 +4,10 @@ runs of demands (checked against a direct replay of the crossing)."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from stockpilot.planning.undershoot import review_sizes, undershoot_moments
+from stockpilot.planning.engine import policy_levels
+from stockpilot.planning.undershoot import pool_size_dispersion, review_sizes, undershoot_moments
 
 
 def test_with_no_slack_the_undershoot_is_the_demand_that_triggers_the_order() -> None:
@@ -39,3 +41,40 @@ def test_far_from_the_level_the_undershoot_follows_the_stationary_overshoot() ->
     assert abs(mean[0] - undershoot.mean()) < 0.05 * undershoot.mean()
     # size-biased: far larger than a typical demand of these sporadic, heavy-tailed sizes
     assert mean[0] > np.median(sizes_drawn)
+
+
+def test_pooled_dispersion_widens_a_narrow_sparse_series_towards_its_group() -> None:
+    rng = np.random.default_rng(3)
+    wide = np.ceil(rng.lognormal(np.log(20.0), 1.2, (40, 12)))
+    narrow = np.array([[18.0, 20.0, 22.0, 19.0, 21.0, 20.0, 23.0, 17.0, 20.0, 21.0, 19.0, 20.0]])
+    demand = np.vstack([wide, narrow])
+    sizes = review_sizes(demand, 1)
+    groups = np.zeros(demand.shape[0], dtype=np.int64)
+    pooled = pool_size_dispersion(sizes, groups, prior_weight=30.0)
+    assert pooled.m1[-1] == pytest.approx(sizes.m1[-1])
+    assert pooled.m2[-1] > 1.5 * sizes.m2[-1]
+    assert np.nanmax(pooled.samples[-1]) > 2.0 * np.nanmax(sizes.samples[-1])
+    unpooled = pool_size_dispersion(sizes, np.full(demand.shape[0], -1), prior_weight=30.0)
+    assert np.array_equal(unpooled.m2, sizes.m2)
+
+
+def test_the_protection_variance_of_an_intermittent_item_follows_its_current_rate() -> None:
+    # Large past sizes and a forecast near zero: the compound variance at the current rate is
+    # tiny, where the old one-step σ of the history (60) kept a wide negative binomial.
+    rng = np.random.default_rng(5)
+    history = np.where(rng.random((1, 60)) < 0.5, rng.integers(100, 300, (1, 60)), 0.0)
+    history[:, 40:] = 0.0
+    one = np.ones(1)
+
+    def levels_with(groups: np.ndarray | None) -> dict[str, np.ndarray]:
+        levels = policy_levels(
+            np.array([1e-4]), np.array([60.0]), 2 * one, 0 * one, one, np.array([0.95]),
+            "fill_rate", 0 * one, 0 * one, one, np.array([np.nan]), np.array([True]),
+            sizes=review_sizes(history, 1), size_groups=groups,
+        )  # fmt: skip
+        return levels
+
+    unpooled, pooled = levels_with(None), levels_with(np.array([0]))
+    assert unpooled["sigma_over_protection"][0] == pytest.approx(60.0 * np.sqrt(3.0))
+    assert pooled["sigma_over_protection"][0] < 1.0
+    assert pooled["reorder_point"][0] < unpooled["reorder_point"][0]
