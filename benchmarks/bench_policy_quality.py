@@ -1,7 +1,7 @@
 """Policy quality on the demo distributor: the engine against a static min/max rule.
 
-Run: ``python -m benchmarks.bench_policy_quality [skus sites]`` (prints JSON, then Markdown tables
-for docs/planning.md). Builds the demo (2,000 SKUs × 4 sites, seed 42) into a temporary SQLite
+Run: ``python -m benchmarks.bench_policy_quality [skus sites]`` (prints JSON; Markdown tables for
+docs/planning.md on stderr). Builds the demo (2,000 SKUs × 4 sites, seed 42) into a temporary SQLite
 file, reads demand, receipts and item master as the database run does, holds out the last 26
 weeks and replays them with a weekly re-plan (:mod:`stockpilot.planning.backtest`) at targets
 0.90, 0.95 and 0.98 for both service types.
@@ -73,5 +73,6 @@ if __name__ == "__main__":
     print(json.dumps({k: v for k, v in result.items()}, indent=2, default=str))
     for kind in ("fill_rate", "cycle"):
         for target in TARGETS:
-            print(f"\n### service_type={kind}, target {target:.0%}\n")
-            print(result[f"{kind}@{target}"]["markdown"])  # type: ignore[index]
+            # The tables go to stderr so stdout stays one JSON document (make bench parses it).
+            print(f"\n### service_type={kind}, target {target:.0%}\n", file=sys.stderr)
+            print(result[f"{kind}@{target}"]["markdown"], file=sys.stderr)  # type: ignore[index]
