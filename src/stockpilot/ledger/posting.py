@@ -74,7 +74,8 @@ def post_moves(conn: Connection, lines: Sequence[MoveLine], ctx: PostingContext)
                 "a move must change location or status",
                 field=f"lines[{_line_ref(line, index)}].to_location",
             )
-    location_ids = {ln.from_location_id for ln in lines} | {ln.to_location_id for ln in lines}
+    location_ids = {ln.from_location_id for ln in lines}
+    location_ids.update(ln.to_location_id for ln in lines)
     virtual = LOCATION_FLAGS.resolve(conn, location_ids)
     deltas = balance_deltas(lines)
     if balances.apply_deltas(conn, deltas, virtual):
@@ -82,6 +83,7 @@ def post_moves(conn: Connection, lines: Sequence[MoveLine], ctx: PostingContext)
         raise InsufficientStock(_diagnose(conn, lines, virtual))
     now = raw.timestamp(conn, utcnow())
     effective_at = raw.timestamp(conn, ctx.effective_at) if ctx.effective_at else now
+    money = raw.money_converter(conn)
     raw.execute_many(
         conn,
         _INSERT_MOVE,
@@ -100,7 +102,7 @@ def post_moves(conn: Connection, lines: Sequence[MoveLine], ctx: PostingContext)
                 ln.quantity,
                 ln.uom,
                 ln.quantity_entered,
-                raw.money(conn, ln.unit_cost),
+                money(ln.unit_cost),
                 ln.serial_id,
                 ln.reason_code or ctx.reason_code,
                 effective_at,

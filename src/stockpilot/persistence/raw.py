@@ -42,7 +42,14 @@ def _notify(sql: str, params: Any, many: bool) -> None:
 
 
 def _cursor(conn: Connection) -> Any:
-    return conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    """The driver cursor kept for this driver connection (one per connection, made once)."""
+    fairy = conn.connection
+    driver = fairy.dbapi_connection
+    kept = fairy.info.get("stockpilot.cursor")
+    if kept is None or kept[0] is not driver:
+        kept = (driver, driver.cursor())  # type: ignore[union-attr]
+        fairy.info["stockpilot.cursor"] = kept
+    return kept[1]
 
 
 def execute(conn: Connection, sql: Sql, params: Sequence[Any] = ()) -> int:
@@ -51,11 +58,8 @@ def execute(conn: Connection, sql: Sql, params: Sequence[Any] = ()) -> int:
     if observers:
         _notify(text, params, False)
     cur = _cursor(conn)
-    try:
-        cur.execute(text, params)
-        return int(cur.rowcount)
-    finally:
-        cur.close()
+    cur.execute(text, params)
+    return int(cur.rowcount)
 
 
 def execute_many(conn: Connection, sql: Sql, rows: Iterable[Sequence[Any]]) -> int:
@@ -65,11 +69,8 @@ def execute_many(conn: Connection, sql: Sql, rows: Iterable[Sequence[Any]]) -> i
         rows = list(rows)
         _notify(text, rows, True)
     cur = _cursor(conn)
-    try:
-        cur.executemany(text, rows)
-        return int(cur.rowcount)
-    finally:
-        cur.close()
+    cur.executemany(text, rows)
+    return int(cur.rowcount)
 
 
 def fetch_all(conn: Connection, sql: Sql, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
@@ -77,11 +78,8 @@ def fetch_all(conn: Connection, sql: Sql, params: Sequence[Any] = ()) -> list[tu
     if observers:
         _notify(text, params, False)
     cur = _cursor(conn)
-    try:
-        cur.execute(text, params)
-        return list(cur.fetchall())
-    finally:
-        cur.close()
+    cur.execute(text, params)
+    return list(cur.fetchall())
 
 
 # Values as each driver stores them in the columns SQLAlchemy reads back (SQLite keeps
@@ -94,10 +92,19 @@ def timestamp(conn: Connection, value: datetime) -> Any:
     return value.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
-def money(conn: Connection, value: Decimal | None) -> Any:
-    if value is None or conn.dialect.name == "postgresql":
-        return value
-    return str(value)
+def money_converter(conn: Connection) -> Callable[[Decimal | None], Any]:
+    """``money`` for many values of one connection (the dialect test done once)."""
+    if conn.dialect.name == "postgresql":
+        return _same
+    return _text_or_none
+
+
+def _same(value: Decimal | None) -> Any:
+    return value
+
+
+def _text_or_none(value: Decimal | None) -> Any:
+    return None if value is None else str(value)
 
 
 def json_value(value: Any) -> str | None:
