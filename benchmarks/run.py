@@ -179,7 +179,8 @@ def main(argv: list[str] | None = None) -> int:
         report["benchmarks"][name] = _run_module(module, quick_args if args.quick else [])
     json.dump(report, sys.stdout, indent=2)
     sys.stdout.write("\n")
-    if not args.no_docs:
+    # A partial run (--only) would drop the other tables from the page: only full runs write it.
+    if not args.no_docs and wanted is None:
         write_docs(report)
     return 0
 
