@@ -186,35 +186,33 @@ class UnitFactors:
 
 
 def create_customer(conn: Connection, actor: Actor, cmd: CustomerCreate) -> int:
-    if conn.execute(sa.select(customer.c.id).where(customer.c.code == cmd.code)).scalar():
-        raise Conflict(f"customer {cmd.code!r} already exists", field="code")
-    cid = insert_id(conn, customer.insert().values(**cmd.model_dump()))
-    journal.record(
-        conn,
-        actor,
-        action="customer.created",
-        entity_type="customer",
-        entity_id=cid,
-        detail={"code": cmd.code},
-        topic="customer.created",
-    )
-    return cid
+    return _create_party(conn, actor, customer, "customer", cmd)
 
 
 def create_supplier(conn: Connection, actor: Actor, cmd: SupplierCreate) -> int:
-    if conn.execute(sa.select(supplier.c.id).where(supplier.c.code == cmd.code)).scalar():
-        raise Conflict(f"supplier {cmd.code!r} already exists", field="code")
-    sid = insert_id(conn, supplier.insert().values(**cmd.model_dump()))
+    return _create_party(conn, actor, supplier, "supplier", cmd)
+
+
+def _create_party(
+    conn: Connection,
+    actor: Actor,
+    table: sa.Table,
+    kind: str,
+    cmd: CustomerCreate | SupplierCreate,
+) -> int:
+    if conn.execute(sa.select(table.c.id).where(table.c.code == cmd.code)).scalar():
+        raise Conflict(f"{kind} {cmd.code!r} already exists", field="code")
+    party_id = insert_id(conn, table.insert().values(**cmd.model_dump()))
     journal.record(
         conn,
         actor,
-        action="supplier.created",
-        entity_type="supplier",
-        entity_id=sid,
+        action=f"{kind}.created",
+        entity_type=kind,
+        entity_id=party_id,
         detail={"code": cmd.code},
-        topic="supplier.created",
+        topic=f"{kind}.created",
     )
-    return sid
+    return party_id
 
 
 def customer_by_code(conn: Connection, code: str, *, field: str = "customer") -> tuple[int, int]:
