@@ -49,7 +49,9 @@ class Database:
                 isolation_level="READ COMMITTED",
                 pool_size=pool_size,
                 max_overflow=max_overflow,
-                pool_pre_ping=True,
+                # No ping per checkout (a round trip on every transaction): a connection the
+                # server dropped is invalidated on first use and ``run`` retries the work.
+                pool_recycle=1800,
             )
         else:
             raise ValueError(f"unsupported database backend: {self.dialect}")
@@ -81,14 +83,21 @@ class Database:
                 yield conn
 
     def run(self, work: Callable[[Connection], T]) -> T:
-        """Run ``work`` in one write transaction, retrying serialization failures and deadlocks."""
+        """Run ``work`` in one write transaction, retrying serialization failures, deadlocks and
+        connections found dead — but never a transaction whose COMMIT was already sent, since
+        its outcome is unknown."""
         attempt = 0
         while True:
+            committing = False
             try:
                 with self.transaction() as conn:
-                    return work(conn)
+                    result = work(conn)
+                    committing = True
+                return result
             except DBAPIError as exc:
                 attempt += 1
+                if committing and exc.connection_invalidated:
+                    raise
                 if not is_retryable(exc) or attempt >= self.retry_attempts:
                     raise
                 # Jittered exponential backoff keeps colliding writers from colliding again.
@@ -99,6 +108,8 @@ class Database:
 
 
 def is_retryable(exc: DBAPIError) -> bool:
+    if exc.connection_invalidated:
+        return True
     orig = exc.orig
     sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
     if sqlstate in RETRYABLE_SQLSTATES:
