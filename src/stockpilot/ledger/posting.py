@@ -64,33 +64,34 @@ def post_moves(conn: Connection, lines: Sequence[MoveLine], ctx: PostingContext)
     """Append ``lines`` as moves and apply their balance deltas. Returns the keys touched."""
     if not lines:
         raise ValidationFailed("a document needs at least one line", field="lines")
-    for index, line in enumerate(lines):
-        if line.quantity <= 0:
-            raise ValidationFailed(
-                "quantity must be positive", field=f"lines[{_line_ref(line, index)}].quantity"
-            )
-        if line.from_location_id == line.to_location_id and line.from_status == line.to_status:
-            raise ValidationFailed(
-                "a move must change location or status",
-                field=f"lines[{_line_ref(line, index)}].to_location",
-            )
-    location_ids = {ln.from_location_id for ln in lines}
-    location_ids.update(ln.to_location_id for ln in lines)
-    virtual = LOCATION_FLAGS.resolve(conn, location_ids)
-    deltas = balance_deltas(lines)
-    if balances.apply_deltas(conn, deltas, virtual):
-        # Nothing is half-written: the caller's transaction rolls back on this exception.
-        raise InsufficientStock(_diagnose(conn, lines, virtual))
     now = raw.timestamp(conn, utcnow())
     effective_at = raw.timestamp(conn, ctx.effective_at) if ctx.effective_at else now
     money = raw.money_converter(conn)
-    raw.execute_many(
-        conn,
-        _INSERT_MOVE,
-        [
+    doc_type, doc_id, user_id, reason = (
+        ctx.document_type,
+        ctx.document_id,
+        ctx.user_id,
+        ctx.reason_code,
+    )
+    # One pass builds the move rows, checks each line and collects the locations.
+    rows = []
+    location_ids: set[int] = set()
+    for index, ln in enumerate(lines):
+        if ln.quantity <= 0:
+            raise ValidationFailed(
+                "quantity must be positive", field=f"lines[{_line_ref(ln, index)}].quantity"
+            )
+        if ln.from_location_id == ln.to_location_id and ln.from_status == ln.to_status:
+            raise ValidationFailed(
+                "a move must change location or status",
+                field=f"lines[{_line_ref(ln, index)}].to_location",
+            )
+        location_ids.add(ln.from_location_id)
+        location_ids.add(ln.to_location_id)
+        rows.append(
             (
-                ctx.document_type,
-                ctx.document_id,
+                doc_type,
+                doc_id,
                 ln.line_no,
                 ln.item_id,
                 ln.from_location_id,
@@ -104,14 +105,18 @@ def post_moves(conn: Connection, lines: Sequence[MoveLine], ctx: PostingContext)
                 ln.quantity_entered,
                 money(ln.unit_cost),
                 ln.serial_id,
-                ln.reason_code or ctx.reason_code,
+                ln.reason_code or reason,
                 effective_at,
                 now,
-                ctx.user_id,
+                user_id,
             )
-            for ln in lines
-        ],
-    )
+        )
+    virtual = LOCATION_FLAGS.resolve(conn, location_ids)
+    deltas = balance_deltas(lines)
+    if balances.apply_deltas(conn, deltas, virtual):
+        # Nothing is half-written: the caller's transaction rolls back on this exception.
+        raise InsufficientStock(_diagnose(conn, lines, virtual))
+    raw.execute_many(conn, _INSERT_MOVE, rows)
     _move_serials(conn, [ln for ln in lines if ln.serial_id is not None], virtual)
     return [key for key, _, _ in deltas]
 
