@@ -207,6 +207,25 @@ def load_receipts(conn: Connection, sites: pl.DataFrame) -> pl.DataFrame:
     return _site_codes(frame, sites)
 
 
+def _open_document_lines(
+    conn: Connection,
+    head: sa.Table,
+    lines: sa.Table,
+    site_column: Any,
+    done_column: Any,
+    name: str,
+) -> pl.DataFrame:
+    """What open purchase or transfer documents still bring, per item and receiving site."""
+    return read_frame(
+        conn,
+        sa.select(lines.c.item_id, site_column, sa.func.sum(lines.c.quantity - done_column))
+        .join(head, head.c.id == lines.c.order_id)
+        .where(head.c.status.in_(OPEN_ORDER_STATUSES))
+        .group_by(lines.c.item_id, site_column),
+        {"item": pl.Int64, "site": pl.Int64, name: pl.Float64},
+    )
+
+
 def load_positions(conn: Connection, sites: pl.DataFrame) -> pl.DataFrame:
     """On hand and allocated (allocatable statuses), backorders, on order and in transit."""
     key = {"item": pl.Int64, "site": pl.Int64}
@@ -240,17 +259,13 @@ def load_positions(conn: Connection, sites: pl.DataFrame) -> pl.DataFrame:
         .group_by(sales_order_line.c.item_id, sales_order.c.site_id),
         {**key, "backorders": pl.Float64},
     )
-    on_order = read_frame(
+    on_order = _open_document_lines(
         conn,
-        sa.select(
-            purchase_order_line.c.item_id,
-            purchase_order.c.site_id,
-            sa.func.sum(purchase_order_line.c.quantity - purchase_order_line.c.quantity_received),
-        )
-        .join(purchase_order, purchase_order.c.id == purchase_order_line.c.order_id)
-        .where(purchase_order.c.status.in_(OPEN_ORDER_STATUSES))
-        .group_by(purchase_order_line.c.item_id, purchase_order.c.site_id),
-        {**key, "on_order": pl.Float64},
+        purchase_order,
+        purchase_order_line,
+        purchase_order.c.site_id,
+        purchase_order_line.c.quantity_received,
+        "on_order",
     )
     travelling = read_frame(
         conn,
@@ -260,17 +275,13 @@ def load_positions(conn: Connection, sites: pl.DataFrame) -> pl.DataFrame:
         .group_by(balance.c.item_id, location.c.to_site_id),
         {**key, "in_transit": pl.Float64},
     )
-    planned_transfers = read_frame(
+    planned_transfers = _open_document_lines(
         conn,
-        sa.select(
-            transfer_order_line.c.item_id,
-            transfer_order.c.to_site_id,
-            sa.func.sum(transfer_order_line.c.quantity - transfer_order_line.c.quantity_shipped),
-        )
-        .join(transfer_order, transfer_order.c.id == transfer_order_line.c.order_id)
-        .where(transfer_order.c.status.in_(OPEN_ORDER_STATUSES))
-        .group_by(transfer_order_line.c.item_id, transfer_order.c.to_site_id),
-        {**key, "in_transit": pl.Float64},
+        transfer_order,
+        transfer_order_line,
+        transfer_order.c.to_site_id,
+        transfer_order_line.c.quantity_shipped,
+        "in_transit",
     )
     transit = (
         pl.concat([travelling, planned_transfers])

@@ -3,7 +3,7 @@ post moves directly (receipts, bin-to-bin and status moves, adjustments)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Annotated, Any
 
@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 
 from stockpilot.api import queries
 from stockpilot.api.deps import DbDep, SettingsDep, require, shown
-from stockpilot.api.idempotency import WriterDep
+from stockpilot.api.idempotency import Writer, WriterDep
 from stockpilot.api.pagination import PageDep, page
 from stockpilot.api.schemas import AdjustmentCreate, MoveCreate, ReceiptCreate
 from stockpilot.ledger import operations, positions
@@ -111,13 +111,7 @@ def receive(
     actor: Annotated[Actor, require("stock:write")],
 ) -> Response:
     """Receive goods into bins from the site's supplier location."""
-    _check_batch(cmd.lines, settings)
-    lines = [StockLine(**ln.model_dump()) for ln in cmd.lines]
-
-    def work(conn: Connection) -> tuple[int, Any]:
-        return 201, _posted(operations.receive(conn, actor, cmd.site, lines), cmd.lines)
-
-    return writer.run(actor, work).response()
+    return _post_stock(cmd, writer, settings, actor, operations.receive)
 
 
 @router.post("/moves", status_code=201)
@@ -128,11 +122,21 @@ def relocate(
     actor: Annotated[Actor, require("stock:write")],
 ) -> Response:
     """Bin-to-bin moves (``to_location``) and status changes (``to_status``)."""
+    return _post_stock(cmd, writer, settings, actor, operations.relocate)
+
+
+def _post_stock(
+    cmd: ReceiptCreate | MoveCreate,
+    writer: Writer,
+    settings: Settings,
+    actor: Actor,
+    operation: Callable[[Connection, Actor, str, list[StockLine]], PostedDocument],
+) -> Response:
     _check_batch(cmd.lines, settings)
     lines = [StockLine(**ln.model_dump()) for ln in cmd.lines]
 
     def work(conn: Connection) -> tuple[int, Any]:
-        return 201, _posted(operations.relocate(conn, actor, cmd.site, lines), cmd.lines)
+        return 201, _posted(operation(conn, actor, cmd.site, lines), cmd.lines)
 
     return writer.run(actor, work).response()
 
