@@ -28,7 +28,6 @@ from stockpilot.persistence.tables import (
     location,
     lot,
     move,
-    reason_code,
     sales_order_line,
     site,
     supplier,
@@ -389,13 +388,6 @@ def order_allocations(conn: Connection, order_id: int) -> list[dict[str, Any]]:
         }
         for r in conn.execute(stmt)
     ]
-
-
-def require_reason(conn: Connection, code: str, *, field: str = "reason") -> str:
-    found = conn.execute(sa.select(reason_code.c.code).where(reason_code.c.code == code)).scalar()
-    if found is None:
-        raise ValidationFailed(f"unknown reason code {code!r}", field=field)
-    return code
 
 
 def render_verify(conn: Connection, actor: Actor, report: VerifyReport) -> dict[str, Any]:

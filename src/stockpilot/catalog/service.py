@@ -231,6 +231,14 @@ def supplier_id_by_code(conn: Connection, code: str, *, field: str = "supplier")
     return int(found)
 
 
+def require_reason_code(conn: Connection, code: str, *, field: str = "reason_code") -> str:
+    """``code`` if it is a configured reason code; otherwise a 422 naming ``field``."""
+    found = conn.execute(sa.select(reason_code.c.code).where(reason_code.c.code == code)).scalar()
+    if found is None:
+        raise ValidationFailed(f"unknown reason code {code!r}", field=field)
+    return code
+
+
 def status_allocatable(conn: Connection, code: str, *, field: str = "status") -> bool:
     found = conn.execute(
         sa.select(stock_status.c.allocatable).where(stock_status.c.code == code)

@@ -22,6 +22,7 @@ from stockpilot.catalog.service import (
     UnitFactors,
     ensure_lot,
     items_by_sku,
+    require_reason_code,
     status_allocatable,
 )
 from stockpilot.ledger.keys import MoveLine, PostingContext
@@ -269,6 +270,7 @@ def adjust(
     reason_code: str,
 ) -> PostedDocument:
     """Adjust stock against the site's inventory-loss location; quantity is signed."""
+    require_reason_code(conn, reason_code, field="reason")
     res = _Resolver(conn, actor, site_code)
     items = res.items(lines)
     units = UnitFactors(conn, [(items[ln.sku], ln.uom) for ln in lines])

@@ -21,6 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from stockpilot.catalog.service import require_reason_code
 from stockpilot.persistence import journal
 from stockpilot.persistence.planning_tables import (
     planning_run,
@@ -31,7 +32,7 @@ from stockpilot.persistence.planning_tables import (
     transfer_order,
     transfer_order_line,
 )
-from stockpilot.persistence.tables import demand_history, reason_code, site
+from stockpilot.persistence.tables import demand_history, site
 from stockpilot.shared.actor import Actor
 from stockpilot.shared.clock import today, utcnow
 from stockpilot.shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -86,11 +87,7 @@ def override(
     """Change a proposal's quantity; a reason code is mandatory."""
     if quantity < 0:
         raise ValidationFailed("quantity must not be negative", field="quantity")
-    if (
-        conn.execute(sa.select(reason_code.c.code).where(reason_code.c.code == reason)).first()
-        is None
-    ):
-        raise ValidationFailed(f"unknown reason code {reason!r}", field="reason_code")
+    require_reason_code(conn, reason)
     (row,) = _load(conn, actor, [proposal_id])
     if row.status != "proposed":
         raise Conflict(f"proposal {proposal_id} is {row.status}", field="status")
@@ -397,11 +394,7 @@ def set_policy_override(
 
     if service_level is not None and not 0.5 < service_level < 1.0:
         raise ValidationFailed("service_level must be between 0.5 and 1", field="service_level")
-    if (
-        conn.execute(sa.select(reason_code.c.code).where(reason_code.c.code == reason)).first()
-        is None
-    ):
-        raise ValidationFailed(f"unknown reason code {reason!r}", field="reason_code")
+    require_reason_code(conn, reason)
     itm = item_by_sku(conn, sku)
     st = site_by_code(conn, site_code)
     if not actor.can_see_site(st.id):

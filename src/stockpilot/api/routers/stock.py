@@ -153,9 +153,8 @@ def adjust(
     lines = [StockLine(**ln.model_dump()) for ln in cmd.lines]
 
     def work(conn: Connection) -> tuple[int, Any]:
-        reason = queries.require_reason(conn, cmd.reason)
-        doc = operations.adjust(conn, actor, cmd.site, lines, reason_code=reason)
-        return 201, {**_posted(doc, cmd.lines), "reason": reason}
+        doc = operations.adjust(conn, actor, cmd.site, lines, reason_code=cmd.reason)
+        return 201, {**_posted(doc, cmd.lines), "reason": cmd.reason}
 
     return writer.run(actor, work).response()
 
