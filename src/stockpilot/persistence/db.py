@@ -2,7 +2,9 @@
 
 - SQLite: WAL, synchronous=FULL, busy_timeout, foreign keys on, and every write transaction
   opened with ``BEGIN IMMEDIATE`` (a deferred transaction that reads then writes fails with
-  "database is locked" under contention, whatever the busy timeout).
+  "database is locked" under contention, whatever the busy timeout). Write transactions run on
+  connections kept open for writing (``_Writers``): BEGIN IMMEDIATE and COMMIT go straight to
+  the driver, so a one-move posting pays for little more than its statements and its fsync.
 - PostgreSQL (psycopg 3): READ COMMITTED; callers lock rows in sorted key order; a write is
   retried on serialization failure (40001) and deadlock (40P01) within a bounded budget.
 """
@@ -10,6 +12,7 @@
 from __future__ import annotations
 
 import random
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import NullPool
 
 T = TypeVar("T")
 
@@ -41,8 +45,10 @@ class Database:
         self.url = sa.make_url(url)
         self.retry_attempts = retry_attempts
         self.dialect = self.url.get_backend_name()
+        self._writers: _Writers | None = None
         if self.dialect == "sqlite":
             self.engine = _sqlite_engine(url, busy_timeout_ms, pool_size, max_overflow)
+            self._writers = _Writers(_sqlite_engine(url, busy_timeout_ms), keep=pool_size)
         elif self.dialect == "postgresql":
             self.engine = sa.create_engine(
                 url,
@@ -67,11 +73,17 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
         """A write transaction: commits on success, rolls back on any exception."""
-        with self.engine.connect() as conn:
-            if self.is_sqlite:
-                conn = conn.execution_options(sqlite_begin="IMMEDIATE")
-            with conn.begin():
+        if self._writers is not None:
+            conn = self._writers.begin()
+            try:
                 yield conn
+            except BaseException:
+                self._writers.abort(conn)
+                raise
+            self._writers.commit(conn)
+            return
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -86,6 +98,8 @@ class Database:
         """Run ``work`` in one write transaction, retrying serialization failures, deadlocks and
         connections found dead — but never a transaction whose COMMIT was already sent, since
         its outcome is unknown."""
+        if self._writers is not None:
+            return self._run_sqlite(work, self._writers)
         attempt = 0
         while True:
             committing = False
@@ -103,14 +117,108 @@ class Database:
                 # Jittered exponential backoff keeps colliding writers from colliding again.
                 time.sleep(min(0.2, 0.002 * (2**attempt)) * random.random())
 
+    def _run_sqlite(self, work: Callable[[Connection], T], writers: _Writers) -> T:
+        """SQLite: only BEGIN IMMEDIATE can meet another writer (after the busy timeout); once
+        it succeeds this connection holds the database's write lock until COMMIT."""
+        attempt = 0
+        while True:
+            try:
+                conn = writers.begin()
+            except sqlite3.OperationalError as exc:
+                attempt += 1
+                if not is_retryable(exc) or attempt >= self.retry_attempts:
+                    raise
+                time.sleep(min(0.2, 0.002 * (2**attempt)) * random.random())
+                continue
+            try:
+                result = work(conn)
+            except BaseException:
+                writers.abort(conn)
+                raise
+            writers.commit(conn)
+            return result
+
     def dispose(self) -> None:
+        if self._writers is not None:
+            self._writers.dispose()
         self.engine.dispose()
 
 
-def is_retryable(exc: DBAPIError) -> bool:
-    if exc.connection_invalidated:
+class _Writers:
+    """SQLite connections kept open for write transactions, most recently used first.
+
+    A write transaction costs the driver's BEGIN IMMEDIATE, the work and the driver's COMMIT:
+    no pool checkout, no reset on return, no transaction bookkeeping per call. SQLAlchemy still
+    serves any statement the work runs through it; its own (autobegun) transaction is closed
+    after the driver's COMMIT or ROLLBACK, when there is nothing left for it to do. Connections
+    come from an engine of their own (no pool: this list is the pool), so they never take a
+    slot that readers wait for; a burst of concurrent writers opens more, and those beyond
+    ``keep`` are closed when they finish.
+    """
+
+    def __init__(self, engine: Engine, *, keep: int) -> None:
+        self.engine = engine
+        self.keep = max(1, keep)
+        self._idle: list[Connection] = []
+
+    def begin(self) -> Connection:
+        try:
+            conn = self._idle.pop()  # atomic under the GIL: no lock needed
+        except IndexError:
+            conn = self.engine.connect()
+        try:
+            conn.connection.dbapi_connection.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
+        except BaseException:
+            self._release(conn)
+            raise
+        return conn
+
+    def commit(self, conn: Connection) -> None:
+        """COMMIT; on failure the transaction is rolled back and the error raised (never
+        retried: whether a failed COMMIT reached the disk is not known)."""
+        driver = conn.connection.dbapi_connection
+        try:
+            driver.execute("COMMIT")  # type: ignore[union-attr]
+        except BaseException:
+            self.abort(conn)
+            raise
+        if conn.in_transaction():
+            conn.commit()  # SQLAlchemy's bookkeeping only: the driver has nothing open
+        self._release(conn)
+
+    def abort(self, conn: Connection) -> None:
+        """Roll back whatever is open; a connection that cannot be cleaned is closed."""
+        try:
+            driver = conn.connection.dbapi_connection
+            if driver is not None and driver.in_transaction:
+                driver.execute("ROLLBACK")
+            if conn.in_transaction():
+                conn.rollback()
+        except Exception:  # the connection is unusable: drop it rather than keep it
+            conn.invalidate()
+            conn.close()
+            return
+        self._release(conn)
+
+    def _release(self, conn: Connection) -> None:
+        if len(self._idle) < self.keep and not conn.invalidated:
+            self._idle.append(conn)
+        else:
+            conn.close()
+
+    def dispose(self) -> None:
+        while self._idle:
+            self._idle.pop().close()
+        self.engine.dispose()
+
+
+def is_retryable(exc: DBAPIError | sqlite3.Error) -> bool:
+    if isinstance(exc, sqlite3.Error):
+        orig: Any = exc
+    elif exc.connection_invalidated:
         return True
-    orig = exc.orig
+    else:
+        orig = exc.orig
     sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
     if sqlstate in RETRYABLE_SQLSTATES:
         return True
@@ -134,16 +242,24 @@ def is_check_violation(exc: DBAPIError) -> bool:
     return "check constraint failed" in str(orig).lower()
 
 
-def _sqlite_engine(url: str, busy_timeout_ms: int, pool_size: int, max_overflow: int) -> Engine:
-    engine = sa.create_engine(
-        url,
-        connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
-        pool_size=pool_size,
-        max_overflow=max_overflow,
-        # Reuse the most recent connection: SQLite's page cache is per connection and is
-        # dropped whenever another connection has written since, so rotating costs re-reads.
-        pool_use_lifo=True,
-    )
+def _sqlite_engine(
+    url: str, busy_timeout_ms: int, pool_size: int | None = None, max_overflow: int = 0
+) -> Engine:
+    """The reading engine (pooled), or with no ``pool_size`` the writers' engine (unpooled,
+    and no BEGIN of its own: ``_Writers`` issues it)."""
+    connect_args = {"check_same_thread": False, "timeout": busy_timeout_ms / 1000}
+    if pool_size is None:
+        engine = sa.create_engine(url, connect_args=connect_args, poolclass=NullPool)
+    else:
+        engine = sa.create_engine(
+            url,
+            connect_args=connect_args,
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+            # Reuse the most recent connection: SQLite's page cache is per connection and is
+            # dropped whenever another connection has written since, so rotating costs re-reads.
+            pool_use_lifo=True,
+        )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -155,6 +271,9 @@ def _sqlite_engine(url: str, busy_timeout_ms: int, pool_size: int, max_overflow:
         cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
+
+    if pool_size is None:
+        return engine
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
