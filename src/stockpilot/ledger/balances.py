@@ -7,13 +7,13 @@ locations are the other side of each entry and may run negative.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from stockpilot.ledger.keys import Key, KeyDelta
+from stockpilot.ledger.keys import Key
 from stockpilot.persistence import raw
 from stockpilot.persistence.tables import balance
 
@@ -50,14 +50,14 @@ _ENSURE_AND_LOCK = raw.Sql(
 )
 
 
-def lock_keys(conn: Connection, keys: Sequence[Key], virtual: dict[int, bool]) -> None:
-    """PostgreSQL: make sure a row exists for each key and lock them all in key order.
+def lock_keys(conn: Connection, ordered: Sequence[Key], virtual: Mapping[int, bool]) -> None:
+    """PostgreSQL: make sure a row exists for each key and lock them all in key order
+    (``ordered`` is sorted by the caller).
 
     SQLite needs nothing here: BEGIN IMMEDIATE already holds the database's write lock.
     """
-    if conn.dialect.name != "postgresql" or not keys:
+    if conn.dialect.name != "postgresql" or not ordered:
         return
-    ordered = sorted(keys)
     raw.execute(
         conn,
         _ENSURE_AND_LOCK,
@@ -78,39 +78,56 @@ _RELEASE = raw.Sql("RELEASE SAVEPOINT balance_guard")
 
 
 def apply_deltas(
-    conn: Connection, deltas: Sequence[KeyDelta], virtual: dict[int, bool]
+    conn: Connection,
+    on_hand: dict[Key, int],
+    allocated: dict[Key, int],
+    virtual: Mapping[int, bool],
 ) -> list[Key]:
-    """Add each delta to its balance row, creating rows on first receipt.
+    """Add each key's net change (Δ on hand, Δ allocated) to its balance row, creating rows on
+    first receipt. Keys with no net change are skipped.
 
     Decreases of physical balances are one guarded update for all keys (what remains must
-    cover what stays allocated); every other delta is one upsert. Returns the keys whose guard
-    refused — the caller must then roll back; the guarded statement itself has been undone
-    (savepoint) so the refusal can be diagnosed against the balances as they were.
+    cover what stays allocated); every other change is one upsert. On PostgreSQL the rows are
+    locked, and changed, in sorted key order so that two documents always queue the same way;
+    on SQLite the database's write lock already orders writers and the document's own order
+    is kept. Returns the keys whose guard refused — the caller must then roll back; the
+    guarded statement itself has been undone (savepoint) so the refusal can be diagnosed
+    against the balances as they were.
     """
-    if not deltas:
-        return []
-    lock_keys(conn, [k for k, _, _ in deltas], virtual)
+    # Every key of ``allocated`` is a source key, so it is in ``on_hand`` too.
+    items: Iterable[tuple[Key, int]] = on_hand.items()
+    if conn.dialect.name == "postgresql":
+        items = sorted(items)  # keys are unique: the sort never compares the numbers
+        lock_keys(conn, [key for key, _ in items], virtual)
     guarded: list[tuple[object, ...]] = []
     free: list[tuple[object, ...]] = []
-    refusable: list[Key] = []
-    for key, on_hand, allocated in deltas:
-        if (on_hand < 0 or allocated < 0) and not virtual[key[1]]:
-            guarded.append((on_hand, allocated, *key, on_hand, allocated, allocated))
-            refusable.append(key)
-        else:
-            free.append((*key, virtual[key[1]], on_hand, allocated))
+    reserved = allocated.get
+    for key, d_on_hand in items:  # once per key of every document: plain tuples, no objects
+        item_id, location_id, lot_id, status, owner_id = key
+        d_allocated = reserved(key, 0) if allocated else 0
+        is_virtual = virtual[location_id]
+        if (d_on_hand < 0 or d_allocated < 0) and not is_virtual:
+            guarded.append((d_on_hand, d_allocated, *key, d_on_hand, d_allocated, d_allocated))
+        elif d_on_hand or d_allocated:
+            free.append(
+                (item_id, location_id, lot_id, status, owner_id, is_virtual, d_on_hand, d_allocated)
+            )
     if len(guarded) == 1:
         if raw.execute(conn, _DECREASE, guarded[0]) != 1:
-            return refusable
+            return _keys_of(guarded)
     elif guarded:
         raw.execute(conn, _SAVEPOINT)
         if raw.execute_many(conn, _DECREASE, guarded) != len(guarded):
             raw.execute(conn, _ROLLBACK_TO)
-            return refusable
+            return _keys_of(guarded)
         raw.execute(conn, _RELEASE)
     if free:
         raw.execute_many(conn, _UPSERT, free)
     return []
+
+
+def _keys_of(guarded: list[tuple[object, ...]]) -> list[Key]:
+    return [g[2:7] for g in guarded]  # type: ignore[misc]
 
 
 _INCREASE_ALLOCATED = (

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -53,29 +52,9 @@ class MoveLine:
         )
 
 
-# A stock key as a plain tuple ``(item_id, location_id, lot_id, status, owner_id)`` and its net
-# change ``(key, Δ on hand, Δ allocated)``: what posting passes around, built once per line.
+# A stock key as a plain tuple ``(item_id, location_id, lot_id, status, owner_id)``: what posting
+# passes around, built once per line (posting.post_moves nets each document's changes by it).
 Key = tuple[int, int, int, str, int]
-KeyDelta = tuple[Key, int, int]
-
-
-def balance_deltas(lines: Iterable[MoveLine]) -> list[KeyDelta]:
-    """Net change per stock key, sorted by key so that rows are always locked in one order."""
-    on_hand: dict[Key, int] = {}
-    allocated: dict[Key, int] = {}
-    for ln in lines:  # plain tuples: this loop runs once per line of every document
-        source = (ln.item_id, ln.from_location_id, ln.lot_id, ln.from_status, ln.owner_id)
-        target = (ln.item_id, ln.to_location_id, ln.lot_id, ln.to_status, ln.owner_id)
-        on_hand[source] = on_hand.get(source, 0) - ln.quantity
-        on_hand[target] = on_hand.get(target, 0) + ln.quantity
-        if ln.consumes_allocated:
-            allocated[source] = allocated.get(source, 0) - ln.consumes_allocated
-    out: list[KeyDelta] = []
-    for key in sorted(on_hand.keys() | allocated.keys()):
-        d_on_hand, d_allocated = on_hand.get(key, 0), allocated.get(key, 0)
-        if d_on_hand or d_allocated:
-            out.append((key, d_on_hand, d_allocated))
-    return out
 
 
 @dataclass(frozen=True)

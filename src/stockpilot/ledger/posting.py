@@ -9,13 +9,13 @@ names the first line that could not be supplied.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from stockpilot.ledger import balances
-from stockpilot.ledger.keys import Key, MoveLine, PostingContext, StockKey, balance_deltas
+from stockpilot.ledger.keys import Key, MoveLine, PostingContext, StockKey
 from stockpilot.persistence import raw
 from stockpilot.persistence.tables import balance, item, location, serial
 from stockpilot.shared.clock import utcnow
@@ -30,7 +30,8 @@ class LocationFlags:
         self._by_engine: dict[int, dict[int, bool]] = {}
         self._lock = threading.Lock()
 
-    def resolve(self, conn: Connection, ids: set[int]) -> dict[int, bool]:
+    def resolve(self, conn: Connection, ids: set[int]) -> Mapping[int, bool]:
+        """The flags of (at least) ``ids``: the engine's whole cache, read-only."""
         flags = self._by_engine.setdefault(id(conn.engine), {})
         missing = ids - flags.keys()
         if missing:
@@ -43,7 +44,7 @@ class LocationFlags:
                 raise ValidationFailed(f"unknown location id {min(unknown)}", field="location_id")
             with self._lock:
                 flags.update(found)
-        return {i: flags[i] for i in ids}
+        return flags
 
     def clear(self) -> None:
         with self._lock:
@@ -61,7 +62,7 @@ _INSERT_MOVE = raw.Sql(
 
 
 def post_moves(conn: Connection, lines: Sequence[MoveLine], ctx: PostingContext) -> list[Key]:
-    """Append ``lines`` as moves and apply their balance deltas. Returns the keys touched."""
+    """Append ``lines`` as moves and apply their balance changes. Returns the keys touched."""
     if not lines:
         raise ValidationFailed("a document needs at least one line", field="lines")
     now = raw.timestamp(conn, utcnow())
@@ -73,37 +74,51 @@ def post_moves(conn: Connection, lines: Sequence[MoveLine], ctx: PostingContext)
         ctx.user_id,
         ctx.reason_code,
     )
-    # One pass builds the move rows, checks each line and collects the locations.
-    rows = []
-    location_ids: set[int] = set()
+    # One pass checks each line, builds its move row and nets its balance changes per key.
+    rows: list[tuple[object, ...]] = []
+    append = rows.append
+    on_hand: dict[Key, int] = {}
+    allocated: dict[Key, int] = {}
+    net = on_hand.get
+    serials: list[MoveLine] = []
     for index, ln in enumerate(lines):
-        if ln.quantity <= 0:
+        item_id, quantity, lot_id, owner_id = ln.item_id, ln.quantity, ln.lot_id, ln.owner_id
+        source_id, target_id = ln.from_location_id, ln.to_location_id
+        from_status, to_status = ln.from_status, ln.to_status
+        if quantity <= 0:
             raise ValidationFailed(
                 "quantity must be positive", field=f"lines[{_line_ref(ln, index)}].quantity"
             )
-        if ln.from_location_id == ln.to_location_id and ln.from_status == ln.to_status:
+        if source_id == target_id and from_status == to_status:
             raise ValidationFailed(
                 "a move must change location or status",
                 field=f"lines[{_line_ref(ln, index)}].to_location",
             )
-        location_ids.add(ln.from_location_id)
-        location_ids.add(ln.to_location_id)
-        rows.append(
+        source = (item_id, source_id, lot_id, from_status, owner_id)
+        target = (item_id, target_id, lot_id, to_status, owner_id)
+        on_hand[source] = net(source, 0) - quantity
+        on_hand[target] = net(target, 0) + quantity
+        if ln.consumes_allocated:
+            allocated[source] = allocated.get(source, 0) - ln.consumes_allocated
+        if ln.serial_id is not None:
+            serials.append(ln)
+        cost = ln.unit_cost
+        append(
             (
                 doc_type,
                 doc_id,
                 ln.line_no,
-                ln.item_id,
-                ln.from_location_id,
-                ln.to_location_id,
-                ln.lot_id,
-                ln.from_status,
-                ln.to_status,
-                ln.owner_id,
-                ln.quantity,
+                item_id,
+                source_id,
+                target_id,
+                lot_id,
+                from_status,
+                to_status,
+                owner_id,
+                quantity,
                 ln.uom,
                 ln.quantity_entered,
-                money(ln.unit_cost),
+                None if cost is None else money(cost),
                 ln.serial_id,
                 ln.reason_code or reason,
                 effective_at,
@@ -111,21 +126,21 @@ def post_moves(conn: Connection, lines: Sequence[MoveLine], ctx: PostingContext)
                 user_id,
             )
         )
-    virtual = LOCATION_FLAGS.resolve(conn, location_ids)
-    deltas = balance_deltas(lines)
-    if balances.apply_deltas(conn, deltas, virtual):
+    virtual = LOCATION_FLAGS.resolve(conn, {key[1] for key in on_hand})
+    if balances.apply_deltas(conn, on_hand, allocated, virtual):
         # Nothing is half-written: the caller's transaction rolls back on this exception.
         raise InsufficientStock(_diagnose(conn, lines, virtual))
     raw.execute_many(conn, _INSERT_MOVE, rows)
-    _move_serials(conn, [ln for ln in lines if ln.serial_id is not None], virtual)
-    return [key for key, _, _ in deltas]
+    if serials:
+        _move_serials(conn, serials, virtual)
+    return list(on_hand)
 
 
 def _line_ref(line: MoveLine, index: int) -> int:
     return line.line_no if line.line_no is not None else index
 
 
-def _move_serials(conn: Connection, lines: Sequence[MoveLine], virtual: dict[int, bool]) -> None:
+def _move_serials(conn: Connection, lines: Sequence[MoveLine], virtual: Mapping[int, bool]) -> None:
     """A serial is one unit at one place: move it only from where it is (guarded)."""
     for line in lines:
         if line.quantity != 1:
@@ -153,7 +168,7 @@ def _move_serials(conn: Connection, lines: Sequence[MoveLine], virtual: dict[int
 
 
 def _diagnose(
-    conn: Connection, lines: Sequence[MoveLine], virtual: dict[int, bool]
+    conn: Connection, lines: Sequence[MoveLine], virtual: Mapping[int, bool]
 ) -> list[Shortage]:
     """After a refused posting: which lines asked for more than their key could give."""
     need: dict[StockKey, int] = {}

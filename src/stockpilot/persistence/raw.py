@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -89,7 +89,10 @@ def fetch_all(conn: Connection, sql: Sql, params: Sequence[Any] = ()) -> list[tu
 def timestamp(conn: Connection, value: datetime) -> Any:
     if conn.dialect.name == "postgresql":
         return value
-    return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    # SQLAlchemy's SQLite storage format, "YYYY-MM-DD HH:MM:SS.ffffff" (naive UTC).
+    return value.isoformat(" ", "microseconds")
 
 
 def money_converter(conn: Connection) -> Callable[[Decimal | None], Any]:
@@ -107,5 +110,8 @@ def _text_or_none(value: Decimal | None) -> Any:
     return None if value is None else str(value)
 
 
+_JSON = json.JSONEncoder(separators=(",", ":"), default=str)
+
+
 def json_value(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, separators=(",", ":"), default=str)
+    return None if value is None else _JSON.encode(value)
