@@ -118,10 +118,17 @@ def interleave(
     rounds: int,
     unit: str,
 ) -> Comparison:
-    """Run subject and baseline alternately (ABAB…, the first of each pair alternating too);
-    each call returns how many units it did, and its rate is units per second."""
+    """Run subject and baseline alternately (ABAB…); each call returns how many units it did,
+    and its rate is units per second.
+
+    One unrecorded pair warms both up first. The first of each pair alternates and the
+    rounds are made even, so each side goes first equally often: on SQLite whichever
+    connection writes first after the other one finds its page cache stale, and an odd
+    number of rounds would hand that cost to one side more often than to the other.
+    """
+    subject(), baseline()
     result = Comparison(unit)
-    for r in range(rounds):
+    for r in range(rounds + rounds % 2):
         pair = [("s", subject), ("b", baseline)]
         if r % 2:
             pair.reverse()
@@ -184,13 +191,15 @@ def captured(db: Database) -> Iterator[list[Statement]]:
     def recording(conn: Any) -> Any:
         return _RecordingCursor(original(conn), out)
 
-    event.listen(db.engine, "before_cursor_execute", hook)
+    for engine in db.engines:
+        event.listen(engine, "before_cursor_execute", hook)
     raw._cursor = recording
     try:
         yield out
     finally:
         raw._cursor = original
-        event.remove(db.engine, "before_cursor_execute", hook)
+        for engine in db.engines:
+            event.remove(engine, "before_cursor_execute", hook)
 
 
 class RawReplay:

@@ -82,11 +82,13 @@ def _count_queries(db: Database) -> Iterator[list[str]]:
     def count(*args: Any) -> None:
         statements.append(str(args[2]))
 
-    sa.event.listen(db.engine, "before_cursor_execute", count)
+    for engine in db.engines:
+        sa.event.listen(engine, "before_cursor_execute", count)
     try:
         yield statements
     finally:
-        sa.event.remove(db.engine, "before_cursor_execute", count)
+        for engine in db.engines:
+            sa.event.remove(engine, "before_cursor_execute", count)
 
 
 @pytest.mark.parametrize(

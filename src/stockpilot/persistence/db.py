@@ -63,6 +63,13 @@ class Database:
             raise ValueError(f"unsupported database backend: {self.dialect}")
 
     @property
+    def engines(self) -> list[Engine]:
+        """Every engine statements may run on (for event hooks): on SQLite, the writers' too."""
+        if self._writers is None:
+            return [self.engine]
+        return [self.engine, self._writers.engine]
+
+    @property
     def is_sqlite(self) -> bool:
         return self.dialect == "sqlite"
 

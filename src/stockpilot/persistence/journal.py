@@ -44,6 +44,7 @@ def record(
     """Write the audit row and (when ``topic`` is given) the outbox event of one operation."""
     now = raw.timestamp(conn, utcnow())
     entity = None if entity_id is None else str(entity_id)
+    detail_json = raw.json_value(detail)
     raw.execute(
         conn,
         _AUDIT,
@@ -56,9 +57,12 @@ def record(
             site_id,
             reason,
             actor.origin,
-            raw.json_value(detail),
+            detail_json,
         ),
     )
     if topic is not None:
-        body = payload if payload is not None else (detail or {})
-        raw.execute(conn, _OUTBOX, (now, topic, entity_type, entity, raw.json_value(body)))
+        if payload is not None:
+            body = raw.json_value(payload)
+        else:  # the event carries the audit detail: encoded once
+            body = detail_json if detail is not None else "{}"
+        raw.execute(conn, _OUTBOX, (now, topic, entity_type, entity, body))
