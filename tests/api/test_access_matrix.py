@@ -70,6 +70,32 @@ def routes(order_id: int) -> list[Route]:
             "locations:write",
             lambda: {"site": "WH1", "code": f"L-{_n()}", "type": "storage"},
         ),
+        Route("GET", "/companies", "reference:read"),
+        Route(
+            "POST",
+            "/companies",
+            "companies:write",
+            lambda: {"code": f"CO{_n()}", "name": "owner"},
+        ),
+        Route("GET", "/zones", "locations:read", sites=_rows("site")),
+        Route("POST", "/zones", "locations:write", lambda: {"site": "WH1", "code": f"Z{_n()}"}),
+        Route("GET", "/statuses", "reference:read"),
+        Route("GET", "/statuses/available", "reference:read"),
+        Route(
+            "POST",
+            "/statuses",
+            "reference:write",
+            lambda: {"code": f"held_{_n()}", "allocatable": False},
+        ),
+        Route(
+            "PATCH",
+            "/statuses/hold",
+            "reference:write",
+            lambda: {"description": f"held {_n()}"},
+            headers={"If-Match": "*"},
+        ),
+        Route("GET", "/reason-codes", "reference:read"),
+        Route("POST", "/reason-codes", "reference:write", lambda: {"code": f"R{_n()}"}),
         Route(
             "GET",
             "/stock?sku=SKU-1",
@@ -147,7 +173,7 @@ def _call(client: TestClient, route: Route, token: str | None) -> Any:
 
 @pytest.fixture
 def busy(stocked: Database, client: TestClient) -> dict[str, int]:
-    """Orders, allocations and moves in both sites, made by an administrator."""
+    """Orders, allocations, moves and zones in both sites, made by an administrator."""
     h = auth(make_user(stocked, "admin"))
     ids = {}
     for site in ("WH1", "WH2"):
@@ -158,6 +184,8 @@ def busy(stocked: Database, client: TestClient) -> dict[str, int]:
             "lines": [{"sku": "SKU-2", "quantity": 5, "location": "A-02", "unit_cost": "3"}],
         }
         assert client.post(f"{API}/receipts", json=receipt, headers=h).status_code == 201
+        zone = {"site": site, "code": "COLD", "temperature_class": "chilled"}
+        assert client.post(f"{API}/zones", json=zone, headers=h).status_code == 201
         ids[site] = order["id"]
     return ids
 
@@ -218,7 +246,14 @@ def test_site_bound_users_cannot_reach_another_site(
     assert_problem(client.post(f"{API}/sales-orders", json=order_body("WH2"), headers=h), 403)
     bin_ = {"site": "WH2", "code": "Q-1", "type": "storage"}
     assert_problem(client.post(f"{API}/locations", json=bin_, headers=h), 403, "site")
-    for query in ("/stock?sku=SKU-1&site=WH2", "/moves?site=WH2", "/locations?site=WH2"):
+    zone = {"site": "WH2", "code": "Q"}  # answered as an unknown site: its existence stays hidden
+    assert_problem(client.post(f"{API}/zones", json=zone, headers=h), 422, "site")
+    for query in (
+        "/stock?sku=SKU-1&site=WH2",
+        "/moves?site=WH2",
+        "/locations?site=WH2",
+        "/zones?site=WH2",
+    ):
         assert_problem(client.get(API + query, headers=h), 422, "site")
 
 

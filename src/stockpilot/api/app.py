@@ -15,7 +15,15 @@ from fastapi import FastAPI
 from stockpilot import __version__
 from stockpilot.api.limits import BodySizeLimit
 from stockpilot.api.problems import install_problem_handlers
-from stockpilot.api.routers import catalog, governance, network, planning, sales_orders, stock
+from stockpilot.api.routers import (
+    catalog,
+    governance,
+    network,
+    planning,
+    reference,
+    sales_orders,
+    stock,
+)
 from stockpilot.bootstrap import open_database
 from stockpilot.persistence.db import Database
 from stockpilot.settings import Settings, get_settings
@@ -52,7 +60,7 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
     app.state.settings = settings
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    for module in (catalog, network, stock, sales_orders, planning, governance):
+    for module in (catalog, network, reference, stock, sales_orders, planning, governance):
         app.include_router(module.router, prefix=API_PREFIX)
     mount_web(app)
     return app

@@ -32,6 +32,7 @@ from stockpilot.persistence.tables import (
     site,
     supplier,
     user_site,
+    zone,
 )
 from stockpilot.shared.actor import Actor
 from stockpilot.shared.errors import NotFound, ValidationFailed
@@ -166,6 +167,42 @@ def list_sites(
     if scope is not None:
         stmt = stmt.where(site.c.id.in_(scope))
     return [dict(r._mapping) for r in conn.execute(stmt)]
+
+
+def list_companies(conn: Connection, *, after_id: int | None, limit: int) -> list[dict[str, Any]]:
+    stmt = sa.select(company).order_by(company.c.id).limit(limit)
+    return [dict(r._mapping) for r in conn.execute(_after(stmt, company.c.id, after_id))]
+
+
+def get_company(conn: Connection, company_id: int) -> dict[str, Any]:
+    return dict(conn.execute(sa.select(company).where(company.c.id == company_id)).one()._mapping)
+
+
+def _zones_select() -> sa.Select[Any]:
+    return sa.select(
+        zone.c.id,
+        site.c.code.label("site"),
+        zone.c.code,
+        zone.c.name,
+        zone.c.temperature_class,
+        zone.c.hazard_class,
+    ).join(site, site.c.id == zone.c.site_id)
+
+
+def list_zones(
+    conn: Connection, actor: Actor, *, after_id: int | None, limit: int, site_id: int | None = None
+) -> list[dict[str, Any]]:
+    stmt = _after(_zones_select(), zone.c.id, after_id).order_by(zone.c.id)
+    scope = site_scope(actor)
+    if scope is not None:
+        stmt = stmt.where(zone.c.site_id.in_(scope))
+    if site_id is not None:
+        stmt = stmt.where(zone.c.site_id == site_id)
+    return [dict(r._mapping) for r in conn.execute(stmt.limit(limit))]
+
+
+def get_zone(conn: Connection, zone_id: int) -> dict[str, Any]:
+    return dict(conn.execute(_zones_select().where(zone.c.id == zone_id)).one()._mapping)
 
 
 def _locations_select() -> sa.Select[Any]:

@@ -90,6 +90,39 @@ class SiteCreate(_Body):
     replenished_from: str | None = Field(default=None, max_length=40)
 
 
+class CompanyCreate(_Body):
+    code: Annotated[str, Field(min_length=1, max_length=40)]
+    name: str = Field(min_length=1, max_length=200)
+
+
+class ZoneCreate(_Body):
+    site: SiteCode
+    code: Annotated[str, Field(min_length=1, max_length=40)]
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    temperature_class: str | None = Field(default=None, max_length=20)
+    hazard_class: str | None = Field(default=None, max_length=20)
+
+
+StatusCode = Annotated[str, Field(min_length=1, max_length=20, pattern=r"^[a-z][a-z0-9_]*$")]
+
+
+class StatusCreate(_Body):
+    code: StatusCode
+    description: str = Field(default="", max_length=200)
+    allocatable: bool
+
+
+class StatusUpdate(_Body):
+    description: str | None = Field(default=None, max_length=200)
+    allocatable: bool | None = None
+
+
+class ReasonCodeCreate(_Body):
+    code: Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Z][A-Z0-9_]*$")]
+    description: str = Field(default="", max_length=200)
+    kind: str = Field(default="general", min_length=1, max_length=40)
+
+
 LocationType = Literal["storage", "pick", "bulk", "staging", "dock"]
 
 

@@ -19,7 +19,14 @@ ROLES: Final = (
     "integration",
 )
 
-_READ_MASTER = {"items:read", "sites:read", "locations:read", "customers:read", "suppliers:read"}
+_READ_MASTER = {
+    "items:read",
+    "sites:read",
+    "locations:read",
+    "customers:read",
+    "suppliers:read",
+    "reference:read",
+}
 _READ_STOCK = {"stock:read", "moves:read", "sales_orders:read"}
 
 PERMISSIONS: Final[dict[str, frozenset[str]]] = {
@@ -58,6 +65,7 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
             "ledger:verify",
             "planning:read",
             "planning:approve",
+            "reference:write",
         }
     ),
     "auditor": frozenset(_READ_MASTER | _READ_STOCK | {"audit:read", "cost:read", "planning:read"}),
@@ -69,6 +77,8 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
             "customers:write",
             "suppliers:write",
             "locations:write",
+            "companies:write",
+            "reference:write",
             "stock:write",
             "sales_orders:write",
             "sales_orders:pick",

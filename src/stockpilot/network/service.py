@@ -43,6 +43,23 @@ def ensure_company(conn: Connection, code: str = DEFAULT_OWNER, name: str | None
     return int(conn.execute(sa.select(company.c.id).where(company.c.code == code)).scalar_one())
 
 
+def create_company(conn: Connection, actor: Actor, code: str, name: str) -> int:
+    """A new owner of stock (a company whose goods the sites hold)."""
+    if conn.execute(sa.select(company.c.id).where(company.c.code == code)).scalar() is not None:
+        raise Conflict(f"company {code!r} already exists", field="code")
+    company_id = insert_id(conn, company.insert().values(code=code, name=name))
+    journal.record(
+        conn,
+        actor,
+        action="company.created",
+        entity_type="company",
+        entity_id=company_id,
+        detail={"code": code},
+        topic="company.created",
+    )
+    return company_id
+
+
 def company_id_by_code(conn: Connection, code: str, *, field: str = "owner") -> int:
     found = conn.execute(sa.select(company.c.id).where(company.c.code == code)).scalar()
     if found is None:
@@ -184,6 +201,45 @@ def ensure_zone(conn: Connection, site_id: int, code: str, **attrs: Any) -> int:
             sa.select(zone.c.id).where(zone.c.site_id == site_id, zone.c.code == code)
         ).scalar_one()
     )
+
+
+def create_zone(
+    conn: Connection,
+    actor: Actor,
+    site_id: int,
+    code: str,
+    *,
+    name: str | None = None,
+    temperature_class: str | None = None,
+    hazard_class: str | None = None,
+) -> int:
+    """A zone of a site: the area whose bins share a temperature and hazard class."""
+    taken = conn.execute(
+        sa.select(zone.c.id).where(zone.c.site_id == site_id, zone.c.code == code)
+    ).scalar()
+    if taken is not None:
+        raise Conflict(f"zone {code!r} already exists at this site", field="code")
+    zone_id = insert_id(
+        conn,
+        zone.insert().values(
+            site_id=site_id,
+            code=code,
+            name=name or code,
+            temperature_class=temperature_class,
+            hazard_class=hazard_class,
+        ),
+    )
+    journal.record(
+        conn,
+        actor,
+        action="zone.created",
+        entity_type="zone",
+        entity_id=zone_id,
+        site_id=site_id,
+        detail={"code": code},
+        topic="zone.created",
+    )
+    return zone_id
 
 
 def create_location(

@@ -176,6 +176,7 @@ stock_status = sa.Table(
     sa.Column("code", sa.String(20), primary_key=True),
     sa.Column("description", sa.String(200), nullable=False, server_default=""),
     sa.Column("allocatable", sa.Boolean, nullable=False),
+    _version(),
 )
 
 reason_code = sa.Table(
