@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -53,6 +54,10 @@ class Loaded:
     balance_ids: list[int]
     load_seconds: float
     moves_loaded: int
+
+
+def _post_receipt(conn: Connection, lines: list[MoveLine]) -> None:
+    post_moves(conn, lines, PostingContext("receipt"))
 
 
 def load(db: Database, skus: int) -> Loaded:
@@ -117,8 +122,7 @@ def load(db: Database, skus: int) -> Loaded:
     ]
     size = DOCUMENT_LINES[db.dialect]
     for start in range(0, len(lines), size):
-        chunk = lines[start : start + size]
-        db.run(lambda c, ls=chunk: post_moves(c, ls, PostingContext("receipt")))
+        db.run(partial(_post_receipt, lines=lines[start : start + size]))
     with db.read() as conn:
         balance_ids = list(
             conn.execute(sa.select(balance.c.id).where(balance.c.is_virtual.is_(False))).scalars()

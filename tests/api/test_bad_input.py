@@ -18,13 +18,8 @@ def _receipt(**line: Any) -> dict[str, Any]:
 
 
 def _adjustment(**line: Any) -> dict[str, Any]:
-    body = {
-        "site": "WH1",
-        "reason": "COUNT",
-        "lines": [{"sku": "SKU-1", "quantity": 1, "location": "A-01"}],
-    }
-    body["lines"][0].update(line)  # type: ignore[index]
-    return body
+    first: dict[str, Any] = {"sku": "SKU-1", "quantity": 1, "location": "A-01", **line}
+    return {"site": "WH1", "reason": "COUNT", "lines": [first]}
 
 
 BAD_WRITES: list[tuple[str, str, Any, int, str]] = [

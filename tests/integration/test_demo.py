@@ -93,7 +93,7 @@ def test_every_site_has_dock_staging_pick_and_reserve_bins_in_walk_order(db: Dat
         hazard = conn.execute(
             sa.select(sa.func.count()).where(location.c.hazard_class.is_not(None))
         ).scalar_one()
-    kinds = {code: set() for code, *_ in rows}
+    kinds: dict[str, set[str]] = {code: set() for code, *_ in rows}
     for code, _, kind, _ in rows:
         kinds[code].add(kind)
     assert sorted(kinds) == ["BR1", "BR2", "BR3", "HUB"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 import numpy as np
 import sqlalchemy as sa
@@ -36,10 +37,12 @@ def _network(db: Database, weeks: int = 104) -> None:
             catalog.create_item(
                 conn,
                 SYSTEM,
-                ItemCreate(sku=sku, moq=moq, pack_size=pack, unit_cost=5, supplier="S1"),
+                ItemCreate(sku=sku, moq=moq, pack_size=pack, unit_cost=Decimal(5), supplier="S1"),
             )
-        ids = dict(conn.execute(sa.text("SELECT sku, id FROM item")).all())
-        sites = dict(conn.execute(sa.text("SELECT code, id FROM site")).all())
+        ids: dict[str, int] = {s: i for s, i in conn.execute(sa.text("SELECT sku, id FROM item"))}
+        sites: dict[str, int] = {
+            c: i for c, i in conn.execute(sa.text("SELECT code, id FROM site"))
+        }
         rows = []
         for w in range(weeks):
             day = AS_OF - timedelta(weeks=weeks - w)
@@ -114,7 +117,7 @@ def test_stock_on_hand_suppresses_proposals_and_reruns_supersede_old_ones(db: Da
         receive(db, "SLOW", 500, "A-01", site)
     second = run_plan(db, as_of=AS_OF)
     with db.read() as conn:
-        statuses = dict(
+        statuses: dict[int, int] = dict(
             conn.execute(
                 sa.select(proposal.c.run_id, sa.func.count())
                 .where(proposal.c.status == "proposed")

@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+import sqlalchemy as sa
 
 from stockpilot.ledger import positions
 from stockpilot.ledger.verify import verify
 from stockpilot.outbound import sales_orders
 from stockpilot.outbound.schemas import SalesOrderCreate
 from stockpilot.persistence.db import Database
+from stockpilot.persistence.tables import allocation
 from stockpilot.shared.actor import SYSTEM
 from stockpilot.shared.errors import Conflict
 from tests.support.world import build_world, receive
@@ -56,9 +58,7 @@ def test_short_pick_posts_part_and_releases_the_rest(db: Database) -> None:
     order_id = _order(db, [{"sku": "SKU-1", "quantity": 5}])
     db.run(lambda c: sales_orders.allocate_order(c, SYSTEM, order_id))
     with db.read() as conn:
-        from stockpilot.persistence.tables import allocation
-
-        alloc_id = conn.execute(allocation.select()).first().id  # type: ignore[union-attr]
+        alloc_id = int(conn.execute(sa.select(allocation.c.id)).scalar_one())
     done = db.run(lambda c: sales_orders.pick_order(c, SYSTEM, order_id, {alloc_id: 3}))
     assert done == {"quantity_posted": 3, "quantity_released": 2}
     with db.read() as conn:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -32,7 +33,7 @@ def _audit_rows(db: Database, action: str) -> int:
         return int(conn.execute(count.where(audit_log.c.action == action)).scalar_one())
 
 
-def _mixed_write(action: str, *, fail: bool) -> object:
+def _mixed_write(action: str, *, fail: bool) -> Callable[[Connection], None]:
     """Driver-level statements (journal) and SQLAlchemy ones in one unit of work."""
 
     def work(conn: Connection) -> None:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from sqlalchemy.engine import Connection
 
 from stockpilot.catalog import service as catalog
-from stockpilot.catalog.schemas import CustomerCreate, ItemCreate
+from stockpilot.catalog.schemas import CustomerCreate, ItemCreate, UnitOfMeasure
 from stockpilot.ledger import operations
 from stockpilot.network import service as network
 from stockpilot.persistence.db import Database
@@ -39,7 +40,7 @@ def build_world(db: Database, world: World = World()) -> World:
         catalog.create_item(
             conn,
             SYSTEM,
-            ItemCreate(sku="SKU-1", units=[{"uom": "CS", "factor": 12}]),  # type: ignore[list-item]
+            ItemCreate(sku="SKU-1", units=[UnitOfMeasure(uom="CS", factor=Decimal(12))]),
         )
         catalog.create_item(conn, SYSTEM, ItemCreate(sku="SKU-2", base_uom="G"))
         catalog.create_item(conn, SYSTEM, ItemCreate(sku="LOT-1", lot_tracked=True))

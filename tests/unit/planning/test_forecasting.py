@@ -63,7 +63,7 @@ def test_forecast_all_records_method_parameters_and_holdout_errors() -> None:
     assert frame["alpha"].is_not_null().all()
     assert (frame["rmse"] >= frame["mae"] - 1e-9).all()
     assert frame["mase"].is_finite().all()
-    np.testing.assert_allclose(frame["forecast_per_period"][:20].mean(), 30.0, rtol=0.1)
+    np.testing.assert_allclose(frame["forecast_per_period"][:20].to_numpy().mean(), 30.0, rtol=0.1)
     assert (frame["forecast_sigma"][:20] > 3).all()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import numpy as np
 import pytest
@@ -186,17 +187,17 @@ def test_ss_poisson_exact_matches_zheng_federgruen_reference_table() -> None:
         assert float(level) == float(row["y_star_newsvendor"])
 
 
-def _textbook(instance: str, function: str) -> tuple[dict[str, object], list[object]]:
+def _textbook(instance: str, function: str) -> tuple[dict[str, Any], list[Any]]:
     for row in read_reference_table("stockpyl_textbook_examples.csv"):
         if row["instance"] == instance and row["function"] == function:
             return json.loads(row["params"]), json.loads(row["result"])
     raise AssertionError(f"{instance} / {function} not in the table")
 
 
-def _expect_all_close(actual: list[float], expected: list[object]) -> None:
+def _expect_all_close(actual: list[float], expected: list[Any]) -> None:
     assert len(actual) == len(expected)
     for a, e in zip(actual, expected, strict=True):
-        assert a == close(float(e))  # type: ignore[arg-type]
+        assert a == close(float(e))
 
 
 def test_textbook_examples_for_ss_newsvendor_and_eoq_match_published_answers() -> None:
@@ -204,7 +205,7 @@ def test_textbook_examples_for_ss_newsvendor_and_eoq_match_published_answers() -
         p, expected = _textbook(instance, "ss.s_s_discrete_exact")
         res = disc.ss_poisson_exact(
             p["holding_cost"], p["stockout_cost"], p["fixed_cost"], p["demand_mean"]
-        )  # type: ignore[arg-type]
+        )
         _expect_all_close([res.reorder_point, res.order_up_to_or_quantity, res.cost], expected)
     p, expected = _textbook("FoSCT Example 4.8", "ss.s_s_power_approximation")
     s, big_s = pol.ss_power_approximation(
@@ -212,19 +213,19 @@ def test_textbook_examples_for_ss_newsvendor_and_eoq_match_published_answers() -
         p["stockout_cost"],
         p["fixed_cost"],
         p["demand_mean"],
-        p["demand_sd"],  # type: ignore[arg-type]
+        p["demand_sd"],
     )
     _expect_all_close([float(s), float(big_s)], expected)
     for instance in ("FoSCT Example 4.3", "FoSCT Example 4.4", "FoSCT Problem 4.1"):
         p, expected = _textbook(instance, "newsvendor.newsvendor_normal")
-        level, cost = pol.newsvendor_normal(**p)  # type: ignore[arg-type]
+        level, cost = pol.newsvendor_normal(**p)
         _expect_all_close([float(level), float(cost)], expected)
     p, expected = _textbook("FoSCT Example 4.3 (Poisson)", "newsvendor.newsvendor_poisson")
-    _expect_all_close(list(disc.newsvendor_poisson(**p)), expected)  # type: ignore[arg-type]
+    _expect_all_close(list(disc.newsvendor_poisson(**p)), expected)
     p, expected = _textbook("FoSCT Example 3.1", "eoq.economic_order_quantity")
-    _expect_all_close([float(v) for v in pol.economic_order_quantity(**p)], expected)  # type: ignore[arg-type]
+    _expect_all_close([float(v) for v in pol.economic_order_quantity(**p)], expected)
     p, expected = _textbook("FoSCT Example 3.8", "eoq.economic_order_quantity_with_backorders")
-    values = pol.economic_order_quantity_with_backorders(**p)  # type: ignore[arg-type]
+    values = pol.economic_order_quantity_with_backorders(**p)
     _expect_all_close([float(v) for v in values], expected)
 
 
@@ -232,7 +233,7 @@ def test_textbook_examples_for_rq_match_published_answers() -> None:
     names = ("holding_cost", "stockout_cost", "fixed_cost", "demand_mean", "demand_sd", "lead_time")
     for name, fn in RQ_METHODS.items():
         p, expected = _textbook("FoSCT Example 5.1", f"rq.{name}")
-        args = [float(p[n]) for n in names]  # type: ignore[arg-type]
+        args = [float(p[n]) for n in names]
         res = fn(*args)
         r, q = float(res.reorder_point), float(res.order_quantity)
         actual = [r, q]
@@ -240,7 +241,7 @@ def test_textbook_examples_for_rq_match_published_answers() -> None:
             actual.append(float(pol.rq_eil_cost(r, q, *args)))
         _expect_all_close(actual, expected)
     p, expected = _textbook("FoSCT Example 5.1", "rq.r_q_cost(r=126.8,Q=328.5)")
-    args = [float(p[n]) for n in names]  # type: ignore[arg-type]
+    args = [float(p[n]) for n in names]
     _expect_all_close([float(pol.rq_cost_normal(126.8, 328.5, *args))], expected)
     p, expected = _textbook("FoSCT Example 5.1", "rq.r_q_optimal_r_for_q(Q=300)")
     r_opt = pol.rq_optimal_r_for_q(
@@ -248,26 +249,26 @@ def test_textbook_examples_for_rq_match_published_answers() -> None:
         *[
             float(p[n])
             for n in ("holding_cost", "stockout_cost", "demand_mean", "demand_sd", "lead_time")
-        ],  # type: ignore[arg-type]
+        ],
     )
     _expect_all_close([float(r_opt)], expected)
     for instance in ("FoSCT Example 5.8", "FoSCT Problem 5.2"):
         p, expected = _textbook(instance, "rq.r_q_poisson_exact")
-        args5 = [float(p[n]) for n in names if n != "demand_sd"]  # type: ignore[arg-type]
+        args5 = [float(p[n]) for n in names if n != "demand_sd"]
         res_p = disc.rq_poisson_exact(*args5)
         _expect_all_close(
             [res_p.reorder_point, res_p.order_up_to_or_quantity, res_p.cost], expected
         )
     p, expected = _textbook("FoSCT Example 5.8", "rq.r_q_cost_poisson(r=3,Q=5)")
-    args5 = [float(p[n]) for n in names if n != "demand_sd"]  # type: ignore[arg-type]
+    args5 = [float(p[n]) for n in names if n != "demand_sd"]
     _expect_all_close([disc.rq_cost_poisson(3, 5, *args5)], expected)
 
 
 def test_wagner_whitin_matches_textbook_example_3_9() -> None:
     p, expected = _textbook("FoSCT Example 3.9", "wagner_whitin.wagner_whitin")
-    plan = wagner_whitin(p["holding_cost"], p["fixed_cost"], p["demand"])  # type: ignore[arg-type]
+    plan = wagner_whitin(p["holding_cost"], p["fixed_cost"], p["demand"])
     quantities, cost, theta, next_order = expected
     assert plan.order_quantities == quantities
-    assert plan.total_cost == close(cost)  # type: ignore[arg-type]
-    np.testing.assert_allclose(plan.cost_to_go, theta, rtol=REL)  # type: ignore[arg-type]
+    assert plan.total_cost == close(cost)
+    np.testing.assert_allclose(plan.cost_to_go, theta, rtol=REL)
     assert plan.next_order == next_order
