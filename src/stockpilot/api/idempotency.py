@@ -67,6 +67,10 @@ class WriteResult:
             self.body_json, status_code=self.status, media_type="application/json", headers=extra
         )
 
+    def versioned_response(self) -> Response:
+        """The response of a write to an editable record: its new version as the ``ETag``."""
+        return self.response({"ETag": f'"{self.body["version"]}"'})
+
 
 def request_hash(method: str, path: str, body: bytes) -> str:
     """Hash of what the request asks for; JSON is canonicalised so key order does not matter."""

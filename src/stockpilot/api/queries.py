@@ -56,6 +56,18 @@ def _after(stmt: sa.Select[Any], id_col: sa.ColumnElement[int], after_id: int | 
     return stmt if after_id is None else stmt.where(id_col > after_id)
 
 
+def _in_sites(
+    stmt: sa.Select[Any], site_col: sa.ColumnElement[int], actor: Actor, site_id: int | None = None
+) -> Any:
+    """Only rows of the caller's sites, and of ``site_id`` when one is asked for."""
+    scope = site_scope(actor)
+    if scope is not None:
+        stmt = stmt.where(site_col.in_(scope))
+    if site_id is not None:
+        stmt = stmt.where(site_col == site_id)
+    return stmt
+
+
 def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
@@ -162,10 +174,7 @@ def list_sites(
         .order_by(site.c.id)
         .limit(limit)
     )
-    stmt = _after(stmt, site.c.id, after_id)
-    scope = site_scope(actor)
-    if scope is not None:
-        stmt = stmt.where(site.c.id.in_(scope))
+    stmt = _in_sites(_after(stmt, site.c.id, after_id), site.c.id, actor)
     return [dict(r._mapping) for r in conn.execute(stmt)]
 
 
@@ -193,11 +202,7 @@ def list_zones(
     conn: Connection, actor: Actor, *, after_id: int | None, limit: int, site_id: int | None = None
 ) -> list[dict[str, Any]]:
     stmt = _after(_zones_select(), zone.c.id, after_id).order_by(zone.c.id)
-    scope = site_scope(actor)
-    if scope is not None:
-        stmt = stmt.where(zone.c.site_id.in_(scope))
-    if site_id is not None:
-        stmt = stmt.where(zone.c.site_id == site_id)
+    stmt = _in_sites(stmt, zone.c.site_id, actor, site_id)
     return [dict(r._mapping) for r in conn.execute(stmt.limit(limit))]
 
 
@@ -239,11 +244,7 @@ def list_locations(
     include_virtual: bool = False,
 ) -> list[dict[str, Any]]:
     stmt = _after(_locations_select(), location.c.id, after_id).order_by(location.c.id)
-    scope = site_scope(actor)
-    if scope is not None:
-        stmt = stmt.where(location.c.site_id.in_(scope))
-    if site_id is not None:
-        stmt = stmt.where(location.c.site_id == site_id)
+    stmt = _in_sites(stmt, location.c.site_id, actor, site_id)
     if not include_virtual:
         stmt = stmt.where(location.c.is_virtual.is_(False))
     return [dict(r._mapping) for r in conn.execute(stmt.limit(limit))]
@@ -347,10 +348,7 @@ def list_audit(
         .order_by(audit_log.c.id)
         .limit(limit)
     )
-    stmt = _after(stmt, audit_log.c.id, after_id)
-    scope = site_scope(actor)
-    if scope is not None:
-        stmt = stmt.where(audit_log.c.site_id.in_(scope))
+    stmt = _in_sites(_after(stmt, audit_log.c.id, after_id), audit_log.c.site_id, actor)
     for name in ("action", "entity_type", "entity_id", "user_id"):
         if filters.get(name) is not None:
             stmt = stmt.where(audit_log.c[name] == filters[name])

@@ -16,6 +16,7 @@ from stockpilot.persistence import journal
 from stockpilot.persistence.tables import reason_code, stock_status
 from stockpilot.shared.actor import Actor
 from stockpilot.shared.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
+from stockpilot.shared.sql import bump_version
 
 
 def list_statuses(conn: Connection) -> list[dict[str, Any]]:
@@ -64,12 +65,7 @@ def update_status(
             raise ValidationFailed(f"{name} cannot be null", field=name)
     current = get_status(conn, code)["version"]
     version = current if expected_version is None else expected_version
-    result = conn.execute(
-        sa.update(stock_status)
-        .where(stock_status.c.code == code, stock_status.c.version == version)
-        .values(**values, version=stock_status.c.version + 1)
-    )
-    if result.rowcount != 1:
+    if not bump_version(conn, stock_status, code, version, values, key="code"):
         raise PreconditionFailed("the status was changed by someone else", field="If-Match")
     journal.record(
         conn,

@@ -18,12 +18,19 @@ def insert_ignore(conn: Connection, table: sa.Table, rows: list[dict[str, Any]])
 
 
 def bump_version(
-    conn: Connection, table: sa.Table, row_id: int, expected_version: int, values: dict[str, Any]
+    conn: Connection,
+    table: sa.Table,
+    row_id: object,
+    expected_version: int,
+    values: dict[str, Any],
+    *,
+    key: str = "id",
 ) -> bool:
-    """Optimistic update for edited records: succeeds only if nobody changed the row since."""
+    """Optimistic update for edited records: succeeds only if nobody changed the row since
+    (the row whose ``key`` column is ``row_id``)."""
     result = conn.execute(
         sa.update(table)
-        .where(table.c.id == row_id, table.c.version == expected_version)
+        .where(table.c[key] == row_id, table.c.version == expected_version)
         .values(**values, version=table.c.version + 1)
     )
     return bool(result.rowcount == 1)

@@ -49,8 +49,7 @@ def create_item(
         catalog.create_item(conn, actor, cmd)
         return 201, queries.get_item(conn, cmd.sku)
 
-    result = writer.run(actor, work)
-    return result.response({"ETag": etag(result.body["version"])})
+    return writer.run(actor, work).versioned_response()
 
 
 @router.get("/items/{sku}")
@@ -80,8 +79,7 @@ def update_item(
         catalog.update_item(conn, actor, item_id, current if version is None else version, cmd)
         return 200, queries.get_item(conn, sku)
 
-    result = writer.run(actor, work)
-    return result.response({"ETag": etag(result.body["version"])})
+    return writer.run(actor, work).versioned_response()
 
 
 @router.get("/suppliers")

@@ -112,8 +112,7 @@ def create_status(
         )
         return 201, reference.get_status(conn, cmd.code)
 
-    result = writer.run(actor, work)
-    return result.response({"ETag": etag(result.body["version"])})
+    return writer.run(actor, work).versioned_response()
 
 
 @router.get("/statuses/{code}")
@@ -140,8 +139,7 @@ def update_status(
         reference.update_status(conn, actor, code, version, values)
         return 200, reference.get_status(conn, code)
 
-    result = writer.run(actor, work)
-    return result.response({"ETag": etag(result.body["version"])})
+    return writer.run(actor, work).versioned_response()
 
 
 @router.get("/reason-codes")
