@@ -15,7 +15,12 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-from stockpilot.api.app import create_app
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from pydantic import TypeAdapter
+from starlette.routing import Match
+
+from stockpilot.api.app import API_PREFIX, create_app
 from stockpilot.governance.users import add_user
 from stockpilot.persistence import tables
 from stockpilot.persistence.db import Database
@@ -63,9 +68,58 @@ def api_settings(**overrides: Any) -> Settings:
     return Settings(**values)
 
 
+_adapters: dict[Any, TypeAdapter[Any]] = {}
+
+
+def api_routes(app: FastAPI) -> Iterator[APIRoute]:
+    """Every API route, paths without the ``/api/v1`` prefix they are mounted under."""
+    for route in app.routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            yield from (r for r in included.routes if isinstance(r, APIRoute))
+
+
+def declared_model(app: FastAPI, method: str, path: str, status: int) -> Any:
+    """The response model the route serving ``method path`` declares for ``status``."""
+    scope = {"type": "http", "method": method, "path": path.removeprefix(API_PREFIX)}
+    for route in api_routes(app):
+        if route.matches(scope)[0] == Match.FULL:
+            declared = route.responses.get(status) or route.responses.get(str(status)) or {}
+            return declared.get("model") or route.response_model
+    return None
+
+
+def check_response(app: FastAPI, response: Any) -> None:
+    """A successful JSON body must match the model its route declares, field for field and
+    type for type (strict: no "5" for 5, no unknown fields)."""
+    if not 200 <= response.status_code < 300:
+        return
+    if not response.headers.get("content-type", "").startswith("application/json"):
+        return
+    model = declared_model(
+        app, response.request.method, response.request.url.path, response.status_code
+    )
+    if model is None:
+        return  # tests/api/test_openapi.py requires every route to declare one
+    adapter = _adapters.get(model)
+    if adapter is None:
+        adapter = _adapters[model] = TypeAdapter(model)
+    adapter.validate_json(response.content, strict=True)
+
+
+class CheckedClient(TestClient):
+    """A test client that checks every successful response against the declared model."""
+
+    def request(self, method: str, url: Any, *args: Any, **kwargs: Any) -> Any:
+        response = super().request(method, url, *args, **kwargs)
+        assert isinstance(self.app, FastAPI)
+        check_response(self.app, response)
+        return response
+
+
 @pytest.fixture
 def client(db: Database) -> Iterator[TestClient]:
-    with TestClient(create_app(db, api_settings())) as test_client:
+    with CheckedClient(create_app(db, api_settings())) as test_client:
         yield test_client
 
 

@@ -18,6 +18,8 @@ from stockpilot.api import queries
 from stockpilot.api.deps import DbDep, require
 from stockpilot.api.etag import etag, expected_version
 from stockpilot.api.idempotency import WriterDep
+from stockpilot.api.models import Page, doc
+from stockpilot.api.models.reference import Company, ReasonCode, Status, Zone
 from stockpilot.api.pagination import PageDep, page
 from stockpilot.api.schemas import (
     CompanyCreate,
@@ -41,7 +43,7 @@ def _whole(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return {"items": rows, "next_cursor": None}
 
 
-@router.get("/companies")
+@router.get("/companies", responses=doc(Page[Company]))
 def list_companies(
     db: DbDep, actor: Annotated[Actor, require("reference:read")], paging: PageDep
 ) -> Any:
@@ -50,7 +52,7 @@ def list_companies(
     return page(rows, paging, _id)
 
 
-@router.post("/companies", status_code=201)
+@router.post("/companies", status_code=201, responses=doc(Company, 201, "Created"))
 def create_company(
     cmd: CompanyCreate, writer: WriterDep, actor: Annotated[Actor, require("companies:write")]
 ) -> Response:
@@ -61,7 +63,7 @@ def create_company(
     return writer.run(actor, work).response()
 
 
-@router.get("/zones")
+@router.get("/zones", responses=doc(Page[Zone]))
 def list_zones(
     db: DbDep,
     actor: Annotated[Actor, require("locations:read")],
@@ -76,7 +78,7 @@ def list_zones(
     return page(rows, paging, _id)
 
 
-@router.post("/zones", status_code=201)
+@router.post("/zones", status_code=201, responses=doc(Zone, 201, "Created"))
 def create_zone(
     cmd: ZoneCreate, writer: WriterDep, actor: Annotated[Actor, require("locations:write")]
 ) -> Response:
@@ -96,13 +98,13 @@ def create_zone(
     return writer.run(actor, work).response()
 
 
-@router.get("/statuses")
+@router.get("/statuses", responses=doc(Page[Status]))
 def list_statuses(db: DbDep, actor: Annotated[Actor, require("reference:read")]) -> Any:
     with db.read() as conn:
         return _whole(reference.list_statuses(conn))
 
 
-@router.post("/statuses", status_code=201)
+@router.post("/statuses", status_code=201, responses=doc(Status, 201, "Created"))
 def create_status(
     cmd: StatusCreate, writer: WriterDep, actor: Annotated[Actor, require("reference:write")]
 ) -> Response:
@@ -115,7 +117,7 @@ def create_status(
     return writer.run(actor, work).versioned_response()
 
 
-@router.get("/statuses/{code}")
+@router.get("/statuses/{code}", responses=doc(Status))
 def get_status(
     db: DbDep, actor: Annotated[Actor, require("reference:read")], code: str
 ) -> Response:
@@ -124,7 +126,7 @@ def get_status(
     return JSONResponse(jsonable_encoder(body), headers={"ETag": etag(body["version"])})
 
 
-@router.patch("/statuses/{code}")
+@router.patch("/statuses/{code}", responses=doc(Status))
 def update_status(
     code: str,
     cmd: StatusUpdate,
@@ -142,7 +144,7 @@ def update_status(
     return writer.run(actor, work).versioned_response()
 
 
-@router.get("/reason-codes")
+@router.get("/reason-codes", responses=doc(Page[ReasonCode]))
 def list_reason_codes(
     db: DbDep, actor: Annotated[Actor, require("reference:read")], kind: str | None = None
 ) -> Any:
@@ -150,7 +152,7 @@ def list_reason_codes(
         return _whole(reference.list_reason_codes(conn, kind))
 
 
-@router.post("/reason-codes", status_code=201)
+@router.post("/reason-codes", status_code=201, responses=doc(ReasonCode, 201, "Created"))
 def create_reason_code(
     cmd: ReasonCodeCreate, writer: WriterDep, actor: Annotated[Actor, require("reference:write")]
 ) -> Response:
