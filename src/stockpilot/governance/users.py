@@ -74,22 +74,28 @@ def issue_token(conn: Connection, user_id: int) -> str:
 
 
 def authenticate(conn: Connection, token: str, origin: str | None = None) -> Actor:
-    row = conn.execute(
-        sa.select(app_user.c.id, app_user.c.name, app_user.c.role, app_user.c.all_sites)
+    """The actor a bearer token stands for: one indexed query (the user with one row per site
+    they are bound to)."""
+    rows = conn.execute(
+        sa.select(
+            app_user.c.id,
+            app_user.c.name,
+            app_user.c.role,
+            app_user.c.all_sites,
+            user_site.c.site_id,
+        )
         .join(api_token, api_token.c.user_id == app_user.c.id)
+        .outerjoin(user_site, user_site.c.user_id == app_user.c.id)
         .where(
             api_token.c.token_hash == hash_token(token),
             api_token.c.revoked_at.is_(None),
             app_user.c.active.is_(True),
         )
-    ).first()
-    if row is None:
+    ).all()
+    if not rows:
         raise Unauthorized("invalid or revoked token")
-    sites = frozenset(
-        conn.execute(sa.select(user_site.c.site_id).where(user_site.c.user_id == row.id))
-        .scalars()
-        .all()
-    )
+    row = rows[0]
+    sites = frozenset(r.site_id for r in rows if r.site_id is not None)
     return Actor(
         user_id=row.id,
         name=row.name,
