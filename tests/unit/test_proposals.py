@@ -104,3 +104,23 @@ def test_purchases_are_whole_packs_at_least_the_moq_and_transfers_never_exceed_s
         elif row["from_site"] != "HUB":
             # Network balancing only moves what the source holds above its own order-up-to.
             assert row["quantity"] <= on_hand[row["from_site"]] - (s + extra)
+
+
+def test_a_site_without_a_policy_explains_itself_in_strict_json() -> None:
+    """A branch with backorders but no policy is brought back to zero; its explanation says it
+    has no reorder point (null), never a non-JSON Infinity."""
+    policies = _policies({"HUB": (50, 100), "BR2": (20, 40)})  # BR1 has no policy
+    positions = _positions({"HUB": 80, "BR1": 0, "BR2": 30}).with_columns(
+        backorders=pl.when(pl.col("site") == "BR1").then(6.0).otherwise(0.0)
+    )
+    out = propose(policies, positions, SITES, SOURCING)
+    to_br1 = out.filter((pl.col("kind") == "transfer") & (pl.col("site") == "BR1"))
+    assert to_br1["quantity"].to_list() == [6]
+
+    def refuse(constant: str) -> None:
+        raise AssertionError(f"explanation holds {constant}")
+
+    for text in out["explanation"].to_list():
+        json.loads(text, parse_constant=refuse)
+    explained = json.loads(to_br1["explanation"][0])
+    assert explained["inputs"]["reorder_point"] is None

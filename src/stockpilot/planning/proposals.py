@@ -29,6 +29,7 @@ loops run over sites (a handful), never over items.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -258,7 +259,11 @@ def _with_explanations(out: pl.DataFrame, policies: pl.DataFrame) -> pl.DataFram
 
 
 def _num(value: Any) -> float | None:
-    return None if value is None else round(float(value), 3)
+    """A number for an explanation; None when there is none — including the infinite reorder
+    point that stands for "no policy at this site", which JSON cannot carry."""
+    if value is None or not math.isfinite(value):
+        return None
+    return round(float(value), 3)
 
 
 def _explain(r: dict[str, Any]) -> tuple[str, dict[str, Any]]:
