@@ -11,6 +11,25 @@ from sqlalchemy.engine import Connection
 
 from stockpilot.api.deps import DbDep, SettingsDep, require, shown
 from stockpilot.api.idempotency import WriterDep
+from stockpilot.api.models import Page, doc
+from stockpilot.api.models.planning import (
+    Forecast,
+    PlanningPolicy,
+    PlanningRun,
+    PlanningRunCreated,
+    PolicyOverridden,
+    Proposal,
+    ProposalDetail,
+    ProposalOverridden,
+    ProposalOverrideScores,
+    ProposalsAccepted,
+    ProposalsApproved,
+    ProposalsRejected,
+    PurchaseOrder,
+    Scenario,
+    ScenarioRun,
+    TransferOrder,
+)
 from stockpilot.api.pagination import PageDep, page
 from stockpilot.replenishment import actions, queries
 from stockpilot.replenishment.run import compute_plan
@@ -57,7 +76,7 @@ class PolicyOverride(_Body):
     comment: str | None = Field(default=None, max_length=400)
 
 
-@router.post("/planning-runs", status_code=201)
+@router.post("/planning-runs", status_code=201, responses=doc(PlanningRunCreated, 201, "Created"))
 def create_run(body: PlanningRunCreate, db: DbDep, writer: WriterDep, actor: Planner) -> Response:
     # The computation reads in its own snapshots; only the write joins the idempotent
     # transaction, so a replayed key computes but writes nothing.
@@ -77,14 +96,14 @@ def create_run(body: PlanningRunCreate, db: DbDep, writer: WriterDep, actor: Pla
     return writer.run(actor, work).response()
 
 
-@router.get("/planning-runs")
+@router.get("/planning-runs", responses=doc(Page[PlanningRun]))
 def list_runs(db: DbDep, actor: Reader, paging: PageDep) -> Any:
     with db.read() as conn:
         rows = queries.list_runs(conn, after_id=paging.after_id, limit=paging.fetch)
     return page(rows, paging, lambda r: int(r["id"]))
 
 
-@router.get("/policies")
+@router.get("/policies", responses=doc(Page[PlanningPolicy]))
 def list_policies(
     db: DbDep,
     actor: Reader,
@@ -106,7 +125,9 @@ def list_policies(
     return page(rows, paging, lambda r: int(r["id"]))
 
 
-@router.post("/policies/overrides", status_code=201)
+@router.post(
+    "/policies/overrides", status_code=201, responses=doc(PolicyOverridden, 201, "Created")
+)
 def override_policy(body: PolicyOverride, writer: WriterDep, actor: Planner) -> Response:
     def work(conn: Connection) -> tuple[int, Any]:
         return 201, actions.set_policy_override(
@@ -123,7 +144,7 @@ def override_policy(body: PolicyOverride, writer: WriterDep, actor: Planner) -> 
     return writer.run(actor, work).response()
 
 
-@router.get("/forecasts")
+@router.get("/forecasts", responses=doc(Page[Forecast]))
 def list_forecasts(
     db: DbDep, actor: Reader, paging: PageDep, sku: str | None = None, site: str | None = None
 ) -> Any:
@@ -150,7 +171,7 @@ def list_forecasts(
     return page(forecasts, paging, lambda r: int(r["id"]))
 
 
-@router.get("/proposals")
+@router.get("/proposals", responses=doc(Page[Proposal]))
 def list_proposals(
     db: DbDep,
     actor: Reader,
@@ -174,19 +195,19 @@ def list_proposals(
     return shown(actor, page(rows, paging, lambda r: int(r["id"])))
 
 
-@router.get("/proposals/override-scores")
+@router.get("/proposals/override-scores", responses=doc(ProposalOverrideScores))
 def override_scores(db: DbDep, actor: Reader) -> Any:
     with db.read() as conn:
         return {"items": actions.score_overrides(conn, actor)}
 
 
-@router.get("/proposals/{proposal_id}")
+@router.get("/proposals/{proposal_id}", responses=doc(ProposalDetail))
 def get_proposal(proposal_id: int, db: DbDep, actor: Reader) -> Any:
     with db.read() as conn:
         return shown(actor, queries.get_proposal(conn, actor, proposal_id))
 
 
-@router.post("/proposals/{proposal_id}/override")
+@router.post("/proposals/{proposal_id}/override", responses=doc(ProposalOverridden))
 def override_proposal(
     proposal_id: int, body: ProposalOverride, writer: WriterDep, actor: Planner
 ) -> Response:
@@ -198,7 +219,7 @@ def override_proposal(
     return writer.run(actor, work).response()
 
 
-@router.post("/proposals/accept")
+@router.post("/proposals/accept", responses=doc(ProposalsAccepted))
 def accept_proposals(
     body: ProposalIds, writer: WriterDep, settings: SettingsDep, actor: Planner
 ) -> Response:
@@ -210,7 +231,7 @@ def accept_proposals(
     return writer.run(actor, work).response()
 
 
-@router.post("/proposals/approve")
+@router.post("/proposals/approve", responses=doc(ProposalsApproved))
 def approve_proposals(body: ProposalIds, writer: WriterDep, actor: Approver) -> Response:
     def work(conn: Connection) -> tuple[int, Any]:
         return 200, actions.approve(conn, actor, body.proposal_ids)
@@ -218,7 +239,7 @@ def approve_proposals(body: ProposalIds, writer: WriterDep, actor: Approver) -> 
     return writer.run(actor, work).response()
 
 
-@router.post("/proposals/reject")
+@router.post("/proposals/reject", responses=doc(ProposalsRejected))
 def reject_proposals(body: ProposalReject, writer: WriterDep, actor: Planner) -> Response:
     def work(conn: Connection) -> tuple[int, Any]:
         return 200, actions.reject(conn, actor, body.proposal_ids, body.reason_code)
@@ -226,7 +247,7 @@ def reject_proposals(body: ProposalReject, writer: WriterDep, actor: Planner) ->
     return writer.run(actor, work).response()
 
 
-@router.post("/scenarios", status_code=201)
+@router.post("/scenarios", status_code=201, responses=doc(ScenarioRun, 201, "Created"))
 def create_scenario(
     body: ScenarioRequest, db: DbDep, writer: WriterDep, actor: Planner
 ) -> Response:
@@ -238,20 +259,20 @@ def create_scenario(
     return writer.run(actor, work).response()
 
 
-@router.get("/scenarios")
+@router.get("/scenarios", responses=doc(Page[Scenario]))
 def list_scenarios(db: DbDep, actor: Reader, paging: PageDep) -> Any:
     with db.read() as conn:
         rows = queries.list_scenarios(conn, actor, after_id=paging.after_id, limit=paging.fetch)
     return page(rows, paging, lambda r: int(r["id"]))
 
 
-@router.get("/scenarios/{scenario_id}")
+@router.get("/scenarios/{scenario_id}", responses=doc(Scenario))
 def get_scenario(scenario_id: int, db: DbDep, actor: Reader) -> Any:
     with db.read() as conn:
         return queries.get_scenario(conn, actor, scenario_id)
 
 
-@router.get("/purchase-orders")
+@router.get("/purchase-orders", responses=doc(Page[PurchaseOrder]))
 def list_purchase_orders(db: DbDep, actor: Reader, paging: PageDep) -> Any:
     with db.read() as conn:
         rows = queries.list_draft_orders(
@@ -260,7 +281,7 @@ def list_purchase_orders(db: DbDep, actor: Reader, paging: PageDep) -> Any:
     return shown(actor, page(rows, paging, lambda r: int(r["id"])))
 
 
-@router.get("/transfer-orders")
+@router.get("/transfer-orders", responses=doc(Page[TransferOrder]))
 def list_transfer_orders(db: DbDep, actor: Reader, paging: PageDep) -> Any:
     with db.read() as conn:
         rows = queries.list_draft_orders(
