@@ -13,6 +13,8 @@ from stockpilot.api import queries
 from stockpilot.api.deps import DbDep, require, shown
 from stockpilot.api.etag import etag, expected_version
 from stockpilot.api.idempotency import WriterDep
+from stockpilot.api.models import Page, doc
+from stockpilot.api.models.catalog import Customer, Item, Supplier
 from stockpilot.api.pagination import PageDep, page
 from stockpilot.catalog import service as catalog
 from stockpilot.catalog.schemas import CustomerCreate, ItemCreate, ItemUpdate, SupplierCreate
@@ -29,7 +31,7 @@ def _id(row: dict[str, Any]) -> int:
     return int(row["id"])
 
 
-@router.get("/items")
+@router.get("/items", responses=doc(Page[Item]))
 def list_items(
     db: DbDep,
     actor: Annotated[Actor, require("items:read")],
@@ -41,7 +43,7 @@ def list_items(
     return shown(actor, page(rows, paging, _id))
 
 
-@router.post("/items", status_code=201)
+@router.post("/items", status_code=201, responses=doc(Item, 201, "Created"))
 def create_item(
     cmd: ItemCreate, writer: WriterDep, actor: Annotated[Actor, require("items:write")]
 ) -> Response:
@@ -52,7 +54,7 @@ def create_item(
     return writer.run(actor, work).versioned_response()
 
 
-@router.get("/items/{sku}")
+@router.get("/items/{sku}", responses=doc(Item))
 def get_item(db: DbDep, actor: Annotated[Actor, require("items:read")], sku: str) -> Response:
     with db.read() as conn:
         body = queries.get_item(conn, sku)
@@ -61,7 +63,7 @@ def get_item(db: DbDep, actor: Annotated[Actor, require("items:read")], sku: str
     )
 
 
-@router.patch("/items/{sku}")
+@router.patch("/items/{sku}", responses=doc(Item))
 def update_item(
     sku: str,
     cmd: ItemUpdate,
@@ -82,7 +84,7 @@ def update_item(
     return writer.run(actor, work).versioned_response()
 
 
-@router.get("/suppliers")
+@router.get("/suppliers", responses=doc(Page[Supplier]))
 def list_suppliers(
     db: DbDep, actor: Annotated[Actor, require("suppliers:read")], paging: PageDep
 ) -> Any:
@@ -91,7 +93,7 @@ def list_suppliers(
     return shown(actor, page(rows, paging, _id))
 
 
-@router.post("/suppliers", status_code=201)
+@router.post("/suppliers", status_code=201, responses=doc(Supplier, 201, "Created"))
 def create_supplier(
     cmd: SupplierCreate, writer: WriterDep, actor: Annotated[Actor, require("suppliers:write")]
 ) -> Response:
@@ -101,7 +103,7 @@ def create_supplier(
     return writer.run(actor, work).response()
 
 
-@router.get("/customers")
+@router.get("/customers", responses=doc(Page[Customer]))
 def list_customers(
     db: DbDep, actor: Annotated[Actor, require("customers:read")], paging: PageDep
 ) -> Any:
@@ -110,7 +112,7 @@ def list_customers(
     return shown(actor, page(rows, paging, _id))
 
 
-@router.post("/customers", status_code=201)
+@router.post("/customers", status_code=201, responses=doc(Customer, 201, "Created"))
 def create_customer(
     cmd: CustomerCreate, writer: WriterDep, actor: Annotated[Actor, require("customers:write")]
 ) -> Response:

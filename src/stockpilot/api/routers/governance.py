@@ -11,6 +11,8 @@ from sqlalchemy.engine import Connection
 from stockpilot.api import queries
 from stockpilot.api.deps import DbDep, require, shown
 from stockpilot.api.idempotency import WriterDep
+from stockpilot.api.models import Page, doc
+from stockpilot.api.models.governance import AuditEntry, NewUser, User
 from stockpilot.api.pagination import PageDep, page
 from stockpilot.api.schemas import UserCreate
 from stockpilot.governance import users
@@ -24,14 +26,14 @@ def _id(row: dict[str, Any]) -> int:
     return int(row["id"])
 
 
-@router.get("/users")
+@router.get("/users", responses=doc(Page[User]))
 def list_users(db: DbDep, actor: Annotated[Actor, require("users:read")], paging: PageDep) -> Any:
     with db.read() as conn:
         rows = queries.list_users(conn, after_id=paging.after_id, limit=paging.fetch)
     return shown(actor, page(rows, paging, _id))
 
 
-@router.post("/users", status_code=201)
+@router.post("/users", status_code=201, responses=doc(NewUser, 201, "Created"))
 def create_user(
     cmd: UserCreate, writer: WriterDep, actor: Annotated[Actor, require("users:write")]
 ) -> Response:
@@ -48,7 +50,7 @@ def create_user(
     return writer.run(actor, work, private_keys=("token",)).response()
 
 
-@router.get("/audit")
+@router.get("/audit", responses=doc(Page[AuditEntry]))
 def list_audit(
     db: DbDep,
     actor: Annotated[Actor, require("audit:read")],

@@ -10,6 +10,8 @@ from sqlalchemy.engine import Connection
 from stockpilot.api import queries
 from stockpilot.api.deps import DbDep, require, shown
 from stockpilot.api.idempotency import WriterDep
+from stockpilot.api.models import Page, doc
+from stockpilot.api.models.network import Location, Site
 from stockpilot.api.pagination import PageDep, page
 from stockpilot.api.schemas import LocationCreate, SiteCreate
 from stockpilot.network import service as network
@@ -23,14 +25,14 @@ def _id(row: dict[str, Any]) -> int:
     return int(row["id"])
 
 
-@router.get("/sites")
+@router.get("/sites", responses=doc(Page[Site]))
 def list_sites(db: DbDep, actor: Annotated[Actor, require("sites:read")], paging: PageDep) -> Any:
     with db.read() as conn:
         rows = queries.list_sites(conn, actor, after_id=paging.after_id, limit=paging.fetch)
     return shown(actor, page(rows, paging, _id))
 
 
-@router.post("/sites", status_code=201)
+@router.post("/sites", status_code=201, responses=doc(Site, 201, "Created"))
 def create_site(
     cmd: SiteCreate, writer: WriterDep, actor: Annotated[Actor, require("sites:write")]
 ) -> Response:
@@ -56,7 +58,7 @@ def create_site(
     return writer.run(actor, work).response()
 
 
-@router.get("/locations")
+@router.get("/locations", responses=doc(Page[Location]))
 def list_locations(
     db: DbDep,
     actor: Annotated[Actor, require("locations:read")],
@@ -77,7 +79,7 @@ def list_locations(
     return shown(actor, page(rows, paging, _id))
 
 
-@router.post("/locations", status_code=201)
+@router.post("/locations", status_code=201, responses=doc(Location, 201, "Created"))
 def create_location(
     cmd: LocationCreate, writer: WriterDep, actor: Annotated[Actor, require("locations:write")]
 ) -> Response:

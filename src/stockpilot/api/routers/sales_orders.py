@@ -11,6 +11,14 @@ from sqlalchemy.engine import Connection
 from stockpilot.api import queries
 from stockpilot.api.deps import DbDep, SettingsDep, require, shown
 from stockpilot.api.idempotency import WriterDep
+from stockpilot.api.models import Page, doc
+from stockpilot.api.models.sales_orders import (
+    SalesOrder,
+    SalesOrderAllocated,
+    SalesOrderAllocations,
+    SalesOrderPicked,
+    SalesOrderReleased,
+)
 from stockpilot.api.pagination import PageDep, page
 from stockpilot.api.schemas import PickRequest
 from stockpilot.outbound import sales_orders
@@ -21,7 +29,7 @@ from stockpilot.shared.errors import ValidationFailed
 router = APIRouter(prefix="/sales-orders", tags=["sales orders"])
 
 
-@router.get("")
+@router.get("", responses=doc(Page[SalesOrder]))
 def list_orders(
     db: DbDep,
     actor: Annotated[Actor, require("sales_orders:read")],
@@ -37,7 +45,7 @@ def list_orders(
     return shown(actor, page(rows, paging, lambda r: int(r["id"])))
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses=doc(SalesOrder, 201, "Created"))
 def create_order(
     cmd: SalesOrderCreate,
     writer: WriterDep,
@@ -51,7 +59,7 @@ def create_order(
     return writer.run(actor, work).response()
 
 
-@router.get("/{order_id}")
+@router.get("/{order_id}", responses=doc(SalesOrder))
 def get_order(
     order_id: int, db: DbDep, actor: Annotated[Actor, require("sales_orders:read")]
 ) -> Any:
@@ -59,7 +67,7 @@ def get_order(
         return shown(actor, sales_orders.get_order(conn, actor, order_id))
 
 
-@router.post("/{order_id}/allocate")
+@router.post("/{order_id}/allocate", responses=doc(SalesOrderAllocated))
 def allocate(
     order_id: int, writer: WriterDep, actor: Annotated[Actor, require("sales_orders:write")]
 ) -> Response:
@@ -74,7 +82,7 @@ def allocate(
     return writer.run(actor, work).response()
 
 
-@router.post("/{order_id}/release")
+@router.post("/{order_id}/release", responses=doc(SalesOrderReleased))
 def release(
     order_id: int, writer: WriterDep, actor: Annotated[Actor, require("sales_orders:write")]
 ) -> Response:
@@ -87,7 +95,7 @@ def release(
     return writer.run(actor, work).response()
 
 
-@router.post("/{order_id}/pick")
+@router.post("/{order_id}/pick", responses=doc(SalesOrderPicked))
 def pick(
     order_id: int,
     writer: WriterDep,
@@ -108,7 +116,7 @@ def pick(
     return writer.run(actor, work).response()
 
 
-@router.get("/{order_id}/allocations")
+@router.get("/{order_id}/allocations", responses=doc(SalesOrderAllocations))
 def allocations(
     order_id: int, db: DbDep, actor: Annotated[Actor, require("sales_orders:read")]
 ) -> Any:

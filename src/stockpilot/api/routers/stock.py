@@ -14,6 +14,16 @@ from sqlalchemy.engine import Connection
 from stockpilot.api import queries
 from stockpilot.api.deps import DbDep, SettingsDep, require, shown
 from stockpilot.api.idempotency import Writer, WriterDep
+from stockpilot.api.models import Page, doc
+from stockpilot.api.models.stock import (
+    AdjustmentPosted,
+    AvailableToPromise,
+    LedgerCheck,
+    LedgerMove,
+    ReceiptPosted,
+    StockMovePosted,
+    StockPosition,
+)
 from stockpilot.api.pagination import PageDep, page
 from stockpilot.api.schemas import AdjustmentCreate, MoveCreate, ReceiptCreate
 from stockpilot.ledger import operations, positions
@@ -29,7 +39,7 @@ router = APIRouter(tags=["stock"])
 Sku = Annotated[str, Query(min_length=1, max_length=60)]
 
 
-@router.get("/stock")
+@router.get("/stock", responses=doc(StockPosition))
 def stock(
     db: DbDep,
     actor: Annotated[Actor, require("stock:read")],
@@ -49,7 +59,7 @@ def stock(
     return shown(actor, body)
 
 
-@router.get("/atp")
+@router.get("/atp", responses=doc(AvailableToPromise))
 def atp(
     db: DbDep,
     actor: Annotated[Actor, require("stock:read")],
@@ -64,7 +74,7 @@ def atp(
     return shown(actor, body)
 
 
-@router.get("/moves")
+@router.get("/moves", responses=doc(Page[LedgerMove]))
 def list_moves(
     db: DbDep,
     actor: Annotated[Actor, require("moves:read")],
@@ -93,17 +103,17 @@ def _check_batch(lines: Sequence[object], settings: Settings) -> None:
         )
 
 
-def _posted(doc: PostedDocument, lines: Sequence[BaseModel]) -> dict[str, Any]:
+def _posted(document: PostedDocument, lines: Sequence[BaseModel]) -> dict[str, Any]:
     return {
-        "document_type": doc.document_type,
-        "site": doc.site,
-        "moves": doc.lines,
-        "quantity": doc.quantity,
+        "document_type": document.document_type,
+        "site": document.site,
+        "moves": document.lines,
+        "quantity": document.quantity,
         "lines": [ln.model_dump(mode="json", exclude_defaults=True) for ln in lines],
     }
 
 
-@router.post("/receipts", status_code=201)
+@router.post("/receipts", status_code=201, responses=doc(ReceiptPosted, 201, "Created"))
 def receive(
     cmd: ReceiptCreate,
     writer: WriterDep,
@@ -114,7 +124,7 @@ def receive(
     return _post_stock(cmd, writer, settings, actor, operations.receive)
 
 
-@router.post("/moves", status_code=201)
+@router.post("/moves", status_code=201, responses=doc(StockMovePosted, 201, "Created"))
 def relocate(
     cmd: MoveCreate,
     writer: WriterDep,
@@ -141,7 +151,7 @@ def _post_stock(
     return writer.run(actor, work).response()
 
 
-@router.post("/adjustments", status_code=201)
+@router.post("/adjustments", status_code=201, responses=doc(AdjustmentPosted, 201, "Created"))
 def adjust(
     cmd: AdjustmentCreate,
     writer: WriterDep,
@@ -153,13 +163,13 @@ def adjust(
     lines = [StockLine(**ln.model_dump()) for ln in cmd.lines]
 
     def work(conn: Connection) -> tuple[int, Any]:
-        doc = operations.adjust(conn, actor, cmd.site, lines, reason_code=cmd.reason)
-        return 201, {**_posted(doc, cmd.lines), "reason": cmd.reason}
+        document = operations.adjust(conn, actor, cmd.site, lines, reason_code=cmd.reason)
+        return 201, {**_posted(document, cmd.lines), "reason": cmd.reason}
 
     return writer.run(actor, work).response()
 
 
-@router.get("/ledger/verify")
+@router.get("/ledger/verify", responses=doc(LedgerCheck))
 def verify_ledger(db: DbDep, actor: Annotated[Actor, require("ledger:verify")]) -> Any:
     """Recompute every balance from the moves; ``ok`` is true when nothing drifted."""
     with db.read() as conn:
