@@ -21,6 +21,7 @@ from pydantic import TypeAdapter
 from starlette.routing import Match
 
 from stockpilot.api.app import API_PREFIX, create_app
+from stockpilot.api.models import PROBLEM_MEDIA_TYPE, Problem
 from stockpilot.governance.users import add_user
 from stockpilot.persistence import tables
 from stockpilot.persistence.db import Database
@@ -91,20 +92,26 @@ def declared_model(app: FastAPI, method: str, path: str, status: int) -> Any:
 
 def check_response(app: FastAPI, response: Any) -> None:
     """A successful JSON body must match the model its route declares, field for field and
-    type for type (strict: no "5" for 5, no unknown fields)."""
-    if not 200 <= response.status_code < 300:
+    type for type (strict: no "5" for 5, no unknown fields); an error must be a problem."""
+    content_type = response.headers.get("content-type", "")
+    if response.status_code >= 400 and response.request.url.path.startswith(API_PREFIX):
+        assert content_type.startswith(PROBLEM_MEDIA_TYPE), response.text
+        _adapter(Problem).validate_json(response.content, strict=True)
         return
-    if not response.headers.get("content-type", "").startswith("application/json"):
+    if not 200 <= response.status_code < 300 or not content_type.startswith("application/json"):
         return
-    model = declared_model(
-        app, response.request.method, response.request.url.path, response.status_code
-    )
+    request = response.request
+    model = declared_model(app, request.method, request.url.path, response.status_code)
     if model is None:
         return  # tests/api/test_openapi.py requires every route to declare one
+    _adapter(model).validate_json(response.content, strict=True)
+
+
+def _adapter(model: Any) -> TypeAdapter[Any]:
     adapter = _adapters.get(model)
     if adapter is None:
         adapter = _adapters[model] = TypeAdapter(model)
-    adapter.validate_json(response.content, strict=True)
+    return adapter
 
 
 class CheckedClient(TestClient):

@@ -41,3 +41,13 @@ def test_the_served_document_holds_each_success_schema(client: TestClient) -> No
                 if not ref or ref.rsplit("/", 1)[-1] not in schemas:
                     undescribed.append(f"{method.upper()} {path} {status}")
     assert undescribed == []
+
+
+def test_errors_are_described_as_problems_only(client: TestClient) -> None:
+    document = client.get("/openapi.json").json()
+    assert "HTTPValidationError" not in document["components"]["schemas"]
+    receipts = document["paths"]["/api/v1/receipts"]["post"]["responses"]
+    for status in ("401", "403", "409", "422"):
+        content = receipts[status]["content"]
+        assert list(content) == ["application/problem+json"], (status, content)
+        assert content["application/problem+json"]["schema"]["$ref"].endswith("/Problem")

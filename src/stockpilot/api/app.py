@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
 from stockpilot import __version__
 from stockpilot.api.limits import BodySizeLimit
+from stockpilot.api.models import PROBLEM_MEDIA_TYPE, PROBLEM_RESPONSES
 from stockpilot.api.problems import install_problem_handlers
 from stockpilot.api.routers import (
     catalog,
@@ -61,6 +63,26 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     for module in (catalog, network, reference, stock, sales_orders, planning, governance):
-        app.include_router(module.router, prefix=API_PREFIX)
+        app.include_router(module.router, prefix=API_PREFIX, responses=PROBLEM_RESPONSES)
     mount_web(app)
+    _problems_only_as_problem_json(app)
     return app
+
+
+def _problems_only_as_problem_json(app: FastAPI) -> None:
+    """Error answers are ``application/problem+json`` only: FastAPI would list each declared
+    error model under ``application/json`` as well."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            for operations in schema.get("paths", {}).values():
+                for operation in operations.values():
+                    for response in operation.get("responses", {}).values():
+                        content = response.get("content", {})
+                        if PROBLEM_MEDIA_TYPE in content:
+                            content.pop("application/json", None)
+        return build()
+
+    app.openapi = openapi  # type: ignore[method-assign]
