@@ -90,3 +90,43 @@ def test_cancelled_order_cannot_allocate(db: Database) -> None:
         conn.exec_driver_sql(f"UPDATE sales_order SET status = 'cancelled' WHERE id = {order_id}")
     with pytest.raises(Conflict):
         db.run(lambda c: sales_orders.allocate_order(c, SYSTEM, order_id))
+
+
+def _status(db: Database, order_id: int) -> str:
+    with db.read() as conn:
+        return str(sales_orders.get_order(conn, SYSTEM, order_id)["status"])
+
+
+def test_order_status_follows_what_its_lines_hold_after_every_action(db: Database) -> None:
+    build_world(db)
+    receive(db, "SKU-1", 4, "A-01")
+    order_id = _order(db, [{"sku": "SKU-1", "quantity": 6}, {"sku": "SKU-2", "quantity": 2}])
+    assert _status(db, order_id) == "open"
+    db.run(lambda c: sales_orders.allocate_order(c, SYSTEM, order_id))
+    assert _status(db, order_id) == "partially_allocated"  # 4 of 6, nothing of SKU-2
+    receive(db, "SKU-1", 2, "A-02")
+    receive(db, "SKU-2", 2, "A-01")
+    db.run(lambda c: sales_orders.allocate_order(c, SYSTEM, order_id))
+    assert _status(db, order_id) == "allocated"
+    with db.read() as conn:
+        first = min(conn.execute(sa.select(allocation.c.id)).scalars())
+    # A short pick of the first allocation: 1 of its 4 units, the other 3 released.
+    db.run(lambda c: sales_orders.pick_order(c, SYSTEM, order_id, {first: 1}))
+    assert _status(db, order_id) == "partially_picked"
+    db.run(lambda c: sales_orders.release_order(c, SYSTEM, order_id))
+    assert _status(db, order_id) == "partially_picked"  # what was picked stays picked
+    db.run(lambda c: sales_orders.allocate_order(c, SYSTEM, order_id))
+    assert _status(db, order_id) == "allocated"  # 1 picked + 5 reserved cover the order
+    db.run(lambda c: sales_orders.pick_order(c, SYSTEM, order_id))
+    assert _status(db, order_id) == "picked"
+    with db.read() as conn:
+        assert verify(conn).ok
+
+
+def test_releasing_an_untouched_order_returns_it_to_open(db: Database) -> None:
+    build_world(db)
+    receive(db, "SKU-1", 5, "A-01")
+    order_id = _order(db, [{"sku": "SKU-1", "quantity": 5}])
+    db.run(lambda c: sales_orders.allocate_order(c, SYSTEM, order_id))
+    db.run(lambda c: sales_orders.release_order(c, SYSTEM, order_id))
+    assert _status(db, order_id) == "open"

@@ -7,6 +7,7 @@ tier and then promised date.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -165,16 +166,7 @@ def allocate_order(conn: Connection, actor: Actor, order_id: int) -> list[LineAl
         for ln in lines
     ]
     short = sum(r.quantity_short for r in result)
-    status = (
-        "allocated"
-        if short == 0
-        else ("partially_allocated" if any(r.quantity_allocated for r in result) else "open")
-    )
-    conn.execute(
-        sa.update(sales_order)
-        .where(sales_order.c.id == order_id)
-        .values(status=status, version=sales_order.c.version + 1)
-    )
+    _refresh_status(conn, order_id)
     journal.record(
         conn,
         actor,
@@ -215,11 +207,7 @@ def release_order(conn: Connection, actor: Actor, order_id: int) -> int:
         if state.document_line_id is not None:
             per_line[state.document_line_id] = per_line.get(state.document_line_id, 0) + qty
     _line_counters(conn, per_line, {})
-    conn.execute(
-        sa.update(sales_order)
-        .where(sales_order.c.id == order_id)
-        .values(status="open", version=sales_order.c.version + 1)
-    )
+    _refresh_status(conn, order_id)
     journal.record(
         conn,
         actor,
@@ -264,6 +252,7 @@ def pick_order(
             posted_lines[line] = posted_lines.get(line, 0) + posted
             released_lines[line] = released_lines.get(line, 0) + released
     _line_counters(conn, released_lines, posted_lines)
+    _refresh_status(conn, order_id)
     journal.record(
         conn,
         actor,
@@ -275,6 +264,40 @@ def pick_order(
         topic="sales_order.picked",
     )
     return {"quantity_posted": total_posted, "quantity_released": total_released}
+
+
+def order_status(lines: Sequence[tuple[int, int, int]]) -> str:
+    """What an order's lines ``(quantity, allocated, picked)`` say it is: ``picked`` when every
+    unit is picked, ``allocated`` when what is not picked is all reserved, ``partially_picked``
+    when some units are picked, ``partially_allocated`` when some are reserved, else ``open``."""
+    if all(picked >= quantity for quantity, _, picked in lines):
+        return "picked"
+    if all(allocated + picked >= quantity for quantity, allocated, picked in lines):
+        return "allocated"
+    if any(picked for _, _, picked in lines):
+        return "partially_picked"
+    if any(allocated for _, allocated, _ in lines):
+        return "partially_allocated"
+    return "open"
+
+
+def _refresh_status(conn: Connection, order_id: int) -> None:
+    """Set the order's status from its lines as they are now (after an action changed them)."""
+    lines = conn.execute(
+        sa.select(
+            sales_order_line.c.quantity,
+            sales_order_line.c.quantity_allocated,
+            sales_order_line.c.quantity_picked,
+        ).where(sales_order_line.c.order_id == order_id)
+    ).all()
+    conn.execute(
+        sa.update(sales_order)
+        .where(sales_order.c.id == order_id)
+        .values(
+            status=order_status([tuple(r) for r in lines]),
+            version=sales_order.c.version + 1,
+        )
+    )
 
 
 def _line_counters(conn: Connection, released: dict[int, int], posted: dict[int, int]) -> None:

@@ -24,6 +24,9 @@ class SalesOrderLine(Out):
     quantity_open: int = Field(description="neither allocated nor picked")
 
 
+SalesOrderStatus = Literal["open", "partially_allocated", "allocated", "partially_picked", "picked"]
+
+
 class _SalesOrderHeader(Out):
     """The header of a sales order."""
 
@@ -31,7 +34,10 @@ class _SalesOrderHeader(Out):
     number: str | None
     site: str
     customer: str
-    status: str = Field(description="open, partially_allocated, allocated, ...")
+    status: SalesOrderStatus = Field(
+        description="from the lines after every action: picked (every unit), allocated (all "
+        "not picked is reserved), partially_picked, partially_allocated, open"
+    )
     requested_date: dt.date | None
     promised_date: dt.date | None
     created_at: dt.datetime
