@@ -252,3 +252,31 @@ def test_the_app_opens_its_own_database_from_settings_while_it_runs(db: Database
     with TestClient(app) as running:
         assert running.get(f"{API}/items", headers=auth(token)).status_code == 200
     assert app.state.db is None
+
+
+def test_verify_speaks_of_the_callers_sites(stocked: Database, client: TestClient) -> None:
+    import sqlalchemy as sa
+
+    from stockpilot.persistence.tables import balance, location, site
+
+    with stocked.transaction() as conn:  # corrupt a WH2 balance behind the ledger's back
+        wh2 = set(
+            conn.execute(
+                sa.select(location.c.id)
+                .join(site, site.c.id == location.c.site_id)
+                .where(site.c.code == "WH2")
+            ).scalars()
+        )
+        conn.execute(
+            sa.update(balance)
+            .where(balance.c.location_id.in_(wh2), ~balance.c.is_virtual)
+            .values(quantity_on_hand=balance.c.quantity_on_hand + 1)
+        )
+    everyone = client.get(
+        f"{API}/ledger/verify", headers=auth(make_user(stocked, "inventory_controller"))
+    ).json()
+    assert everyone["ok"] is False and everyone["drifts"]
+    assert {d["location_id"] for d in everyone["drifts"]} <= wh2
+    wh1 = auth(make_user(stocked, "inventory_controller", ["WH1"]))
+    mine = client.get(f"{API}/ledger/verify", headers=wh1).json()
+    assert (mine["ok"], mine["drifts"]) == (True, [])
