@@ -70,3 +70,14 @@ def test_a_replayed_patch_returns_the_same_etag(stocked: Database, client: TestC
     again = client.patch(URL, json={"moq": 4}, headers=h)
     assert again.status_code == 200
     assert again.headers["ETag"] == first.headers["ETag"] == '"2"'
+
+
+def test_an_item_edit_is_audited_with_the_values_as_sent(
+    stocked: Database, client: TestClient
+) -> None:
+    h = auth(make_user(stocked, "admin"), **{"If-Match": "*"})
+    change = {"hazard_class": None, "active": False, "moq": 6, "unit_cost": "2.5"}
+    assert client.patch(URL, json=change, headers=h).status_code == 200
+    audit = client.get("/api/v1/audit", params={"action": "item.updated"}, headers=h).json()
+    detail = audit["items"][-1]["detail"]
+    assert detail == {"hazard_class": None, "active": False, "moq": 6, "unit_cost": "2.5"}

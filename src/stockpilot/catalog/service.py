@@ -118,7 +118,7 @@ def update_item(
         action="item.updated",
         entity_type="item",
         entity_id=item_id,
-        detail={k: str(v) for k, v in values.items()},
+        detail=values,  # JSON as sent: null stays null, true stays true
         topic="item.updated",
     )
 
