@@ -25,14 +25,17 @@ from stockpilot.ledger import operations
 from stockpilot.ledger.keys import MoveLine
 from stockpilot.network import service as network
 from stockpilot.persistence import journal
+from stockpilot.persistence.bulk import deferred_checks
 from stockpilot.persistence.db import Database
 from stockpilot.persistence.tables import (
     app_user,
     customer,
+    demand_history,
     item,
     item_uom,
     location,
     lot,
+    receipt_history,
     site,
     supplier,
 )
@@ -123,7 +126,8 @@ class _Loader:
         self.progress("master data", 3, 5)
         self._bins()
         self.progress("master data", 5, 5)
-        opening = self._history()
+        with deferred_checks(self.conn, [demand_history, receipt_history]):
+            opening = self._history()
         self._opening_stock(opening)
         self._admin()
         journal.record(
