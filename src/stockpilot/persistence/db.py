@@ -167,6 +167,7 @@ class _Writers:
         self.engine = engine
         self.keep = max(1, keep)
         self._idle: list[Connection] = []
+        self._disposed = False
 
     def begin(self) -> Connection:
         try:
@@ -208,12 +209,14 @@ class _Writers:
         self._release(conn)
 
     def _release(self, conn: Connection) -> None:
-        if len(self._idle) < self.keep and not conn.invalidated:
+        if len(self._idle) < self.keep and not conn.invalidated and not self._disposed:
             self._idle.append(conn)
         else:
             conn.close()
 
     def dispose(self) -> None:
+        """Close the idle connections; one still at work is closed when its work ends."""
+        self._disposed = True
         while self._idle:
             self._idle.pop().close()
         self.engine.dispose()
