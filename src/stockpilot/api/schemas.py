@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from stockpilot.governance.permissions import ROLES
+from stockpilot.persistence.tables import PhysicalLocationKind
 
 Code = Annotated[str, Field(min_length=1, max_length=60)]
 SiteCode = Annotated[str, Field(min_length=1, max_length=40)]
@@ -123,7 +124,7 @@ class ReasonCodeCreate(_Body):
     kind: str = Field(default="general", min_length=1, max_length=40)
 
 
-LocationType = Literal["storage", "pick", "bulk", "staging", "dock"]
+LocationType = PhysicalLocationKind
 
 
 class LocationCreate(_Body):

@@ -7,6 +7,8 @@ would make every lot-less key distinct); it therefore carries no foreign key.
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 import sqlalchemy as sa
 
 metadata = sa.MetaData(
@@ -64,15 +66,13 @@ zone = sa.Table(
     sa.UniqueConstraint("site_id", "code", name="uq_zone_site_code"),
 )
 
-PHYSICAL_LOCATION_KINDS = ("storage", "pick", "bulk", "staging", "dock")
-VIRTUAL_LOCATION_KINDS = (
-    "supplier",
-    "customer",
-    "in_transit",
-    "inventory_loss",
-    "scrap",
-    "kitting",
-)
+# The kinds of location, as types (the API's schemas use them) and as tuples (checks, DDL).
+PhysicalLocationKind = Literal["storage", "pick", "bulk", "staging", "dock"]
+VirtualLocationKind = Literal[
+    "supplier", "customer", "in_transit", "inventory_loss", "scrap", "kitting"
+]
+PHYSICAL_LOCATION_KINDS: tuple[str, ...] = get_args(PhysicalLocationKind)
+VIRTUAL_LOCATION_KINDS: tuple[str, ...] = get_args(VirtualLocationKind)
 
 location = sa.Table(
     "location",

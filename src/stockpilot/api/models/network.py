@@ -7,21 +7,10 @@ from typing import Literal
 from pydantic import Field
 
 from stockpilot.api.models import Out
+from stockpilot.persistence.tables import PhysicalLocationKind, VirtualLocationKind
 
-# The kinds the location table allows (persistence.tables): physical bins, then virtual ones.
-LocationKind = Literal[
-    "storage",
-    "pick",
-    "bulk",
-    "staging",
-    "dock",
-    "supplier",
-    "customer",
-    "in_transit",
-    "inventory_loss",
-    "scrap",
-    "kitting",
-]
+# Every kind the location table allows: physical bins, then virtual ones.
+LocationKind = PhysicalLocationKind | VirtualLocationKind
 
 
 class Site(Out):

@@ -10,10 +10,11 @@ from typing import Literal
 from pydantic import Field
 
 from stockpilot.api.models import Out
+from stockpilot.persistence.tables import PhysicalLocationKind
 
 # The kinds of location stock is reported in: the physical bins, and in-transit locations
 # (stock on its way between sites counts for both ends of the route).
-PositionLocationType = Literal["storage", "pick", "bulk", "staging", "dock", "in_transit"]
+PositionLocationType = PhysicalLocationKind | Literal["in_transit"]
 
 _ENTERED = "as entered; absent when left at its default"
 
