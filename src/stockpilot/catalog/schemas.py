@@ -10,13 +10,13 @@ Code = Field(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-/ 
 
 
 class UnitOfMeasure(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     uom: str = Field(min_length=1, max_length=20)
     factor: Decimal = Field(gt=0, description="base units per one of this unit (exact)")
 
 
 class ItemCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
 
     sku: str = Code
     description: str = Field(default="", max_length=400)
@@ -46,7 +46,7 @@ class ItemCreate(BaseModel):
 
 
 class ItemUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
 
     description: str | None = Field(default=None, max_length=400)
     shelf_life_days: int | None = Field(default=None, ge=0)
@@ -60,14 +60,14 @@ class ItemUpdate(BaseModel):
 
 
 class CustomerCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
     code: str = Code
     name: str = Field(min_length=1, max_length=200)
     priority: int = Field(default=3, ge=1, le=9, description="1 = most important")
 
 
 class SupplierCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
     code: str = Code
     name: str = Field(min_length=1, max_length=200)
     lead_time_days: float | None = Field(default=None, ge=0)

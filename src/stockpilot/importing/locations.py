@@ -39,7 +39,7 @@ class LocationRow(BaseModel):
     """One physical bin as written in a locations file (codes never start with ``@``: those
     name the virtual locations every site has)."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
 
     site: str = Field(min_length=1, max_length=40, pattern=_CODE)
     code: str = Field(min_length=1, max_length=60, pattern=_CODE)

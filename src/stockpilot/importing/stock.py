@@ -48,7 +48,7 @@ POSTING_CHUNK = 5000
 
 
 class StockRow(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
 
     site: str = Field(min_length=1, max_length=40)
     location: str = Field(min_length=1, max_length=60)

@@ -32,7 +32,7 @@ from stockpilot.shared.sql import insert_id
 class ScenarioSpec(BaseModel):
     """One what-if. Windows are in periods from the start of the replayed horizon."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     name: str = Field(min_length=1, max_length=60)
     kind: str = Field(pattern="^(supplier_disruption|demand_spike|lead_time_delay)$")
     start: int = Field(default=0, ge=0)
@@ -64,7 +64,7 @@ class ScenarioSpec(BaseModel):
 
 
 class ScenarioRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     name: str = Field(min_length=1, max_length=120)
     scenarios: list[ScenarioSpec] = Field(min_length=1, max_length=10)
     holdout: int = Field(default=26, ge=4, le=52)

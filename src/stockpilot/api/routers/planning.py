@@ -44,7 +44,7 @@ Approver = Annotated[Actor, require("planning:approve")]
 
 
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
 
 
 class PlanningRunCreate(_Body):
