@@ -4,6 +4,7 @@ and score overrides against what happened."""
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 
 import pytest
 import sqlalchemy as sa
@@ -134,8 +135,30 @@ def test_overrides_are_scored_against_the_demand_that_followed(db: Database) -> 
         )
     )
     with db.read() as conn:
-        assert actions.score_overrides(conn, SYSTEM, AS_OF) == []  # horizon not over yet
-        scores = actions.score_overrides(conn, SYSTEM, AS_OF + timedelta(days=120))
+        assert actions.score_overrides(conn, SYSTEM, AS_OF).items == []  # horizon not over
+        scores = actions.score_overrides(conn, SYSTEM, AS_OF + timedelta(days=120)).items
     assert len(scores) == 1
     assert scores[0]["verdict"] == "worse"
     assert scores[0]["actual_demand"] == 1.0
+
+
+def test_override_scores_come_a_page_at_a_time(db: Database) -> None:
+    _network(db)
+    run_plan(db, as_of=AS_OF)
+    overridden = (_proposals(db, "transfer") + _proposals(db, "purchase"))[:3]
+    assert len(overridden) == 3
+
+    def override(conn: sa.Connection, proposal_id: int, quantity: int) -> object:
+        return actions.override(conn, SYSTEM, proposal_id, quantity + 5, "COUNT")
+
+    for p in overridden:
+        db.run(partial(override, proposal_id=p.id, quantity=p.quantity))
+    later = AS_OF + timedelta(days=400)
+    with db.read() as conn:
+        whole = actions.score_overrides(conn, SYSTEM, later)
+        first = actions.score_overrides(conn, SYSTEM, later, limit=2)
+        assert first.after_id is not None
+        rest = actions.score_overrides(conn, SYSTEM, later, after_id=first.after_id, limit=2)
+    assert whole.after_id is None and rest.after_id is None
+    assert [s["proposal_id"] for s in whole.items] == sorted(p.id for p in overridden)
+    assert first.items + rest.items == whole.items

@@ -308,43 +308,60 @@ def _materialise(conn: Connection, actor: Actor, key: str, rows: Sequence[Any]) 
     }
 
 
+@dataclass(frozen=True)
+class ScoredOverrides:
+    """One page of scored overrides; ``after_id`` continues the walk (None: nothing left)."""
+
+    items: list[dict[str, Any]]
+    after_id: int | None
+
+
 def score_overrides(
-    conn: Connection, actor: Actor, as_of: date | None = None
-) -> list[dict[str, Any]]:
-    """Score every overridden proposal whose horizon has passed against hindsight.
+    conn: Connection,
+    actor: Actor,
+    as_of: date | None = None,
+    *,
+    after_id: int | None = None,
+    limit: int = 1000,
+) -> ScoredOverrides:
+    """Score the overridden proposals whose horizon has passed against hindsight, ``limit``
+    overrides at a time in proposal order (those still inside their horizon are passed over,
+    so a page may hold fewer). Two queries a page, whatever its size.
 
     The hindsight order is ``max(0, D_actual(L+R) + SS − IP)``: what an order-up-to policy
     would have ordered had it known the demand of the protection horizon that followed. Each
     override is compared with the suggestion on absolute error to that order.
     """
     as_of = as_of or today()
-    rows = conn.execute(
-        sa.select(proposal, planning_run.c.as_of, planning_run.c.period)
+    stmt = (
+        sa.select(proposal, planning_run.c.as_of, planning_run.c.period, site.c.code)
         .join(planning_run, planning_run.c.id == proposal.c.run_id)
+        .join(site, site.c.id == proposal.c.site_id)
         .where(
             proposal.c.reason_code.is_not(None),
             proposal.c.quantity != proposal.c.quantity_suggested,
         )
         .order_by(proposal.c.id)
-    ).all()
-    out = []
-    for r in rows:
-        if not actor.can_see_site(r.site_id):
-            continue
+        .limit(limit + 1)
+    )
+    if after_id is not None:
+        stmt = stmt.where(proposal.c.id > after_id)
+    if not actor.all_sites:
+        stmt = stmt.where(proposal.c.site_id.in_(sorted(actor.site_ids)))
+    candidates = conn.execute(stmt).all()
+    more = len(candidates) > limit
+    candidates = candidates[:limit]
+    due = []  # (row, explanation inputs, horizon end)
+    for r in candidates:
         inputs = (r.explanation or {}).get("inputs", {}) if isinstance(r.explanation, dict) else {}
         days_per = 7 if r.period == "week" else 30.4375
-        horizon = timedelta(days=((inputs.get("lead_time_periods") or 0) + 1) * days_per)
-        end = r.as_of + horizon
-        if end > as_of:
-            continue
-        actual = conn.execute(
-            sa.select(sa.func.coalesce(sa.func.sum(demand_history.c.quantity), 0)).where(
-                demand_history.c.item_id == r.item_id,
-                demand_history.c.site_id == r.site_id,
-                demand_history.c.requested_date > r.as_of,
-                demand_history.c.requested_date <= end,
-            )
-        ).scalar_one()
+        end = r.as_of + timedelta(days=((inputs.get("lead_time_periods") or 0) + 1) * days_per)
+        if end <= as_of:
+            due.append((r, inputs, end))
+    demand = _daily_demand(conn, due)
+    out = []
+    for r, inputs, end in due:
+        actual = sum(q for day, q in demand.get((r.item_id, r.site_id), ()) if r.as_of < day <= end)
         ideal = max(
             0.0,
             float(actual)
@@ -369,9 +386,41 @@ def score_overrides(
                 "error_suggested": round(err_suggested, 3),
                 "error_override": round(err_override, 3),
                 "verdict": verdict,
-                "site": conn.execute(sa.select(site.c.code).where(site.c.id == r.site_id)).scalar(),
+                "site": r.code,
             }
         )
+    return ScoredOverrides(out, candidates[-1].id if more else None)
+
+
+def _daily_demand(
+    conn: Connection, due: Sequence[tuple[Any, Any, date]]
+) -> dict[tuple[int, int], list[tuple[date, int]]]:
+    """Demand per day of the item-sites of ``due`` over the span of their horizons (one query;
+    the item and site lists may pair more than needed, the caller sums each one's range)."""
+    if not due:
+        return {}
+    items = sorted({r.item_id for r, _, _ in due})
+    sites = sorted({r.site_id for r, _, _ in due})
+    rows = conn.execute(
+        sa.select(
+            demand_history.c.item_id,
+            demand_history.c.site_id,
+            demand_history.c.requested_date,
+            sa.func.sum(demand_history.c.quantity),
+        )
+        .where(
+            demand_history.c.item_id.in_(items),
+            demand_history.c.site_id.in_(sites),
+            demand_history.c.requested_date > min(r.as_of for r, _, _ in due),
+            demand_history.c.requested_date <= max(end for _, _, end in due),
+        )
+        .group_by(
+            demand_history.c.item_id, demand_history.c.site_id, demand_history.c.requested_date
+        )
+    ).all()
+    out: dict[tuple[int, int], list[tuple[date, int]]] = defaultdict(list)
+    for item_id, site_id, day, quantity in rows:
+        out[(item_id, site_id)].append((day, int(quantity)))
     return out
 
 

@@ -285,12 +285,6 @@ class ProposalOverrideScore(Out):
     site: str
 
 
-class ProposalOverrideScores(Out):
-    """Every scorable override, in proposal order (one list, not paged)."""
-
-    items: list[ProposalOverrideScore]
-
-
 # --- scenarios -----------------------------------------------------------------------------
 
 

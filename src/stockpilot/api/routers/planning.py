@@ -21,7 +21,7 @@ from stockpilot.api.models.planning import (
     Proposal,
     ProposalDetail,
     ProposalOverridden,
-    ProposalOverrideScores,
+    ProposalOverrideScore,
     ProposalsAccepted,
     ProposalsApproved,
     ProposalsRejected,
@@ -30,7 +30,7 @@ from stockpilot.api.models.planning import (
     ScenarioRun,
     TransferOrder,
 )
-from stockpilot.api.pagination import PageDep, page
+from stockpilot.api.pagination import PageDep, encode_cursor, page
 from stockpilot.replenishment import actions, queries
 from stockpilot.replenishment.run import compute_plan
 from stockpilot.replenishment.scenarios import ScenarioRequest, compute_scenarios, store_scenario
@@ -195,10 +195,12 @@ def list_proposals(
     return shown(actor, page(rows, paging, lambda r: int(r["id"])))
 
 
-@router.get("/proposals/override-scores", responses=doc(ProposalOverrideScores))
-def override_scores(db: DbDep, actor: Reader) -> Any:
+@router.get("/proposals/override-scores", responses=doc(Page[ProposalOverrideScore]))
+def override_scores(db: DbDep, actor: Reader, paging: PageDep) -> Any:
     with db.read() as conn:
-        return {"items": actions.score_overrides(conn, actor)}
+        scored = actions.score_overrides(conn, actor, after_id=paging.after_id, limit=paging.limit)
+    after = scored.after_id
+    return {"items": scored.items, "next_cursor": None if after is None else encode_cursor(after)}
 
 
 @router.get("/proposals/{proposal_id}", responses=doc(ProposalDetail))
