@@ -92,15 +92,29 @@ def _count_queries(db: Database) -> Iterator[list[str]]:
 
 
 @pytest.mark.parametrize(
-    "path", ["/items", "/sales-orders", "/moves", "/audit", "/users", "/locations"]
+    "path",
+    [
+        "/items",
+        "/sales-orders",
+        "/moves",
+        "/audit",
+        "/users",
+        "/locations",
+        "/sites",
+        "/customers",
+        "/companies",
+        "/zones",
+    ],
 )
 def test_a_page_costs_the_same_queries_whatever_its_size(
     stocked: Database, client: TestClient, path: str
 ) -> None:
     h = auth(make_user(stocked, "admin"))
-    for _ in range(3):
+    for n in range(3):
         client.post(f"{API}/sales-orders", json=order_body(), headers=h)
         make_user(stocked, "auditor")
+        client.post(f"{API}/companies", json={"code": f"CO{n}", "name": "co"}, headers=h)
+        client.post(f"{API}/zones", json={"site": "WH1", "code": f"Z{n}"}, headers=h)
     costs = []
     for limit in (1, 2, 500):
         with _count_queries(stocked) as statements:
