@@ -28,6 +28,7 @@ BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
 MODULES = [
     ("ledger", "benchmarks.bench_ledger", ["--quick"]),
     ("positions", "benchmarks.bench_positions", ["--quick"]),
+    ("api", "benchmarks.bench_api", ["--quick"]),
     ("forecasting", "benchmarks.bench_forecasting", []),
     ("planning_engine", "benchmarks.bench_planning_engine", []),
     ("planning_db", "benchmarks.bench_planning_db", ["--skus", "5000"]),
@@ -113,6 +114,25 @@ def _position_rows(results: list[dict[str, Any]]) -> list[str]:
     return rows
 
 
+def _api_rows(results: list[dict[str, Any]]) -> list[str]:
+    rows = [
+        "| backend | document | through the API (lines/s) | service call (lines/s, baseline) "
+        "| ratio (median) |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for r in results:
+        for key, label in (
+            ("one_line_documents", "1 line per request"),
+            ("hundred_line_documents", "100 lines per request"),
+        ):
+            f = r[key]
+            rows.append(
+                f"| {r['backend']} | {label} | {_fmt(f['subject_median'])} | "
+                f"{_fmt(f['baseline_median'])} | {f['ratio_median']:.3f} |"
+            )
+    return rows
+
+
 def results_markdown(report: dict[str, Any]) -> str:
     m = report["machine"]
     lines = [
@@ -138,7 +158,14 @@ def results_markdown(report: dict[str, Any]) -> str:
             *_position_rows(bench["positions"]["results"]),
             "",
         ]
-    others = [n for n in bench if n not in ("ledger", "positions")]
+    if "results" in bench.get("api", {}):
+        lines += [
+            "### Stock moves through the HTTP API",
+            "",
+            *_api_rows(bench["api"]["results"]),
+            "",
+        ]
+    others = [n for n in bench if n not in ("ledger", "positions", "api")]
     for name in others:
         entry = bench[name]
         body = entry.get("results", {"error": entry.get("error")})

@@ -26,14 +26,19 @@ class ServiceUnavailable(StockpilotError):
     type_suffix = "unavailable"
 
 
-def get_db(request: Request) -> Database:
+# Dependencies that do no I/O are ``async``: FastAPI runs a plain ``def`` dependency in the
+# thread pool, and each such hop costs more than the work itself. Only the token look-up
+# (a database read) and the route bodies run in threads.
+
+
+async def get_db(request: Request) -> Database:
     db: Database | None = getattr(request.app.state, "db", None)
     if db is None:
         raise ServiceUnavailable("the database is not open")
     return db
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -63,7 +68,7 @@ CurrentActor = Annotated[Actor, Depends(current_actor)]
 def require(permission: str) -> Any:
     """A dependency giving the caller's ``Actor`` if their role grants ``permission``."""
 
-    def check(actor: CurrentActor) -> Actor:
+    async def check(actor: CurrentActor) -> Actor:
         if not allows(actor.role, permission):
             raise Forbidden(f"role {actor.role} may not {permission}")
         return actor

@@ -182,7 +182,7 @@ class Writer:
         return run_write(self.db, actor, self.request, work, private_keys=private_keys)
 
 
-def writer(
+async def writer(
     db: DbDep, req: Annotated[IdempotentRequest | None, Depends(idempotent_request)]
 ) -> Writer:
     return Writer(db, req)

@@ -50,7 +50,7 @@ def decode_cursor(cursor: str) -> int:
     return value
 
 
-def page_request(
+async def page_request(
     request: Request,
     limit: Annotated[int | None, Query(ge=1, description="rows per page")] = None,
     cursor: Annotated[
