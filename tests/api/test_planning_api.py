@@ -51,6 +51,8 @@ def test_replaying_a_run_with_the_same_key_writes_nothing(db: Database, client: 
     assert again["id"] == first["id"]
     runs = client.get("/api/v1/planning-runs", headers=_auth(planner)).json()
     assert len(runs["items"]) == 1
+    # The run as listed carries the same step timings as the answer, its write included.
+    assert runs["items"][0]["timings"] == first["timings"] and "write" in first["timings"]
 
 
 def test_override_then_accept_creates_a_draft_transfer_order(

@@ -320,6 +320,12 @@ class PlanComputation:
             self.timings,
         )
         self.timings["write"] = round(time.perf_counter() - started, 3)
+        # The run row keeps the write's own time too (same transaction, one more statement).
+        conn.execute(
+            sa.update(planning_run)
+            .where(planning_run.c.id == summary.run_id)
+            .values(timings=self.timings)
+        )
         summary.timings = self.timings
         return summary
 

@@ -59,9 +59,7 @@ class PlanningRun(Out):
     item_locations: int
     proposals: int
     parameters: PlanningRunParameters
-    timings: dict[str, float] | None = Field(
-        description="seconds per step, as recorded before the run's own write"
-    )
+    timings: dict[str, float] | None = Field(description="seconds per step, the write included")
 
 
 # --- policies and forecasts ----------------------------------------------------------------

@@ -91,9 +91,3 @@ class SalesOrderAllocation(Out):
     state: Literal["open", "closed"]
     created_at: dt.datetime
     closed_at: dt.datetime | None = Field(description="when it was last picked or released")
-
-
-class SalesOrderAllocations(Out):
-    """Every allocation of a sales order, in id order (one list, not paged)."""
-
-    items: list[SalesOrderAllocation]

@@ -15,7 +15,7 @@ from stockpilot.api.models import Page, doc
 from stockpilot.api.models.sales_orders import (
     SalesOrder,
     SalesOrderAllocated,
-    SalesOrderAllocations,
+    SalesOrderAllocation,
     SalesOrderPicked,
     SalesOrderReleased,
 )
@@ -116,10 +116,12 @@ def pick(
     return writer.run(actor, work).response()
 
 
-@router.get("/{order_id}/allocations", responses=doc(SalesOrderAllocations))
+@router.get("/{order_id}/allocations", responses=doc(Page[SalesOrderAllocation]))
 def allocations(
     order_id: int, db: DbDep, actor: Annotated[Actor, require("sales_orders:read")]
 ) -> Any:
     with db.read() as conn:
         sales_orders.get_order(conn, actor, order_id)  # 404 unless visible
-        return shown(actor, {"items": queries.order_allocations(conn, order_id)})
+        # Bounded by the order's lines: answered whole, in the envelope of every list.
+        items = queries.order_allocations(conn, order_id)
+        return shown(actor, {"items": items, "next_cursor": None})
