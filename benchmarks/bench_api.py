@@ -13,9 +13,7 @@ server share the machine's two cores, as a local integration would.
 
 from __future__ import annotations
 
-import argparse
 import itertools
-import json
 import os
 import socket
 import subprocess
@@ -27,7 +25,7 @@ from typing import Any
 import httpx
 from sqlalchemy.engine import Connection
 
-from benchmarks.common import backends, fresh_database, interleave
+from benchmarks.common import fresh_database, interleave, per_backend_main
 from stockpilot.catalog import service as catalog
 from stockpilot.catalog.schemas import ItemCreate
 from stockpilot.governance.users import add_user
@@ -139,14 +137,7 @@ def run(backend: str, *, quick: bool = False) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backend", choices=["sqlite", "postgresql"], action="append")
-    parser.add_argument("--quick", action="store_true", help="fewer rounds (a smoke run)")
-    args = parser.parse_args(argv)
-    results = [run(b, quick=args.quick) for b in (args.backend or backends())]
-    json.dump(results, sys.stdout, indent=2)
-    sys.stdout.write("\n")
-    return 0
+    return per_backend_main(__doc__, run, argv)
 
 
 if __name__ == "__main__":

@@ -11,8 +11,6 @@
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -22,7 +20,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from benchmarks.common import RawReplay, backends, captured, fresh_database, interleave
+from benchmarks.common import (
+    RawReplay,
+    captured,
+    fresh_database,
+    interleave,
+    per_backend_main,
+)
 from stockpilot.ledger import operations
 from stockpilot.ledger.keys import MoveLine, PostingContext
 from stockpilot.ledger.posting import post_moves
@@ -192,14 +196,7 @@ def run(backend: str, *, quick: bool = False) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backend", choices=["sqlite", "postgresql"], action="append")
-    parser.add_argument("--quick", action="store_true", help="fewer rounds (a smoke run)")
-    args = parser.parse_args(argv)
-    results = [run(b, quick=args.quick) for b in (args.backend or backends())]
-    json.dump(results, sys.stdout, indent=2)
-    sys.stdout.write("\n")
-    return 0
+    return per_backend_main(__doc__, run, argv)
 
 
 if __name__ == "__main__":

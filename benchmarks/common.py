@@ -8,11 +8,14 @@ from minute to minute, so absolute rates alone say little.
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import platform
 import sqlite3
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -78,6 +81,21 @@ def fresh_database(backend: str, name: str, **pool: int) -> Iterator[Database]:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
         admin.dispose()
         LOCATION_FLAGS.clear()
+
+
+def per_backend_main(
+    doc: str, run: Callable[..., dict[str, Any]], argv: list[str] | None = None
+) -> int:
+    """The command line of a benchmark run once per backend: ``[--backend B ...] [--quick]``,
+    the results as one JSON list on stdout."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--backend", choices=["sqlite", "postgresql"], action="append")
+    parser.add_argument("--quick", action="store_true", help="fewer rounds (a smoke run)")
+    args = parser.parse_args(argv)
+    results = [run(b, quick=args.quick) for b in (args.backend or backends())]
+    json.dump(results, sys.stdout, indent=2)
+    sys.stdout.write("\n")
+    return 0
 
 
 # --- timing ------------------------------------------------------------------------------------
