@@ -81,13 +81,14 @@ class Database:
     def transaction(self) -> Iterator[Connection]:
         """A write transaction: commits on success, rolls back on any exception."""
         if self._writers is not None:
-            conn = self._writers.begin()
+            writers = self._writers
+            conn = self._begin_sqlite(writers)
             try:
                 yield conn
             except BaseException:
-                self._writers.abort(conn)
+                writers.abort(conn)
                 raise
-            self._writers.commit(conn)
+            writers.commit(conn)
             return
         with self.engine.connect() as conn, conn.begin():
             yield conn
@@ -121,29 +122,31 @@ class Database:
                     raise
                 if not is_retryable(exc) or attempt >= self.retry_attempts:
                     raise
-                # Jittered exponential backoff keeps colliding writers from colliding again.
-                time.sleep(min(0.2, 0.002 * (2**attempt)) * random.random())
+                _backoff(attempt)
 
     def _run_sqlite(self, work: Callable[[Connection], T], writers: _Writers) -> T:
-        """SQLite: only BEGIN IMMEDIATE can meet another writer (after the busy timeout); once
-        it succeeds this connection holds the database's write lock until COMMIT."""
+        conn = self._begin_sqlite(writers)
+        try:
+            result = work(conn)
+        except BaseException:
+            writers.abort(conn)
+            raise
+        writers.commit(conn)
+        return result
+
+    def _begin_sqlite(self, writers: _Writers) -> Connection:
+        """SQLite: only BEGIN IMMEDIATE can meet another writer (after the busy timeout), so
+        only it is retried; once it succeeds this connection holds the database's write lock
+        until COMMIT."""
         attempt = 0
         while True:
             try:
-                conn = writers.begin()
+                return writers.begin()
             except sqlite3.OperationalError as exc:
                 attempt += 1
                 if not is_retryable(exc) or attempt >= self.retry_attempts:
                     raise
-                time.sleep(min(0.2, 0.002 * (2**attempt)) * random.random())
-                continue
-            try:
-                result = work(conn)
-            except BaseException:
-                writers.abort(conn)
-                raise
-            writers.commit(conn)
-            return result
+                _backoff(attempt)
 
     def dispose(self) -> None:
         if self._writers is not None:
@@ -220,6 +223,11 @@ class _Writers:
         while self._idle:
             self._idle.pop().close()
         self.engine.dispose()
+
+
+def _backoff(attempt: int) -> None:
+    """Jittered exponential backoff: colliding writers do not collide again."""
+    time.sleep(min(0.2, 0.002 * (2**attempt)) * random.random())
 
 
 def is_retryable(exc: DBAPIError | sqlite3.Error) -> bool:
