@@ -15,8 +15,8 @@ from sqlalchemy.engine import Connection
 from stockpilot.persistence import journal
 from stockpilot.persistence.tables import reason_code, stock_status
 from stockpilot.shared.actor import Actor
-from stockpilot.shared.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
-from stockpilot.shared.sql import bump_version
+from stockpilot.shared.errors import Conflict, NotFound, ValidationFailed
+from stockpilot.shared.sql import edit_versioned
 
 
 def list_statuses(conn: Connection) -> list[dict[str, Any]]:
@@ -58,15 +58,10 @@ def update_status(
     values: dict[str, Any],
 ) -> None:
     """Optimistic update: ``expected_version`` None means "whatever is current" (``*``)."""
-    if not values:
-        raise ValidationFailed("nothing to change", field="body")
     for name in ("description", "allocatable"):
         if name in values and values[name] is None:
             raise ValidationFailed(f"{name} cannot be null", field=name)
-    current = get_status(conn, code)["version"]
-    version = current if expected_version is None else expected_version
-    if not bump_version(conn, stock_status, code, version, values, key="code"):
-        raise PreconditionFailed("the status was changed by someone else", field="If-Match")
+    edit_versioned(conn, stock_status, code, expected_version, values, what="status", key="code")
     journal.record(
         conn,
         actor,

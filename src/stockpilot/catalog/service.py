@@ -24,8 +24,8 @@ from stockpilot.persistence.tables import (
 )
 from stockpilot.shared.actor import Actor
 from stockpilot.shared.clock import utcnow
-from stockpilot.shared.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
-from stockpilot.shared.sql import bump_version, insert_id, insert_ignore
+from stockpilot.shared.errors import Conflict, ValidationFailed
+from stockpilot.shared.sql import edit_versioned, insert_id, insert_ignore
 
 DEFAULT_STATUSES = (
     ("available", "Saleable stock", True),
@@ -106,12 +106,7 @@ def update_item(
     conn: Connection, actor: Actor, item_id: int, expected_version: int, cmd: ItemUpdate
 ) -> None:
     values = cmd.model_dump(exclude_unset=True)
-    if not values:
-        raise ValidationFailed("nothing to change", field="body")
-    if not bump_version(conn, item, item_id, expected_version, values):
-        if conn.execute(sa.select(item.c.id).where(item.c.id == item_id)).scalar() is None:
-            raise NotFound(f"item {item_id} not found")
-        raise PreconditionFailed("the item was changed by someone else", field="If-Match")
+    edit_versioned(conn, item, item_id, expected_version, values, what="item")
     journal.record(
         conn,
         actor,

@@ -8,6 +8,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from stockpilot.shared.errors import NotFound, PreconditionFailed, ValidationFailed
+
 
 def insert_ignore(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
     """INSERT ... ON CONFLICT DO NOTHING, on either backend."""
@@ -17,23 +19,36 @@ def insert_ignore(conn: Connection, table: sa.Table, rows: list[dict[str, Any]])
     conn.execute(insert(table).on_conflict_do_nothing(), rows)
 
 
-def bump_version(
+def edit_versioned(
     conn: Connection,
     table: sa.Table,
     row_id: object,
-    expected_version: int,
+    expected_version: int | None,
     values: dict[str, Any],
     *,
+    what: str,
     key: str = "id",
-) -> bool:
-    """Optimistic update for edited records: succeeds only if nobody changed the row since
-    (the row whose ``key`` column is ``row_id``)."""
+) -> None:
+    """Optimistic edit of an ETag'd record (the row whose ``key`` column is ``row_id``): it
+    applies only if the row is still at ``expected_version`` (None: whatever is current, as
+    for ``If-Match: *``), and bumps the version. Refusals name what went wrong: nothing to
+    change (422), no such record (404), changed by someone else since (412)."""
+    if not values:
+        raise ValidationFailed("nothing to change", field="body")
+    column = table.c[key]
+    if expected_version is None:
+        expected_version = conn.execute(sa.select(table.c.version).where(column == row_id)).scalar()
+        if expected_version is None:
+            raise NotFound(f"{what} {row_id!r} not found")
     result = conn.execute(
         sa.update(table)
-        .where(table.c[key] == row_id, table.c.version == expected_version)
+        .where(column == row_id, table.c.version == expected_version)
         .values(**values, version=table.c.version + 1)
     )
-    return bool(result.rowcount == 1)
+    if result.rowcount != 1:
+        if conn.execute(sa.select(column).where(column == row_id)).scalar() is None:
+            raise NotFound(f"{what} {row_id!r} not found")
+        raise PreconditionFailed(f"the {what} was changed by someone else", field="If-Match")
 
 
 def insert_id(conn: Connection, stmt: sa.Insert) -> int:
