@@ -9,7 +9,7 @@ the ``scenario`` table with their parameters.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import polars as pl
@@ -26,6 +26,7 @@ from stockpilot.replenishment.run import load_demand, load_items, load_receipts,
 from stockpilot.shared.actor import SYSTEM, Actor
 from stockpilot.shared.clock import utcnow
 from stockpilot.shared.errors import NotFound, ValidationFailed
+from stockpilot.shared.fields import StrictFloat, StrictInt
 from stockpilot.shared.sql import insert_id
 
 
@@ -35,11 +36,11 @@ class ScenarioSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     name: str = Field(min_length=1, max_length=60)
     kind: str = Field(pattern="^(supplier_disruption|demand_spike|lead_time_delay)$")
-    start: int = Field(default=0, ge=0)
-    length: int = Field(default=4, ge=0, le=104)
-    lead_time_factor: float = Field(default=1.0, gt=0, le=10)
-    delay_periods: int = Field(default=0, ge=0, le=52)
-    demand_change_pct: float = Field(default=0.0, ge=-100, le=1000)
+    start: StrictInt = Field(default=0, ge=0, le=520)
+    length: StrictInt = Field(default=4, ge=0, le=104)
+    lead_time_factor: StrictFloat = Field(default=1.0, gt=0, le=10)
+    delay_periods: StrictInt = Field(default=0, ge=0, le=52)
+    demand_change_pct: StrictFloat = Field(default=0.0, ge=-100, le=1000)
 
     def to_scenario(self) -> Scenario:
         if self.kind == "supplier_disruption":
@@ -67,12 +68,14 @@ class ScenarioRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     name: str = Field(min_length=1, max_length=120)
     scenarios: list[ScenarioSpec] = Field(min_length=1, max_length=10)
-    holdout: int = Field(default=26, ge=4, le=52)
+    holdout: StrictInt = Field(default=26, ge=4, le=52)
     period: str = Field(default="week", pattern="^(week|month)$")
-    service_level: float | None = Field(default=None, gt=0.5, lt=1.0)
+    service_level: StrictFloat | None = Field(default=None, gt=0.5, lt=1.0)
     service_type: str = Field(default="cycle", pattern="^(cycle|fill_rate)$")
-    site: str | None = None
-    skus: list[str] | None = Field(default=None, max_length=5000)
+    site: str | None = Field(default=None, min_length=1, max_length=40)
+    skus: list[Annotated[str, Field(min_length=1, max_length=60)]] | None = Field(
+        default=None, max_length=5000
+    )
 
 
 def run_scenarios(db: Database, request: ScenarioRequest, actor: Actor = SYSTEM) -> dict[str, Any]:
