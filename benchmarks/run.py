@@ -33,6 +33,7 @@ MODULES = [
     ("planning_engine", "benchmarks.bench_planning_engine", []),
     ("planning_db", "benchmarks.bench_planning_db", ["--skus", "5000"]),
     ("policy_quality", "benchmarks.bench_policy_quality", []),
+    ("tasks_rules", "benchmarks.bench_tasks_rules", ["--quick"]),
 ]
 
 
