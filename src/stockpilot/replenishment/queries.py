@@ -24,6 +24,7 @@ from stockpilot.persistence.planning_tables import (
 from stockpilot.persistence.tables import item, site, supplier
 from stockpilot.shared.actor import Actor
 from stockpilot.shared.errors import NotFound
+from stockpilot.shared.fields import iso_utc
 
 _from_site = site.alias("from_site")
 
@@ -183,7 +184,7 @@ def get_proposal(conn: Connection, actor: Actor, proposal_id: int) -> dict[str, 
             "quantity_after": a.quantity_after,
             "reason_code": a.reason_code,
             "comment": a.comment,
-            "at": a.at.isoformat(),
+            "at": iso_utc(a.at),
             "user_id": a.user_id,
         }
         for a in conn.execute(
@@ -205,8 +206,8 @@ def list_runs(conn: Connection, *, after_id: int | None, limit: int) -> list[dic
             "status": r.status,
             "period": r.period,
             "as_of": r.as_of.isoformat(),
-            "started_at": r.started_at.isoformat(),
-            "finished_at": r.finished_at.isoformat() if r.finished_at else None,
+            "started_at": iso_utc(r.started_at),
+            "finished_at": iso_utc(r.finished_at),
             "item_locations": r.item_locations,
             "proposals": r.proposals,
             "parameters": r.parameters,
@@ -228,7 +229,7 @@ def list_scenarios(
         {
             "id": r.id,
             "name": r.name,
-            "created_at": r.created_at.isoformat(),
+            "created_at": iso_utc(r.created_at),
             "parameters": r.parameters,
             "result": r.result,
         }
@@ -284,7 +285,7 @@ def list_draft_orders(
             "id": o.id,
             "status": o.status,
             "version": o.version,
-            "created_at": o.created_at.isoformat(),
+            "created_at": iso_utc(o.created_at),
             "lines": by_order[o.id],
         }
         if kind == "purchase":
