@@ -3,6 +3,13 @@ task priority) that the task services call with plain data."""
 
 from __future__ import annotations
 
+from stockpilot.tasks.pickpath import (
+    PickPath,
+    PickStop,
+    mean_travel_per_line,
+    order_picks,
+    travel_per_line,
+)
 from stockpilot.tasks.putaway import (
     BinRow,
     BinScore,
@@ -20,9 +27,14 @@ __all__ = [
     "BinScore",
     "BinTable",
     "Holdings",
+    "PickPath",
+    "PickStop",
     "PutawayDecision",
     "PutawayItem",
     "Violation",
     "check_bin",
     "choose_bin",
+    "mean_travel_per_line",
+    "order_picks",
+    "travel_per_line",
 ]

@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-MODULES = ["stockpilot.tasks.putaway"]
+MODULES = ["stockpilot.tasks.putaway", "stockpilot.tasks.pickpath"]
 
 
 @pytest.mark.parametrize("name", MODULES)
