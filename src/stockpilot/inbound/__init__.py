@@ -5,6 +5,7 @@ The modules here that import no database code are pure rules and parsers: GS1 sc
 tolerance and purchase-order state rules (`tolerance`).
 """
 
+from stockpilot.inbound.edi_x12 import Asn, AsnLine, X12Error, parse_856
 from stockpilot.inbound.scan import (
     Scan,
     ScanError,
@@ -18,13 +19,17 @@ from stockpilot.inbound.scan import (
 )
 
 __all__ = [
+    "Asn",
+    "AsnLine",
     "Scan",
     "ScanError",
+    "X12Error",
     "gs1_check_digit",
     "is_valid_gtin",
     "is_valid_sscc",
     "normalise_gtin",
     "normalise_sscc",
+    "parse_856",
     "parse_scan",
     "sku_for_gtin",
 ]

@@ -150,7 +150,7 @@ def _check_digit_or_raise(value: str, *, field: str, kind: str, ai: str | None =
     expected = gs1_check_digit(value[:-1])
     if expected != int(value[-1]):
         raise ScanError(
-            f"{field}: bad check digit in {kind} {value}: the last digit should be {expected}, "
+            f"bad check digit in {kind} {value}: the last digit should be {expected}, "
             f"not {value[-1]}",
             field=field,
             ai=ai,
