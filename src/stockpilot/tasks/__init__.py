@@ -21,20 +21,34 @@ from stockpilot.tasks.putaway import (
     check_bin,
     choose_bin,
 )
+from stockpilot.tasks.replenish import (
+    PickFace,
+    ReplenishmentDecision,
+    ReplenishMove,
+    ReserveStock,
+    decide_replenishment,
+    plan_replenishments,
+)
 
 __all__ = [
     "BinRow",
     "BinScore",
     "BinTable",
     "Holdings",
+    "PickFace",
     "PickPath",
     "PickStop",
     "PutawayDecision",
     "PutawayItem",
+    "ReplenishMove",
+    "ReplenishmentDecision",
+    "ReserveStock",
     "Violation",
     "check_bin",
     "choose_bin",
+    "decide_replenishment",
     "mean_travel_per_line",
     "order_picks",
+    "plan_replenishments",
     "travel_per_line",
 ]

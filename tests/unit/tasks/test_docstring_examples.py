@@ -7,7 +7,11 @@ import importlib
 
 import pytest
 
-MODULES = ["stockpilot.tasks.putaway", "stockpilot.tasks.pickpath"]
+MODULES = [
+    "stockpilot.tasks.putaway",
+    "stockpilot.tasks.pickpath",
+    "stockpilot.tasks.replenish",
+]
 
 
 @pytest.mark.parametrize("name", MODULES)
