@@ -3,6 +3,11 @@
 The modules here that import no database code are pure rules and parsers: GS1 scans
 (`scan`), X12 856 ship notices (`edi_x12`), ASN CSV files (`asn_csv`) and the receiving
 tolerance and purchase-order state rules (`tolerance`).
+
+Only the modules that need nothing beyond the standard library and biip are re-exported here,
+so importing the package never loads the database layer: `asn_csv` reads through
+`stockpilot.importing` (which brings SQLAlchemy and the importers) and is imported by its own
+path, ``from stockpilot.inbound.asn_csv import read_asn_csv``.
 """
 
 from stockpilot.inbound.edi_x12 import Asn, AsnLine, X12Error, parse_856
