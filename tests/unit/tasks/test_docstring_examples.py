@@ -11,6 +11,7 @@ MODULES = [
     "stockpilot.tasks.putaway",
     "stockpilot.tasks.pickpath",
     "stockpilot.tasks.replenish",
+    "stockpilot.tasks.priority",
 ]
 
 
