@@ -128,9 +128,7 @@ def normalise_gtin(code: str, *, field: str = "gtin") -> str:
     """A GTIN of any length as its 14-digit form, or a ScanError naming ``field``."""
     value = code.strip()
     if len(value) not in _GTIN_LENGTHS or not value.isdecimal() or not value.isascii():
-        raise ScanError(
-            f"{field} {value!r} is not a GTIN: expected 8, 12, 13 or 14 digits", field=field
-        )
+        raise ScanError(f"{value!r} is not a GTIN: expected 8, 12, 13 or 14 digits", field=field)
     _check_digit_or_raise(value, field=field, kind="GTIN")
     return value.zfill(14)
 
@@ -141,7 +139,7 @@ def normalise_sscc(code: str, *, field: str = "sscc") -> str:
     if len(value) == 20 and value.startswith("00"):
         value = value[2:]
     if len(value) != 18 or not value.isdecimal() or not value.isascii():
-        raise ScanError(f"{field} {value!r} is not an SSCC: expected 18 digits", field=field)
+        raise ScanError(f"{value!r} is not an SSCC: expected 18 digits", field=field)
     _check_digit_or_raise(value, field=field, kind="SSCC")
     return value
 
@@ -238,6 +236,12 @@ def _extract_one(rest: str, position: int, config: ParseConfig) -> GS1ElementStr
         GS1ApplicationIdentifier.extract(rest)
     except ParseError:
         shown = rest[:12] + ("…" if len(rest) > 12 else "")
+        if position == 0 and not rest[:2].isdigit():
+            raise ScanError(
+                f"{shown!r} is not GS1 barcode data (it must start with an application "
+                "identifier such as (01) or (00))",
+                field="scan",
+            ) from None
         raise ScanError(
             f"unknown GS1 application identifier at position {position + 1} ({shown!r}); "
             "a variable-length field before it may lack its FNC1 separator",
@@ -286,12 +290,22 @@ def _element_error(exc: ParseError, shown: str, ai: str | None = None) -> ScanEr
     hint = f"format {GS1ApplicationIdentifier.extract(ai).format}"
     if field in _DATES:
         hint += ", YYMMDD with a real month; day 00 means the month's last day"
+    label = _LABELS.get(field, "data")
     return ScanError(
-        f"{field}: AI ({ai}) data in {shown!r} is not valid ({hint})", field=field, ai=ai
+        f"the {label} in AI ({ai}) is not valid: {shown!r} ({hint})", field=field, ai=ai
     )
 
 
 _DATES = ("expiry_date", "best_before")
+_LABELS = {
+    "gtin": "GTIN",
+    "sscc": "SSCC",
+    "lot": "lot",
+    "expiry_date": "expiry date",
+    "best_before": "best-before date",
+    "serial": "serial number",
+    "quantity": "count",
+}
 
 
 def _scan_from_elements(
@@ -338,13 +352,13 @@ def _field_value(element: GS1ElementString, name: str) -> object:
         return element.value
     if name in _DATES:
         if element.date is None:  # biip leaves it unset only when date checks are off
-            raise ScanError(f"{name}: AI ({ai}) is not a date", field=name, ai=ai)
+            raise ScanError(f"AI ({ai}) is not a date: {element.value!r}", field=name, ai=ai)
         return element.date
     if name == "quantity":
         count = int(element.value)
         if count <= 0:
             raise ScanError(
-                f"quantity: AI ({ai}) count must be positive, got {count}", field=name, ai=ai
+                f"the count in AI ({ai}) must be positive, got {count}", field=name, ai=ai
             )
         return count
     return element.value
