@@ -1,0 +1,17 @@
+"""The worked examples in the outbound rule modules' docstrings are tests too."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = ["stockpilot.outbound.allocation_rules"]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_every_worked_example_in_the_docstrings_holds(name: str) -> None:
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0
+    assert result.failed == 0
