@@ -110,6 +110,7 @@ def _line(
         expiry_date=row.expiry_date,
         serials=serials,
         sscc=_checked(file, number, "sscc", normalise_sscc, row.sscc),
+        source=f"row {number}",
     )
 
 

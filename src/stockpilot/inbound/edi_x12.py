@@ -98,7 +98,8 @@ class AsnLine:
     ``quantity`` is a whole number of ``uom`` (the sender's unit code, e.g. EA, CA; None means
     the item's base unit); converting to base units is the receiving service's job.
     ``sscc`` is the outermost logistic unit: the pallet, or the carton when the shipment has
-    no pallet level.
+    no pallet level. ``source`` says where the line stands in the sender's file (``HL 4,
+    segment 18`` or ``row 3``) so that a later refusal can point there.
     """
 
     line: int
@@ -115,6 +116,7 @@ class AsnLine:
     sscc: str | None = None
     carton_sscc: str | None = None
     description: str | None = None
+    source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -234,13 +236,21 @@ def _segment(number: int, body: str, delimiters: Delimiters) -> Segment:
 # --- 2. envelope ------------------------------------------------------------------------------
 
 
-def check_envelope(segments: Sequence[Segment]) -> list[list[Segment]]:
-    """Check ISA/IEA, GS/GE and ST/SE; return each transaction set's segments (ST … SE)."""
+@dataclass(frozen=True)
+class Transaction:
+    """One transaction set (ST … SE) with the GS of the group it came in."""
+
+    group: Segment
+    segments: tuple[Segment, ...]
+
+
+def check_envelope(segments: Sequence[Segment]) -> list[Transaction]:
+    """Check ISA/IEA, GS/GE and ST/SE; return each transaction set, in file order."""
     isa = segments[0]
     control = isa.require(13, "the interchange control number")
     if not (len(control) == 9 and control.isdigit()):
         raise isa.error(13, f"the interchange control number must be 9 digits, got {control!r}")
-    transactions: list[list[Segment]] = []
+    transactions: list[Transaction] = []
     groups = 0
     index = 1
     while index < len(segments) and segments[index].id == "GS":
@@ -263,7 +273,7 @@ def check_envelope(segments: Sequence[Segment]) -> list[list[Segment]]:
 
 
 def _functional_group(
-    segments: Sequence[Segment], index: int, transactions: list[list[Segment]]
+    segments: Sequence[Segment], index: int, transactions: list[Transaction]
 ) -> int:
     """Read GS … GE from ``index``; return the index after GE."""
     gs = segments[index]
@@ -271,7 +281,7 @@ def _functional_group(
     count = 0
     index += 1
     while index < len(segments) and segments[index].id == "ST":
-        index = _transaction(segments, index, transactions)
+        index = _transaction(segments, index, gs, transactions)
         count += 1
     if index >= len(segments):
         raise segments[-1].error(0, f"group {group_control} ends without GE (truncated)")
@@ -284,7 +294,9 @@ def _functional_group(
     return index + 1
 
 
-def _transaction(segments: Sequence[Segment], index: int, transactions: list[list[Segment]]) -> int:
+def _transaction(
+    segments: Sequence[Segment], index: int, gs: Segment, transactions: list[Transaction]
+) -> int:
     """Read ST … SE from ``index``; return the index after SE."""
     st = segments[index]
     kind = st.require(1, "the transaction set identifier")
@@ -301,7 +313,7 @@ def _transaction(segments: Sequence[Segment], index: int, transactions: list[lis
     if se.get(2) != st_control:
         raise se.error(2, f"SE02 {se.get(2)!r} does not match ST02 {st_control!r}")
     _check_count(se, 1, end - index + 1, "segments from ST to SE")
-    transactions.append(list(segments[index : end + 1]))
+    transactions.append(Transaction(gs, tuple(segments[index : end + 1])))
     return end + 1
 
 
@@ -348,10 +360,11 @@ class _Loop:
 def parse_856(text: str) -> list[Asn]:
     """Parse an X12 interchange of one or more 856 transaction sets into ASNs."""
     _, segments = tokenize(text)
-    transactions = check_envelope(segments)
-    gs = segments[1]
-    sender = gs.get(2) or segments[0].get(6) or None
-    return [_map_transaction(tx, sender) for tx in transactions]
+    isa_sender = segments[0].get(6)
+    return [
+        _map_transaction(list(tx.segments), tx.group.get(2) or isa_sender or None)
+        for tx in check_envelope(segments)
+    ]
 
 
 def _map_transaction(segments: list[Segment], sender: str | None) -> Asn:
@@ -456,6 +469,7 @@ def _line(number: int, item: _Loop) -> AsnLine:
         sscc=pallet_sscc or carton_sscc,
         carton_sscc=carton_sscc if pallet_sscc else None,
         description=next((p.get(5) for p in item.find("PID") if p.get(5)), None),
+        source=f"HL {item.id}, segment {item.hl.number}",
     )
 
 

@@ -18,7 +18,7 @@ instead of raising, so they are checked here one by one.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -379,11 +379,21 @@ def sku_for_gtin(
     if raw is None:
         raise ScanError("the scan carries no GTIN (AI 01 or 02)", field="gtin")
     gtin = normalise_gtin(raw)
-    known = {code.strip().zfill(14): sku for code, sku in gtins.items()}
-    sku = known.get(gtin)
+    sku = next((gtins[form] for form in _gtin_forms(gtin) if form in gtins), None)
     if sku is None:
         whose = f" of {expected_sku}" if expected_sku is not None else ""
         raise ScanError(f"GTIN {gtin} is not a known GTIN{whose}", field="gtin")
     if expected_sku is not None and sku != expected_sku:
         raise ScanError(f"GTIN {gtin} belongs to {sku}, not to {expected_sku}", field="gtin")
     return sku
+
+
+def _gtin_forms(gtin14: str) -> Iterable[str]:
+    """The ways a catalog may write one GTIN: 14 digits, or 13/12/8 without leading zeros.
+
+    Looking each form up keeps the match O(1) however many GTINs the caller passes.
+    """
+    yield gtin14
+    for length in (13, 12, 8):
+        if gtin14[: 14 - length].strip("0") == "":
+            yield gtin14[14 - length :]

@@ -197,7 +197,9 @@ def test_a_byte_order_mark_and_leading_blank_lines_are_ignored() -> None:
 def test_the_envelope_returns_each_transaction_from_st_to_se() -> None:
     _, segments = tokenize(SINGLE)
     (transaction,) = check_envelope(segments)
-    assert (transaction[0].id, transaction[-1].id, len(transaction)) == ("ST", "SE", 25)
+    assert transaction.group.id == "GS"
+    ids = [s.id for s in transaction.segments]
+    assert (ids[0], ids[-1], len(ids)) == ("ST", "SE", 25)
 
 
 def test_a_file_that_is_not_x12_is_refused_at_segment_one() -> None:
@@ -270,3 +272,8 @@ def test_the_error_is_a_422_problem_with_segment_and_element() -> None:
     assert problem["status"] == 422
     assert problem["field"] == "SE01"
     assert (problem["segment"], problem["segment_id"], problem["element"]) == (27, "SE", 1)
+
+
+def test_each_line_says_which_hl_of_the_file_it_came_from() -> None:
+    (asn,) = golden("single_po_single_pallet.x12")
+    assert [ln.source for ln in asn.lines] == ["HL 4, segment 18", "HL 5, segment 22"]

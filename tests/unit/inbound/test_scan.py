@@ -359,3 +359,9 @@ def test_a_pallet_label_without_a_gtin_cannot_identify_an_item() -> None:
     with pytest.raises(ScanError, match="no GTIN") as caught:
         sku_for_gtin(parse_scan("]C100376104250021234569"), CATALOG)
     assert caught.value.field == "gtin"
+
+
+def test_a_catalog_that_stores_gtin_8_or_gtin_12_matches_their_14_digit_scan() -> None:
+    catalog = {"96385074": "SKU-8", "012345678905": "SKU-12"}
+    assert sku_for_gtin(parse_scan("]C10100000096385074"), catalog) == "SKU-8"
+    assert sku_for_gtin(parse_scan("]C10100012345678905"), catalog) == "SKU-12"
