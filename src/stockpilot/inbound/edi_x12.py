@@ -180,11 +180,15 @@ def tokenize(text: str) -> tuple[Delimiters, list[Segment]]:
         number = len(segments) + 1
         last = index == len(pieces) - 1
         if last:
-            if body.strip():
-                seg_id = body.split(delimiters.element, 1)[0][:3]
+            seg_id = body.split(delimiters.element, 1)[0].strip()
+            if seg_id == "IEA":
+                # A missing final terminator (often a missing last newline) loses nothing: a
+                # cut inside IEA still fails its control-number check.
+                segments.append(_segment(number, body.strip(), delimiters))
+            elif body.strip():
                 raise X12Error(
                     number,
-                    seg_id,
+                    seg_id[:3],
                     0,
                     "the file ends inside this segment (truncated: no terminator)",
                 )
@@ -374,6 +378,8 @@ def _map_transaction(segments: list[Segment], sender: str | None) -> Asn:
     bsn = next((s for s in header if s.id == "BSN"), None)
     if bsn is None:
         raise st.error(0, "the 856 has no BSN (beginning segment) before its first HL")
+    if not loops:
+        raise segments[-1].error(0, "the 856 has no HL loops: nothing is shipped")
     shipment = loops[0]
     scope = header + shipment.segments
     lines = _lines(loops)
@@ -407,8 +413,6 @@ def _build_loops(body: list[Segment], header: list[Segment]) -> list[_Loop]:
             loops[-1].segments.append(segment)
         else:
             header.append(segment)
-    if not loops:
-        raise X12Error(body[-1].number if body else 0, "HL", 0, "the 856 has no HL loops")
     return loops
 
 

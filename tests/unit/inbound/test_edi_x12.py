@@ -277,3 +277,45 @@ def test_the_error_is_a_422_problem_with_segment_and_element() -> None:
 def test_each_line_says_which_hl_of_the_file_it_came_from() -> None:
     (asn,) = golden("single_po_single_pallet.x12")
     assert [ln.source for ln in asn.lines] == ["HL 4, segment 18", "HL 5, segment 22"]
+
+
+def test_a_missing_terminator_after_the_final_iea_is_tolerated() -> None:
+    newline_file = read(GOLDEN / "two_asns_newline_terminated.x12")
+    assert parse_856(newline_file.rstrip("\n")) == parse_856(newline_file)
+
+
+def test_a_cut_inside_the_final_iea_still_fails_its_control_number() -> None:
+    with pytest.raises(X12Error, match="does not match ISA13") as caught:
+        parse_856(SINGLE[: SINGLE.rindex("~") - 3])
+    assert (caught.value.segment_id, caught.value.element) == ("IEA", 2)
+
+
+def without_segments(text: str, *prefixes: str) -> str:
+    """``text`` without the segments starting with ``prefixes``, SE01 recounted."""
+    kept = [s for s in text.split("~") if not s.startswith(prefixes)]
+    body = [s for s in kept if s]
+    start = next(i for i, s in enumerate(body) if s.startswith("ST*"))
+    end = next(i for i, s in enumerate(body) if s.startswith("SE*"))
+    body[end] = f"SE*{end - start + 1}*0001"
+    return "~".join(body) + "~"
+
+
+def test_an_856_without_bsn_is_refused_at_its_st() -> None:
+    with pytest.raises(X12Error, match="no BSN") as caught:
+        parse_856(without_segments(SINGLE, "BSN"))
+    assert caught.value.segment_id == "ST"
+
+
+def test_an_856_without_hl_loops_is_refused_at_its_se() -> None:
+    text = without_segments(
+        SINGLE, "HL", "TD", "REF", "DTM", "N1", "PRF", "MAN", "LIN", "SN1", "PID"
+    )
+    with pytest.raises(X12Error, match="no HL loops") as caught:
+        parse_856(text)
+    assert caught.value.segment_id == "SE"
+
+
+def test_an_856_without_items_is_refused() -> None:
+    text = without_segments(SINGLE, "HL*4", "HL*5", "LIN", "SN1", "PID")
+    with pytest.raises(X12Error, match=r"no item \(I\) level"):
+        parse_856(text)
