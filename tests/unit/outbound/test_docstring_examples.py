@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-MODULES = ["stockpilot.outbound.allocation_rules"]
+MODULES = ["stockpilot.outbound.allocation_rules", "stockpilot.outbound.waves_rules"]
 
 
 @pytest.mark.parametrize("name", MODULES)
