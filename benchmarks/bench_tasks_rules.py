@@ -1,9 +1,16 @@
 """Latency of the pure warehouse rules (tasks/, outbound rules) on site-sized inputs.
 
-Putaway: one decision for one pallet among 10,000 bins of a site (a ``BinTable`` built once,
-as the service caches it), target p99 ≤ 5 ms. Baseline, same run and interleaved call by call:
-``numpy.argsort`` of 10,000 floats — the least a ranking over the site's bins costs — so the
-ratio says how many sorts one decision is worth, whatever the machine's speed that minute.
+Each figure is timed call by call, interleaved with a baseline measured in the same run, so
+the ratio says how many baselines one call is worth, whatever the machine's speed that minute:
+
+- putaway: one decision for one pallet among 10,000 bins of a site (a ``BinTable`` built
+  once, as the service caches it), target p99 ≤ 5 ms; baseline ``numpy.argsort`` of 10,000
+  floats, the least a ranking over the site's bins costs;
+- pick path: a 60-line pick list by serpentine and by nearest neighbour + 2-opt; baseline
+  Python's ``sorted`` of the same stops by (x, y);
+- next task: ranking 200 candidate tasks for one operator; baseline ``sorted`` of 200 tuples;
+- allocation and waves: 5,000 order lines allocated (FEFO, 500 items × 3 lots) and split into
+  batch pick lists; baseline ``sorted`` of the 5,000 lines by their rank key.
 
     python -m benchmarks.bench_tasks_rules [--quick]
 """
@@ -16,11 +23,16 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
 
 from benchmarks.common import percentile
+from stockpilot.outbound.allocation_rules import DemandLine, StockSlot, allocate
+from stockpilot.outbound.waves_rules import WaveLine, build_pick_lists
+from stockpilot.tasks.pickpath import PickStop, order_picks
+from stockpilot.tasks.priority import Operator, TaskFacts, next_tasks
 from stockpilot.tasks.putaway import BinRow, BinTable, Holdings, PutawayItem, choose_bin
 
 BINS = 10_000
@@ -132,12 +144,115 @@ def bench_putaway(calls: int) -> dict[str, Any]:
     return {"bins": BINS, "table_build_ms": round(build_ms, 1), **result}
 
 
+def bench_pickpath(calls: int) -> dict[str, Any]:
+    rng = np.random.default_rng(2)
+    stops = [
+        PickStop(i, i, x=float(rng.integers(0, 30) * 3), y=float(rng.integers(0, 100)))
+        for i in range(60)
+    ]
+    points = [(s.x, s.y, s.key) for s in stops]
+    out: dict[str, Any] = {"lines": len(stops)}
+    for method in ("serpentine", "nearest"):
+
+        def walk(m: str = method) -> object:
+            return order_picks(stops, method=m, start=(0.0, 0.0))  # type: ignore[arg-type]
+
+        out[method] = _latency(_samples(walk, lambda: sorted(points), calls), 5.0)
+        out[method]["distance"] = walk().distance  # type: ignore[attr-defined]
+    return out
+
+
+def bench_next_task(calls: int) -> dict[str, Any]:
+    rng = np.random.default_rng(3)
+    now = datetime(2026, 12, 1, 10, 0)
+    tasks = [
+        TaskFacts(
+            i,
+            "pick" if i % 5 else "replenish",
+            now - timedelta(minutes=int(rng.integers(0, 300))),
+            ship_by=now + timedelta(minutes=int(rng.integers(-30, 600))),
+            customer_priority=int(rng.integers(1, 6)),
+            feeds=(i + 1,) if i % 5 == 0 else (),
+            zone="A" if i % 3 else "B",
+            x=float(rng.integers(0, 90)),
+            y=float(rng.integers(0, 100)),
+        )
+        for i in range(200)
+    ]
+    keys = [(t.x, t.y, t.task_id) for t in tasks]
+    me = Operator("ana", zones=frozenset({"A", "B"}), x=0.0, y=0.0)
+    result = _latency(
+        _samples(lambda: next_tasks(tasks, me, now, limit=5), lambda: sorted(keys), calls), 20.0
+    )
+    return {"candidates": len(tasks), **result}
+
+
+def bench_allocation_and_waves(calls: int) -> dict[str, Any]:
+    rng = np.random.default_rng(4)
+    t0 = datetime(2026, 11, 30, 8, 0)
+    today = date(2026, 12, 1)
+    stock = [
+        StockSlot(
+            i * 3 + lot,
+            i,
+            int(rng.integers(0, 40)),
+            lot_id=lot,
+            expiry_date=today + timedelta(days=int(rng.integers(5, 400))),
+        )
+        for i in range(500)
+        for lot in range(3)
+    ]
+    lines = [
+        DemandLine(
+            n,
+            n // 4,
+            int(rng.integers(0, 500)),
+            int(rng.integers(1, 6)),
+            t0 + timedelta(minutes=n % 600),
+            customer_id=None,
+            priority=int(rng.integers(1, 6)),
+            promised_date=today,
+        )
+        for n in range(5_000)
+    ]
+    wave = [
+        WaveLine(
+            ln.line_id,
+            ln.order_id,
+            ln.item_id,
+            ln.quantity,
+            1 + ln.item_id,
+            zone="A",
+            walk_sequence=ln.item_id,
+        )
+        for ln in lines
+    ]
+    keys = [(ln.priority, ln.promised_date, ln.order_created_at, ln.line_id) for ln in lines]
+    out: dict[str, Any] = {"order_lines": len(lines), "stock_keys": len(stock)}
+    out["allocate"] = _latency(
+        _samples(lambda: allocate(lines, stock, today=today), lambda: sorted(keys), calls),
+        5_000.0,
+    )
+    out["batch_pick_lists"] = _latency(
+        _samples(
+            lambda: build_pick_lists(wave, "batch", cart_orders=12), lambda: sorted(keys), calls
+        ),
+        5_000.0,
+    )
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer calls (a smoke run)")
     args = parser.parse_args(argv)
     calls = 300 if args.quick else 3_000
-    results = {"putaway": bench_putaway(calls)}
+    results = {
+        "putaway": bench_putaway(calls),
+        "pick_path": bench_pickpath(calls // 3),
+        "next_task": bench_next_task(calls // 3),
+        "allocation_and_waves": bench_allocation_and_waves(max(10, calls // 100)),
+    }
     json.dump(results, sys.stdout, indent=2)
     sys.stdout.write("\n")
     return 0

@@ -24,8 +24,8 @@ Rules (docs/design/warehouse-rules.md has the worked examples):
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections import ChainMap, defaultdict
+from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
@@ -306,7 +306,7 @@ def _eligible(run: _Run, item_id: int, min_days: int) -> int:
 
 
 def _fill(
-    run: _Run, line: DemandLine, rules: CustomerRules, pool: dict[int, int]
+    run: _Run, line: DemandLine, rules: CustomerRules, pool: MutableMapping[int, int]
 ) -> tuple[list[Allocation], list[SubstituteOffer], list[str], list[LotExclusion], int]:
     """Allocate one line against ``pool`` (changed in place); returns what it got and why."""
     min_days = rules.min_remaining_shelf_life_days
@@ -412,7 +412,9 @@ def allocate(
         group = by_order[(ln.kind, ln.order_id)] if rules.ship_complete else [ln]
         for g in group:
             at_turn[g.line_id] = _eligible(run, g.item_id, rules.min_remaining_shelf_life_days)
-        pool = dict(run.remaining)
+        # Tentative takes go to the chain's first map, so a refused ship-complete order
+        # leaves the run untouched without copying every stock key per line.
+        pool: ChainMap[int, int] = ChainMap({}, run.remaining)
         results = [(g, _fill(run, g, rules, pool)) for g in group]
         whole = all(r[4] == 0 for _, r in results)
         if rules.ship_complete and not whole:
@@ -421,7 +423,7 @@ def allocate(
                 why = f"ship complete: line(s) {short_ids} cannot be filled, nothing allocated"
                 outcomes[g.line_id] = _outcome(g, rank, 0, start, at_turn, run, (why,), r[3])
             continue
-        run.remaining.update(pool)
+        run.remaining.update(pool.maps[0])
         for g, (allocs, offs, reasons, excluded, short) in results:
             allocations += allocs
             offers += offs

@@ -164,20 +164,26 @@ def _nearest_two_opt(
     return [stops[i - 1] for i in route[1:]]
 
 
-def _two_opt(route: list[int], dist: npt.NDArray[np.float64], max_passes: int) -> list[int]:
+def _two_opt(route: list[int], matrix: npt.NDArray[np.float64], max_passes: int) -> list[int]:
     """Reverse segments of an open path (its first node fixed) while that shortens it."""
+    dist = matrix.tolist()  # list indexing is several times faster than NumPy scalars here
     n = len(route)
     for _ in range(max_passes):
         improved = False
         for i in range(1, n - 1):
+            a, b = route[i - 1], route[i]
+            row_a, row_b = dist[a], dist[b]
             for j in range(i + 1, n):
-                a, b = route[i - 1], route[i]
                 c = route[j]
-                d = route[j + 1] if j + 1 < n else None
-                before = dist[a, b] + (dist[c, d] if d is not None else 0.0)
-                after = dist[a, c] + (dist[b, d] if d is not None else 0.0)
-                if after < before - 1e-9:
+                if j + 1 < n:
+                    d = route[j + 1]
+                    gain = row_a[b] + dist[c][d] - row_a[c] - row_b[d]
+                else:
+                    gain = row_a[b] - row_a[c]
+                if gain > 1e-9:
                     route[i : j + 1] = route[i : j + 1][::-1]
+                    b = route[i]
+                    row_b = dist[b]
                     improved = True
         if not improved:
             break
