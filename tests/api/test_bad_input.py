@@ -291,7 +291,6 @@ def test_malformed_json_is_a_problem_naming_the_body(
         ("/stock?sku=NOPE", "sku"),
         ("/stock", "sku"),
         ("/atp?sku=SKU-1&site=WH1&date=tomorrow", "date"),
-        ("/sales-orders/abc", "order_id"),
         ("/audit?since=yesterday", "since"),
         ("/audit?site=NOPE", "site"),
     ],
@@ -325,3 +324,13 @@ def test_an_unexpected_error_is_a_500_problem_without_internals(db: Database) ->
         response = c.get("/boom")
     body = assert_problem(response, 500)
     assert "secret" not in response.text and body["detail"]
+
+
+@pytest.mark.parametrize("path", ["/sales-orders/abc", "/proposals/abc", "/scenarios/-1"])
+def test_an_id_that_is_not_a_number_names_no_resource(
+    client: TestClient, stocked: Database, path: str
+) -> None:
+    """Ids in paths are digits: anything else is no resource at all (404), which also lets
+    ``GET /proposals/accept`` be the 405 of a POST-only action rather than a bad id."""
+    token = make_user(stocked, "admin")
+    assert_problem(client.get(API + path, headers=auth(token)), 404)

@@ -12,11 +12,12 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 
 from stockpilot import __version__
-from stockpilot.api.limits import BodySizeLimit
+from stockpilot.api.limits import BodySizeLimit, HeaderLimit
 from stockpilot.api.models import PROBLEM_MEDIA_TYPE, PROBLEM_RESPONSES
-from stockpilot.api.problems import install_problem_handlers
+from stockpilot.api.problems import MethodTable, install_problem_handlers
 from stockpilot.api.routers import (
     catalog,
     governance,
@@ -60,10 +61,15 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
     )
     app.state.db = db
     app.state.settings = settings
-    install_problem_handlers(app)
+    methods = MethodTable()
+    install_problem_handlers(app, methods)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(HeaderLimit)
     for module in (catalog, network, reference, stock, sales_orders, planning, governance):
         app.include_router(module.router, prefix=API_PREFIX, responses=PROBLEM_RESPONSES)
+        for route in module.router.routes:
+            if isinstance(route, APIRoute):
+                methods.add(API_PREFIX + route.path, route.methods)
     mount_web(app)
     _problems_only_as_problem_json(app)
     return app

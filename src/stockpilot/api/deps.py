@@ -1,19 +1,22 @@
 """Request dependencies: the database, settings, who is calling and what they may do.
 
 Access control happens here and only here: every route declares the permission it needs with
-``require("resource:verb")``; site scope is applied by the services and queries from the
-``Actor`` this module builds, and cost fields are stripped from every response by ``shown``.
+``require("resource:verb")``; a ``?site=`` filter is resolved against the caller's scope by
+``VisibleSite`` (out of scope = unknown); the services and queries apply site scope to rows
+from the ``Actor`` this module builds, and cost fields are stripped from every response by
+``shown``.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from stockpilot.governance.permissions import allows, can_see_cost
 from stockpilot.governance.users import authenticate
+from stockpilot.network.service import SiteRef, site_in_scope
 from stockpilot.persistence.db import Database
 from stockpilot.settings import Settings
 from stockpilot.shared.actor import Actor
@@ -63,6 +66,26 @@ def current_actor(
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
+
+
+def visible_site(
+    db: DbDep,
+    actor: CurrentActor,
+    site: Annotated[
+        str | None, Query(min_length=1, max_length=40, description="a site code")
+    ] = None,
+) -> SiteRef | None:
+    """The ``site`` filter of a read, resolved once for every route: a site outside the
+    caller's scope is answered exactly as an unknown one (422 naming ``site``), so whether it
+    exists never leaks."""
+    if site is None:
+        return None
+    with db.read() as conn:
+        return site_in_scope(conn, actor, site)
+
+
+VisibleSite = Annotated[SiteRef | None, Depends(visible_site)]
+"""The optional ``?site=`` filter of a list, checked against the caller's scope."""
 
 
 def require(permission: str) -> Any:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Header, Request, Response
 from pydantic_core import to_json
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
@@ -84,8 +84,16 @@ def request_hash(method: str, path: str, body: bytes) -> str:
     return digest.hexdigest()
 
 
-async def idempotent_request(request: Request) -> IdempotentRequest | None:
-    key = request.headers.get(HEADER)
+async def idempotent_request(
+    request: Request,
+    key: Annotated[
+        str | None,
+        Header(
+            alias=HEADER,
+            description="makes a retry safe: a replay returns the first answer, writing nothing",
+        ),
+    ] = None,
+) -> IdempotentRequest | None:
     if key is None:
         return None
     if not 1 <= len(key) <= MAX_KEY_LENGTH or not key.isprintable():

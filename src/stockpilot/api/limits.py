@@ -1,8 +1,11 @@
-"""Request body size limit, enforced before any route reads the body (413 problem+json).
+"""Request limits, enforced before any route runs: headers (431) and body size (413), both
+answered as problem+json.
 
 A declared ``Content-Length`` above the limit is refused at once; a body without one (chunked)
 is read up to the limit and refused as soon as it goes over, so a client cannot make the server
-buffer more than the limit.
+buffer more than the limit. Headers are bounded in count, per header and in all; beyond the
+server's own limit (``stockpilot serve``: 64 KiB of request head) the HTTP server refuses the
+request before the application sees it.
 """
 
 from __future__ import annotations
@@ -12,6 +15,40 @@ import json
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from stockpilot.api.problems import PROBLEM_TYPE, problem
+
+MAX_HEADERS = 100
+MAX_HEADER_BYTES = 8 * 1024
+MAX_HEADERS_TOTAL_BYTES = 32 * 1024
+
+
+class HeaderLimit:
+    """431 for a request with too many or too large headers."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            reason = header_excess(scope["headers"])
+            if reason is not None:
+                await _send_problem(send, problem(431, reason, field="headers"))
+                return
+        await self.app(scope, receive, send)
+
+
+def header_excess(headers: list[tuple[bytes, bytes]]) -> str | None:
+    """Why ``headers`` exceed the limits, or None."""
+    if len(headers) > MAX_HEADERS:
+        return f"{len(headers)} headers; at most {MAX_HEADERS}"
+    total = 0
+    for name, value in headers:
+        size = len(name) + len(value)
+        if size > MAX_HEADER_BYTES:
+            return f"header {name.decode('latin-1')[:40]} is over {MAX_HEADER_BYTES} bytes"
+        total += size
+    if total > MAX_HEADERS_TOTAL_BYTES:
+        return f"the headers are over {MAX_HEADERS_TOTAL_BYTES} bytes in all"
+    return None
 
 
 class BodySizeLimit:
@@ -58,16 +95,20 @@ class BodySizeLimit:
 
     async def _refuse(self, send: Send) -> None:
         body = problem(413, f"the request body is larger than {self.max_bytes} bytes", field="body")
-        payload = json.dumps(body).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", PROBLEM_TYPE.encode()),
-                    (b"content-length", str(len(payload)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": payload})
+        await _send_problem(send, body)
+
+
+async def _send_problem(send: Send, body: dict[str, object]) -> None:
+    payload = json.dumps(body).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": int(str(body["status"])),
+            "headers": [
+                (b"content-type", PROBLEM_TYPE.encode()),
+                (b"content-length", str(len(payload)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})

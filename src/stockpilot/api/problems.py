@@ -10,6 +10,7 @@ that bad input never becomes a 500. Anything else is a 500 without internals.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -18,8 +19,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from stockpilot.shared.errors import StockpilotError
+from stockpilot.shared.fields import MAX_ERRORS
 
 PROBLEM_TYPE = "application/problem+json"
 TYPE_BASE = "https://stockpilot.dev/problems/"
@@ -39,6 +42,7 @@ _TITLES = {
     415: "Unsupported media type",
     422: "Invalid input",
     428: "Precondition required",
+    431: "Request header fields too large",
     500: "Internal server error",
     503: "Service unavailable",
 }
@@ -90,22 +94,60 @@ def field_from_loc(loc: Sequence[str | int]) -> str:
 
 
 def validation_problem(exc: RequestValidationError) -> dict[str, Any]:
+    """The first ``MAX_ERRORS`` distinct errors, in order, and how many there were in all.
+
+    A body of 100,000 bad lines costs one pass (a set for the distinct pairs), and the answer
+    stays small: refusing bad input must never cost more than accepting good input.
+    """
     errors: list[dict[str, str]] = []
+    seen: set[tuple[str, str]] = set()
+    total = 0
     for err in exc.errors():
         if err.get("type") == "json_invalid":
             field, message = "body", "the body is not valid JSON"
         else:
             field, message = field_from_loc(err.get("loc", ())), str(err.get("msg", "invalid"))
-        if {"field": field, "message": message} not in errors:
+        if (field, message) in seen:
+            continue
+        seen.add((field, message))
+        total += 1
+        if len(errors) < MAX_ERRORS:
             errors.append({"field": field, "message": message})
     if not errors:
-        errors = [{"field": "body", "message": "invalid request"}]
+        errors, total = [{"field": "body", "message": "invalid request"}], 1
     first = errors[0]
     detail = f"{first['field']}: {first['message']}"
+    if total > len(errors):
+        detail += f" ({total} errors; the first {len(errors)} are listed)"
     return problem(422, detail, field=first["field"], errors=errors, type_suffix="validation")
 
 
-def install_problem_handlers(app: FastAPI) -> None:
+# FastAPI answers a body it could not decode (bad UTF-8, nested too deep, an integer of
+# thousands of digits) with this 400; it is bad input like any other: a 422 naming the body.
+_UNPARSEABLE_BODY = "There was an error parsing the body"
+
+
+class MethodTable:
+    """Which methods each path serves, for the ``Allow`` header of a 405 (Starlette names only
+    the methods of the first route that matched the path)."""
+
+    def __init__(self) -> None:
+        self._paths: list[tuple[re.Pattern[str], frozenset[str]]] = []
+
+    def add(self, path: str, methods: set[str] | None) -> None:
+        if methods:
+            regex, _, _ = compile_path(path)
+            self._paths.append((regex, frozenset(methods)))
+
+    def allowed(self, path: str) -> list[str]:
+        found: set[str] = set()
+        for regex, methods in self._paths:
+            if regex.match(path):
+                found |= methods
+        return sorted(found)
+
+
+def install_problem_handlers(app: FastAPI, methods: MethodTable) -> None:
     @app.exception_handler(StockpilotError)
     async def _domain(_: Request, exc: StockpilotError) -> JSONResponse:
         return problem_response(exc.problem())
@@ -115,9 +157,16 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem_response(validation_problem(exc))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "")
-        return problem_response(problem(exc.status_code, detail), headers=exc.headers)
+        if exc.status_code == 400 and detail == _UNPARSEABLE_BODY:
+            invalid = "the body is not valid JSON"
+            return problem_response(problem(422, invalid, field="body", type_suffix="validation"))
+        headers = exc.headers
+        if exc.status_code == 405:
+            allowed = methods.allowed(request.url.path)
+            headers = {**(headers or {}), "Allow": ", ".join(allowed)}
+        return problem_response(problem(exc.status_code, detail), headers=headers)
 
     @app.exception_handler(IntegrityError)
     async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict
+from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
@@ -17,6 +18,7 @@ from sqlalchemy.engine import Connection
 
 from stockpilot.ledger.moves import moves_view
 from stockpilot.ledger.verify import VerifyReport
+from stockpilot.network.service import site_in_scope
 from stockpilot.persistence.tables import (
     allocation,
     app_user,
@@ -36,6 +38,7 @@ from stockpilot.persistence.tables import (
 )
 from stockpilot.shared.actor import Actor
 from stockpilot.shared.errors import NotFound, ValidationFailed
+from stockpilot.shared.fields import iso_utc
 
 
 def site_scope(actor: Actor) -> list[int] | None:
@@ -46,10 +49,7 @@ def site_scope(actor: Actor) -> list[int] | None:
 def visible_site_id(conn: Connection, actor: Actor, code: str, *, field: str = "site") -> int:
     """The id of a site ``actor`` can see. A site outside their scope is reported exactly as an
     unknown one, so its existence does not leak."""
-    found = conn.execute(sa.select(site.c.id).where(site.c.code == code)).scalar()
-    if found is None or not actor.can_see_site(int(found)):
-        raise ValidationFailed(f"unknown site {code!r}", field=field)
-    return int(found)
+    return site_in_scope(conn, actor, code, field=field).id
 
 
 def _after(stmt: sa.Select[Any], id_col: sa.ColumnElement[int], after_id: int | None) -> Any:
@@ -69,6 +69,9 @@ def _in_sites(
 
 
 def _iso(value: Any) -> str | None:
+    """Dates as ``YYYY-MM-DD``; times (stored as naive UTC) with their offset."""
+    if isinstance(value, datetime):
+        return iso_utc(value)
     return value.isoformat() if value is not None else None
 
 
@@ -359,31 +362,38 @@ def list_audit(
     return [{**r._mapping, "at": _iso(r.at)} for r in conn.execute(stmt)]
 
 
-def list_users(conn: Connection, *, after_id: int | None, limit: int) -> list[dict[str, Any]]:
+def list_users(
+    conn: Connection, actor: Actor, *, after_id: int | None, limit: int
+) -> list[dict[str, Any]]:
+    """Users in id order. A caller bound to sites sees the users bound to one of their sites,
+    each with only those of their sites the caller may see; users with access to every site
+    are above such a caller's scope and are not listed."""
+    stmt = sa.select(
+        app_user.c.id,
+        app_user.c.name,
+        app_user.c.role,
+        app_user.c.all_sites,
+        app_user.c.active,
+        app_user.c.created_at,
+    )
+    scope = site_scope(actor)
+    if scope is not None:
+        bound = sa.select(user_site.c.user_id).where(user_site.c.site_id.in_(scope))
+        stmt = stmt.where(app_user.c.all_sites.is_(False), app_user.c.id.in_(bound))
     rows = conn.execute(
-        _after(
-            sa.select(
-                app_user.c.id,
-                app_user.c.name,
-                app_user.c.role,
-                app_user.c.all_sites,
-                app_user.c.active,
-                app_user.c.created_at,
-            ),
-            app_user.c.id,
-            after_id,
-        )
-        .order_by(app_user.c.id)
-        .limit(limit)
+        _after(stmt, app_user.c.id, after_id).order_by(app_user.c.id).limit(limit)
     ).all()
     sites: dict[int, list[str]] = {r.id: [] for r in rows}
     if rows:
-        for s in conn.execute(
+        site_rows = (
             sa.select(user_site.c.user_id, site.c.code)
             .join(site, site.c.id == user_site.c.site_id)
             .where(user_site.c.user_id.in_(list(sites)))
             .order_by(site.c.code)
-        ):
+        )
+        if scope is not None:
+            site_rows = site_rows.where(user_site.c.site_id.in_(scope))
+        for s in conn.execute(site_rows):
             sites[s.user_id].append(s.code)
     return [{**r._mapping, "created_at": _iso(r.created_at), "sites": sites[r.id]} for r in rows]
 

@@ -6,22 +6,35 @@ naming the field rather than a silently ignored value.
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from stockpilot.governance.permissions import ROLES
 from stockpilot.persistence.tables import PhysicalLocationKind
+from stockpilot.shared.fields import (
+    MAX_LINES,
+    BaseQuantity,
+    Boolean,
+    Count,
+    Int32,
+    IsoDate,
+    Money,
+    PositiveId,
+    Quantity,
+    SignedQuantity,
+)
 
 Code = Annotated[str, Field(min_length=1, max_length=60)]
 SiteCode = Annotated[str, Field(min_length=1, max_length=40)]
-# Quantities as entered, in any unit of measure; the services convert them exactly and refuse
-# fractions of a base unit. The bound keeps every base quantity inside a 64-bit integer.
-Quantity = Annotated[Decimal, Field(gt=0, le=10**15, max_digits=24, decimal_places=9)]
-SignedQuantity = Annotated[Decimal, Field(ge=-(10**15), le=10**15, max_digits=24, decimal_places=9)]
-Money = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=6)]
+# Quantities as entered, in any unit of measure; the services convert them exactly, refuse
+# fractions of a base unit and bound the base quantity again (stockpilot.shared.fields).
+
+
+def _lines() -> Any:
+    return Field(min_length=1, max_length=MAX_LINES)
+
+
 Serials = Annotated[
     list[Annotated[str, Field(min_length=1, max_length=80)]], Field(max_length=10000)
 ]
@@ -37,7 +50,7 @@ class ReceiptLineCreate(_Body):
     uom: str | None = Field(default=None, max_length=20)
     location: Code
     lot: str | None = Field(default=None, max_length=60)
-    expiry_date: date | None = None
+    expiry_date: IsoDate | None = None
     status: str = Field(default="available", min_length=1, max_length=20)
     owner: str | None = Field(default=None, max_length=40)
     unit_cost: Money | None = None
@@ -46,7 +59,7 @@ class ReceiptLineCreate(_Body):
 
 class ReceiptCreate(_Body):
     site: SiteCode
-    lines: list[ReceiptLineCreate] = Field(min_length=1)
+    lines: list[ReceiptLineCreate] = _lines()
 
 
 class MoveLineCreate(_Body):
@@ -64,7 +77,7 @@ class MoveLineCreate(_Body):
 
 class MoveCreate(_Body):
     site: SiteCode
-    lines: list[MoveLineCreate] = Field(min_length=1)
+    lines: list[MoveLineCreate] = _lines()
 
 
 class AdjustmentLineCreate(_Body):
@@ -80,7 +93,7 @@ class AdjustmentLineCreate(_Body):
 class AdjustmentCreate(_Body):
     site: SiteCode
     reason: str = Field(min_length=1, max_length=40, description="a reason code, e.g. COUNT")
-    lines: list[AdjustmentLineCreate] = Field(min_length=1)
+    lines: list[AdjustmentLineCreate] = _lines()
 
 
 class SiteCreate(_Body):
@@ -110,12 +123,12 @@ StatusCode = Annotated[str, Field(min_length=1, max_length=20, pattern=r"^[a-z][
 class StatusCreate(_Body):
     code: StatusCode
     description: str = Field(default="", max_length=200)
-    allocatable: bool
+    allocatable: Boolean
 
 
 class StatusUpdate(_Body):
     description: str | None = Field(default=None, max_length=200)
-    allocatable: bool | None = None
+    allocatable: Boolean | None = None
 
 
 class ReasonCodeCreate(_Body):
@@ -132,21 +145,21 @@ class LocationCreate(_Body):
     code: Code
     type: LocationType
     zone: str | None = Field(default=None, min_length=1, max_length=40)
-    capacity: int | None = Field(default=None, ge=0, le=10**15)
+    capacity: BaseQuantity | None = None
     hazard_class: str | None = Field(default=None, max_length=20)
     temperature_class: str | None = Field(default=None, max_length=20)
-    walk_sequence: int | None = Field(default=None, ge=0, le=2**31 - 1)
-    x: int | None = Field(default=None, ge=-(2**31), le=2**31 - 1)
-    y: int | None = Field(default=None, ge=-(2**31), le=2**31 - 1)
+    walk_sequence: Count | None = None
+    x: Int32 | None = None
+    y: Int32 | None = None
 
 
 class PickCreate(_Body):
-    allocation_id: int = Field(ge=1)
-    quantity: int = Field(ge=0, le=10**15, description="base units actually picked")
+    allocation_id: PositiveId
+    quantity: BaseQuantity = Field(description="base units actually picked")
 
 
 class PickRequest(_Body):
-    picks: list[PickCreate] | None = None
+    picks: list[PickCreate] | None = Field(default=None, max_length=MAX_LINES)
 
 
 Role = Literal[ROLES]  # type: ignore[valid-type]

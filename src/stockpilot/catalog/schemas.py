@@ -2,37 +2,52 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-Code = Field(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-/ ]*$")
+from stockpilot.shared.fields import Boolean, Count, Factor, Money, StrictFloat, StrictInt
+
+
+def _path_safe(code: str) -> str:
+    """A code is read back through a path (``/items/{sku}``): it may hold ``/`` between other
+    characters, but no empty, ``.`` or ``..`` segment, which a path would fold away."""
+    if any(segment in ("", ".", "..") for segment in code.split("/")):
+        raise ValueError("a code may not hold an empty, '.' or '..' segment between '/'")
+    return code
+
+
+Code = Annotated[
+    str,
+    Field(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-/ ]*$"),
+    AfterValidator(_path_safe),
+]
 
 
 class UnitOfMeasure(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     uom: str = Field(min_length=1, max_length=20)
-    factor: Decimal = Field(gt=0, description="base units per one of this unit (exact)")
+    factor: Factor
 
 
 class ItemCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
 
-    sku: str = Code
+    sku: Code
     description: str = Field(default="", max_length=400)
     base_uom: str = Field(default="EA", min_length=1, max_length=20)
-    lot_tracked: bool = False
-    serial_tracked: bool = False
-    shelf_life_days: int | None = Field(default=None, ge=0)
+    lot_tracked: Boolean = False
+    serial_tracked: Boolean = False
+    shelf_life_days: Count | None = None
     hazard_class: str | None = Field(default=None, max_length=20)
     temperature_class: str | None = Field(default=None, max_length=20)
-    length_mm: int | None = Field(default=None, ge=0)
-    width_mm: int | None = Field(default=None, ge=0)
-    height_mm: int | None = Field(default=None, ge=0)
-    weight_g: int | None = Field(default=None, ge=0)
-    pack_size: int = Field(default=1, ge=1)
-    moq: int = Field(default=1, ge=1)
-    unit_cost: Decimal | None = Field(default=None, ge=0, max_digits=18, decimal_places=6)
+    length_mm: Count | None = None
+    width_mm: Count | None = None
+    height_mm: Count | None = None
+    weight_g: Count | None = None
+    pack_size: StrictInt = Field(default=1, ge=1, le=10**15)
+    moq: StrictInt = Field(default=1, ge=1, le=10**15)
+    unit_cost: Money | None = None
     supplier: str | None = None
     criticality: str | None = Field(default=None, max_length=20)
     units: list[UnitOfMeasure] = Field(default_factory=list, max_length=20)
@@ -49,26 +64,26 @@ class ItemUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
 
     description: str | None = Field(default=None, max_length=400)
-    shelf_life_days: int | None = Field(default=None, ge=0)
+    shelf_life_days: Count | None = None
     hazard_class: str | None = Field(default=None, max_length=20)
     temperature_class: str | None = Field(default=None, max_length=20)
-    pack_size: int | None = Field(default=None, ge=1)
-    moq: int | None = Field(default=None, ge=1)
-    unit_cost: Decimal | None = Field(default=None, ge=0, max_digits=18, decimal_places=6)
+    pack_size: StrictInt | None = Field(default=None, ge=1, le=10**15)
+    moq: StrictInt | None = Field(default=None, ge=1, le=10**15)
+    unit_cost: Money | None = None
     criticality: str | None = Field(default=None, max_length=20)
-    active: bool | None = None
+    active: Boolean | None = None
 
 
 class CustomerCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
-    code: str = Code
+    code: Code
     name: str = Field(min_length=1, max_length=200)
-    priority: int = Field(default=3, ge=1, le=9, description="1 = most important")
+    priority: StrictInt = Field(default=3, ge=1, le=9, description="1 = most important")
 
 
 class SupplierCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
-    code: str = Code
+    code: Code
     name: str = Field(min_length=1, max_length=200)
-    lead_time_days: float | None = Field(default=None, ge=0)
-    lead_time_std_days: float | None = Field(default=None, ge=0)
+    lead_time_days: StrictFloat | None = Field(default=None, ge=0, le=3650)
+    lead_time_std_days: StrictFloat | None = Field(default=None, ge=0, le=3650)

@@ -100,7 +100,8 @@ def _check_header(
 def validate(model: type[M], file: str, number: int, cells: dict[str, Any]) -> M:
     """Validate one row with ``model``; a failure becomes a RowError naming the column."""
     try:
-        return model.model_validate(cells)
+        # Cells are text: the strict edge types accept plain written numbers and booleans.
+        return model.model_validate(cells, context={"text": True})
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = first.get("loc") or ("?",)

@@ -12,7 +12,6 @@ import re
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
-from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -32,6 +31,7 @@ from stockpilot.persistence.tables import company, item, item_uom, location, lot
 from stockpilot.shared.actor import Actor
 from stockpilot.shared.clock import utcnow
 from stockpilot.shared.errors import RowError, StockpilotError, ValidationFailed
+from stockpilot.shared.fields import IsoDate, Money, Quantity
 from stockpilot.shared.quantities import to_base_units
 from stockpilot.shared.sql import insert_ignore
 
@@ -53,11 +53,11 @@ class StockRow(BaseModel):
     site: str = Field(min_length=1, max_length=40)
     location: str = Field(min_length=1, max_length=60)
     sku: str = Field(min_length=1, max_length=60)
-    quantity: Decimal
+    quantity: Quantity
     lot: str | None = Field(default=None, max_length=60)
-    expiry_date: date | None = None
+    expiry_date: IsoDate | None = None
     status: str = Field(default="available", max_length=20)
-    unit_cost: Decimal | None = Field(default=None, ge=0, max_digits=18, decimal_places=6)
+    unit_cost: Money | None = None
     uom: str | None = Field(default=None, max_length=20)
     owner: str | None = Field(default=None, max_length=40)
     serials: str | None = None

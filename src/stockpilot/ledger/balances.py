@@ -16,6 +16,8 @@ from sqlalchemy.engine import Connection
 from stockpilot.ledger.keys import Key
 from stockpilot.persistence import raw
 from stockpilot.persistence.tables import balance
+from stockpilot.shared.errors import ValidationFailed
+from stockpilot.shared.fields import MAX_BALANCE
 
 _UPSERT = raw.Sql(
     "INSERT INTO balance (item_id, location_id, lot_id, status, owner_id, is_virtual, "
@@ -122,7 +124,14 @@ def apply_deltas(
             return _keys_of(guarded)
         raw.execute(conn, _RELEASE)
     if free:
-        raw.execute_many(conn, _UPSERT, free)
+        try:
+            raw.execute_many(conn, _UPSERT, free)
+        except conn.dialect.loaded_dbapi.IntegrityError as exc:
+            if "balance_in_range" not in str(exc):
+                raise
+            raise ValidationFailed(
+                f"a balance would leave the range of ±{MAX_BALANCE} base units", field="lines"
+            ) from None
     return []
 
 

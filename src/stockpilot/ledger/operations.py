@@ -29,13 +29,13 @@ from stockpilot.ledger.keys import MoveLine, PostingContext
 from stockpilot.ledger.posting import post_moves
 from stockpilot.network.service import (
     company_id_by_code,
-    site_by_code,
+    site_in_scope,
     virtual_location,
 )
 from stockpilot.persistence import journal
 from stockpilot.persistence.tables import location, lot, serial
 from stockpilot.shared.actor import Actor
-from stockpilot.shared.errors import Forbidden, ValidationFailed
+from stockpilot.shared.errors import ValidationFailed
 from stockpilot.shared.quantities import to_base_units, to_signed_base_units
 
 
@@ -70,9 +70,7 @@ class _Resolver:
 
     def __init__(self, conn: Connection, actor: Actor, site_code: str) -> None:
         self.conn = conn
-        self.site = site_by_code(conn, site_code)
-        if not actor.can_see_site(self.site.id):
-            raise Forbidden(f"no access to site {site_code}", field="site")
+        self.site = site_in_scope(conn, actor, site_code)
         self._locations: dict[str, tuple[int, bool]] | None = None
         self._owners: dict[str, int] = {}
         self._statuses: set[str] = set()

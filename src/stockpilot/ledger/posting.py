@@ -20,6 +20,7 @@ from stockpilot.persistence import raw
 from stockpilot.persistence.tables import balance, item, location, serial
 from stockpilot.shared.clock import utcnow
 from stockpilot.shared.errors import InsufficientStock, Shortage, ValidationFailed
+from stockpilot.shared.fields import MAX_BALANCE, MAX_QUANTITY
 
 
 class LocationFlags:
@@ -85,9 +86,10 @@ def post_moves(conn: Connection, lines: Sequence[MoveLine], ctx: PostingContext)
         item_id, quantity, lot_id, owner_id = ln.item_id, ln.quantity, ln.lot_id, ln.owner_id
         source_id, target_id = ln.from_location_id, ln.to_location_id
         from_status, to_status = ln.from_status, ln.to_status
-        if quantity <= 0:
+        if not 0 < quantity <= MAX_QUANTITY:
             raise ValidationFailed(
-                "quantity must be positive", field=f"lines[{_line_ref(ln, index)}].quantity"
+                f"quantity must be between 1 and {MAX_QUANTITY} base units",
+                field=f"lines[{_line_ref(ln, index)}].quantity",
             )
         if source_id == target_id and from_status == to_status:
             raise ValidationFailed(
@@ -126,6 +128,8 @@ def post_moves(conn: Connection, lines: Sequence[MoveLine], ctx: PostingContext)
                 user_id,
             )
         )
+    if len(lines) * MAX_QUANTITY > MAX_BALANCE:
+        _check_net_range(on_hand)
     virtual = LOCATION_FLAGS.resolve(conn, {key[1] for key in on_hand})
     if balances.apply_deltas(conn, on_hand, allocated, virtual):
         # Nothing is half-written: the caller's transaction rolls back on this exception.
@@ -134,6 +138,16 @@ def post_moves(conn: Connection, lines: Sequence[MoveLine], ctx: PostingContext)
     if serials:
         _move_serials(conn, serials, virtual)
     return list(on_hand)
+
+
+def _check_net_range(on_hand: Mapping[Key, int]) -> None:
+    """A document changes no key by more than ``MAX_BALANCE``: with the balance CHECK that
+    keeps every sum inside the 64-bit range (only documents of over 1,000 lines can reach it)."""
+    if max(on_hand.values()) > MAX_BALANCE or min(on_hand.values()) < -MAX_BALANCE:
+        raise ValidationFailed(
+            f"the document moves more than {MAX_BALANCE} base units of one stock key",
+            field="lines",
+        )
 
 
 def _line_ref(line: MoveLine, index: int) -> int:

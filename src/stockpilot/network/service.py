@@ -157,6 +157,17 @@ def site_by_code(conn: Connection, code: str | None, *, field: str = "site") -> 
     return SiteRef(row.id, row.code, row.company_id)
 
 
+def site_in_scope(conn: Connection, actor: Actor, code: str, *, field: str = "site") -> SiteRef:
+    """The site ``code`` if ``actor`` may see it. A site outside their scope is refused exactly
+    as an unknown one (422 naming ``field``), so whether it exists never leaks."""
+    row = conn.execute(
+        sa.select(site.c.id, site.c.code, site.c.company_id).where(site.c.code == code)
+    ).first()
+    if row is None or not actor.can_see_site(row.id):
+        raise ValidationFailed(f"unknown site {code!r}", field=field)
+    return SiteRef(row.id, row.code, row.company_id)
+
+
 def virtual_location(conn: Connection, site_id: int, kind: str) -> int:
     found = conn.execute(
         sa.select(location.c.id).where(

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 from stockpilot.catalog.service import UnitFactors, customer_by_code, items_by_sku
 from stockpilot.ledger import allocation as alloc
 from stockpilot.ledger.keys import PostingContext
-from stockpilot.network.service import site_by_code, virtual_location
+from stockpilot.network.service import site_by_code, site_in_scope, virtual_location
 from stockpilot.outbound.schemas import SalesOrderCreate
 from stockpilot.persistence import journal
 from stockpilot.persistence.tables import (
@@ -31,7 +31,8 @@ from stockpilot.persistence.tables import (
 )
 from stockpilot.shared.actor import Actor
 from stockpilot.shared.clock import utcnow
-from stockpilot.shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from stockpilot.shared.errors import Conflict, NotFound, ValidationFailed
+from stockpilot.shared.fields import iso_utc
 from stockpilot.shared.quantities import to_base_units
 from stockpilot.shared.sql import insert_id
 
@@ -39,9 +40,7 @@ from stockpilot.shared.sql import insert_id
 def create(conn: Connection, actor: Actor, cmd: SalesOrderCreate, max_lines: int) -> int:
     if len(cmd.lines) > max_lines:
         raise ValidationFailed(f"at most {max_lines} lines per order", field="lines")
-    st = site_by_code(conn, cmd.site)
-    if not actor.can_see_site(st.id):
-        raise Forbidden(f"no access to site {cmd.site}", field="site")
+    st = site_in_scope(conn, actor, cmd.site)
     customer_id, _ = customer_by_code(conn, cmd.customer)
     items = items_by_sku(conn, {ln.sku for ln in cmd.lines})
     for i, ln in enumerate(cmd.lines):
@@ -378,7 +377,7 @@ def _render(conn: Connection, orders: list[Any]) -> list[dict[str, Any]]:
             "status": o.status,
             "requested_date": _iso(o.requested_date),
             "promised_date": _iso(o.promised_date),
-            "created_at": o.created_at.isoformat(),
+            "created_at": iso_utc(o.created_at),
             "version": o.version,
             "lines": lines[o.id],
         }

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
-
 from pydantic import BaseModel, ConfigDict, Field
+
+from stockpilot.shared.fields import MAX_LINES, IsoDate, Quantity
 
 
 class SalesOrderLineCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
     sku: str = Field(min_length=1, max_length=60)
-    quantity: Decimal = Field(gt=0, max_digits=24, decimal_places=9)
+    quantity: Quantity
     uom: str | None = Field(default=None, max_length=20)
 
 
@@ -20,6 +19,6 @@ class SalesOrderCreate(BaseModel):
     site: str = Field(min_length=1, max_length=40)
     customer: str = Field(min_length=1, max_length=40)
     number: str | None = Field(default=None, max_length=40)
-    requested_date: date | None = None
-    promised_date: date | None = None
-    lines: list[SalesOrderLineCreate] = Field(min_length=1)
+    requested_date: IsoDate | None = None
+    promised_date: IsoDate | None = None
+    lines: list[SalesOrderLineCreate] = Field(min_length=1, max_length=MAX_LINES)

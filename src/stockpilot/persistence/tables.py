@@ -233,6 +233,14 @@ balance = sa.Table(
         name="physical_not_negative",
     ),
     sa.CheckConstraint("quantity_allocated >= 0", name="allocated_not_negative"),
+    # No balance leaves ±10^18 (stockpilot.shared.fields.MAX_BALANCE), and a document adds at
+    # most 10^18 to one key, so no sum of them overflows a 64-bit integer (SQLite would turn
+    # it into a float).
+    sa.CheckConstraint(
+        "quantity_on_hand BETWEEN -1000000000000000000 AND 1000000000000000000 "
+        "AND quantity_allocated <= 1000000000000000000",
+        name="balance_in_range",
+    ),
 )
 sa.Index("ix_balance_location", balance.c.location_id)
 

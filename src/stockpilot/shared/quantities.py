@@ -6,6 +6,7 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
 from stockpilot.shared.errors import ValidationFailed
+from stockpilot.shared.fields import MAX_FACTOR, MAX_QUANTITY
 
 
 def parse_exact(value: object, *, field: str) -> Fraction:
@@ -43,6 +44,16 @@ def to_base_units(quantity: object, factor: Fraction, *, field: str, positive: b
         raise ValidationFailed(f"{field} must be positive", field=field)
     if base < 0:
         raise ValidationFailed(f"{field} must not be negative", field=field)
+    return _bounded(base, field)
+
+
+def _bounded(base: int, field: str) -> int:
+    """The limit holds in base units, after conversion: 9,223 pallets of 10^15 each are not a
+    quantity even though 9,223 is."""
+    if abs(base) > MAX_QUANTITY:
+        raise ValidationFailed(
+            f"{field} is {abs(base)} base units; at most {MAX_QUANTITY} per line", field=field
+        )
     return base
 
 
@@ -50,6 +61,10 @@ def parse_factor(value: object, *, field: str) -> Fraction:
     factor = parse_exact(value, field=field)
     if factor <= 0:
         raise ValidationFailed(f"{field} must be positive", field=field)
+    if factor.numerator > MAX_FACTOR or factor.denominator > MAX_FACTOR:
+        raise ValidationFailed(
+            f"{field} must lie between 1/{MAX_FACTOR} and {MAX_FACTOR} base units", field=field
+        )
     return factor
 
 
@@ -62,4 +77,4 @@ def to_signed_base_units(quantity: object, factor: Fraction, *, field: str) -> i
         )
     if exact == 0:
         raise ValidationFailed(f"{field} must not be zero", field=field)
-    return int(exact)
+    return _bounded(int(exact), field)

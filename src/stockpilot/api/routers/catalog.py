@@ -54,7 +54,7 @@ def create_item(
     return writer.run(actor, work).versioned_response()
 
 
-@router.get("/items/{sku}", responses=doc(Item))
+@router.get("/items/{sku:path}", responses=doc(Item))
 def get_item(db: DbDep, actor: Annotated[Actor, require("items:read")], sku: str) -> Response:
     with db.read() as conn:
         body = queries.get_item(conn, sku)
@@ -63,7 +63,7 @@ def get_item(db: DbDep, actor: Annotated[Actor, require("items:read")], sku: str
     )
 
 
-@router.patch("/items/{sku}", responses=doc(Item))
+@router.patch("/items/{sku:path}", responses=doc(Item))
 def update_item(
     sku: str,
     cmd: ItemUpdate,

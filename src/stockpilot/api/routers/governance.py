@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Response
@@ -18,6 +17,7 @@ from stockpilot.api.schemas import UserCreate
 from stockpilot.governance import users
 from stockpilot.shared.actor import Actor
 from stockpilot.shared.errors import Forbidden
+from stockpilot.shared.fields import IsoDateTime
 
 router = APIRouter(tags=["governance"])
 
@@ -29,7 +29,7 @@ def _id(row: dict[str, Any]) -> int:
 @router.get("/users", responses=doc(Page[User]))
 def list_users(db: DbDep, actor: Annotated[Actor, require("users:read")], paging: PageDep) -> Any:
     with db.read() as conn:
-        rows = queries.list_users(conn, after_id=paging.after_id, limit=paging.fetch)
+        rows = queries.list_users(conn, actor, after_id=paging.after_id, limit=paging.fetch)
     return shown(actor, page(rows, paging, _id))
 
 
@@ -44,7 +44,7 @@ def create_user(
 
     def work(conn: Connection) -> tuple[int, Any]:
         user_id, token = users.add_user(conn, actor, cmd.name, cmd.role, cmd.sites)
-        rows = queries.list_users(conn, after_id=user_id - 1, limit=1)
+        rows = queries.list_users(conn, actor, after_id=user_id - 1, limit=1)
         return 201, {**rows[0], "token": token}
 
     return writer.run(actor, work, private_keys=("token",)).response()
@@ -60,7 +60,7 @@ def list_audit(
     entity_id: str | None = None,
     user_id: int | None = None,
     site: str | None = None,
-    since: datetime | None = None,
+    since: IsoDateTime | None = None,
 ) -> Any:
     """Who did what, when, from where and why; filtered, oldest first."""
     with db.read() as conn:
@@ -70,16 +70,9 @@ def list_audit(
             "entity_id": entity_id,
             "user_id": user_id,
             "site_id": queries.visible_site_id(conn, actor, site) if site else None,
-            "since": _naive_utc(since),
+            "since": since,
         }
         rows = queries.list_audit(
             conn, actor, after_id=paging.after_id, limit=paging.fetch, filters=filters
         )
     return shown(actor, page(rows, paging, _id))
-
-
-def _naive_utc(value: datetime | None) -> datetime | None:
-    """Audit times are stored as naive UTC; an offset in the query is honoured."""
-    if value is None or value.tzinfo is None:
-        return value
-    return value.astimezone(UTC).replace(tzinfo=None)

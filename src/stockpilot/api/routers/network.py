@@ -85,9 +85,7 @@ def create_location(
 ) -> Response:
     def work(conn: Connection) -> tuple[int, Any]:
         # Resolve the site first: the service would create a missing site on the fly.
-        site = network.site_by_code(conn, cmd.site)
-        if not actor.can_see_site(site.id):
-            raise Forbidden(f"no access to site {cmd.site}", field="site")
+        network.site_in_scope(conn, actor, cmd.site)
         attrs = cmd.model_dump(exclude={"site", "code", "type", "zone"}, exclude_none=True)
         location_id = network.create_location(
             conn, actor, cmd.site, cmd.code, cmd.type, zone_code=cmd.zone, **attrs

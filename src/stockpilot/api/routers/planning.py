@@ -9,7 +9,7 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.engine import Connection
 
-from stockpilot.api.deps import DbDep, SettingsDep, require, shown
+from stockpilot.api.deps import DbDep, SettingsDep, VisibleSite, require, shown
 from stockpilot.api.idempotency import WriterDep
 from stockpilot.api.models import Page, doc
 from stockpilot.api.models.planning import (
@@ -31,10 +31,13 @@ from stockpilot.api.models.planning import (
     TransferOrder,
 )
 from stockpilot.api.pagination import PageDep, encode_cursor, page
+from stockpilot.network.service import site_in_scope
 from stockpilot.replenishment import actions, queries
 from stockpilot.replenishment.run import compute_plan
 from stockpilot.replenishment.scenarios import ScenarioRequest, compute_scenarios, store_scenario
 from stockpilot.shared.actor import Actor
+from stockpilot.shared.errors import Forbidden
+from stockpilot.shared.fields import BaseQuantity, PositiveId, StrictFloat
 
 router = APIRouter(tags=["planning"])
 
@@ -49,12 +52,12 @@ class _Body(BaseModel):
 
 class PlanningRunCreate(_Body):
     period: str = Field(default="week", pattern="^(week|month)$")
-    service_level: float | None = Field(default=None, gt=0.5, lt=1.0)
+    service_level: StrictFloat | None = Field(default=None, gt=0.5, lt=1.0)
     service_type: str = Field(default="cycle", pattern="^(cycle|fill_rate)$")
 
 
 class ProposalIds(_Body):
-    proposal_ids: list[int] = Field(min_length=1, max_length=5000)
+    proposal_ids: list[PositiveId] = Field(min_length=1, max_length=5000)
 
 
 class ProposalReject(ProposalIds):
@@ -62,7 +65,7 @@ class ProposalReject(ProposalIds):
 
 
 class ProposalOverride(_Body):
-    quantity: int = Field(ge=0)
+    quantity: BaseQuantity
     reason_code: str = Field(min_length=1, max_length=40)
     comment: str | None = Field(default=None, max_length=400)
 
@@ -70,7 +73,7 @@ class ProposalOverride(_Body):
 class PolicyOverride(_Body):
     sku: str = Field(min_length=1, max_length=60)
     site: str = Field(min_length=1, max_length=40)
-    service_level: float | None = Field(default=None, gt=0.5, lt=1.0)
+    service_level: StrictFloat | None = Field(default=None, gt=0.5, lt=1.0)
     criticality: str | None = Field(default=None, max_length=20)
     reason_code: str = Field(min_length=1, max_length=40)
     comment: str | None = Field(default=None, max_length=400)
@@ -78,6 +81,11 @@ class PolicyOverride(_Body):
 
 @router.post("/planning-runs", status_code=201, responses=doc(PlanningRunCreated, 201, "Created"))
 def create_run(body: PlanningRunCreate, db: DbDep, writer: WriterDep, actor: Planner) -> Response:
+    """Plan every item-location of the network. A run is network-wide (a hub's transfer
+    proposals answer its branches' needs) and supersedes the open proposals of every site, so
+    only a user with access to all sites may start one: a user bound to sites is refused."""
+    if not actor.all_sites:
+        raise Forbidden("a planning run covers every site; a user bound to sites may not start one")
     # The computation reads in its own snapshots; only the write joins the idempotent
     # transaction, so a replayed key computes but writes nothing.
     computation = compute_plan(
@@ -108,8 +116,8 @@ def list_policies(
     db: DbDep,
     actor: Reader,
     paging: PageDep,
+    site: VisibleSite,
     sku: str | None = None,
-    site: str | None = None,
     run_id: int | None = None,
 ) -> Any:
     with db.read() as conn:
@@ -119,7 +127,7 @@ def list_policies(
             after_id=paging.after_id,
             limit=paging.fetch,
             sku=sku,
-            site_code=site,
+            site_code=site.code if site else None,
             run_id=run_id,
         )
     return page(rows, paging, lambda r: int(r["id"]))
@@ -146,11 +154,16 @@ def override_policy(body: PolicyOverride, writer: WriterDep, actor: Planner) -> 
 
 @router.get("/forecasts", responses=doc(Page[Forecast]))
 def list_forecasts(
-    db: DbDep, actor: Reader, paging: PageDep, sku: str | None = None, site: str | None = None
+    db: DbDep, actor: Reader, paging: PageDep, site: VisibleSite, sku: str | None = None
 ) -> Any:
     with db.read() as conn:
         rows = queries.list_policies(
-            conn, actor, after_id=paging.after_id, limit=paging.fetch, sku=sku, site_code=site
+            conn,
+            actor,
+            after_id=paging.after_id,
+            limit=paging.fetch,
+            sku=sku,
+            site_code=site.code if site else None,
         )
     forecasts = [
         {
@@ -176,9 +189,9 @@ def list_proposals(
     db: DbDep,
     actor: Reader,
     paging: PageDep,
+    site: VisibleSite,
     status: str | None = None,
     kind: str | None = None,
-    site: str | None = None,
     sku: str | None = None,
 ) -> Any:
     with db.read() as conn:
@@ -189,7 +202,7 @@ def list_proposals(
             limit=paging.fetch,
             status=status,
             kind=kind,
-            site_code=site,
+            site_code=site.code if site else None,
             sku=sku,
         )
     return shown(actor, page(rows, paging, lambda r: int(r["id"])))
@@ -203,13 +216,13 @@ def override_scores(db: DbDep, actor: Reader, paging: PageDep) -> Any:
     return {"items": scored.items, "next_cursor": None if after is None else encode_cursor(after)}
 
 
-@router.get("/proposals/{proposal_id}", responses=doc(ProposalDetail))
+@router.get("/proposals/{proposal_id:int}", responses=doc(ProposalDetail))
 def get_proposal(proposal_id: int, db: DbDep, actor: Reader) -> Any:
     with db.read() as conn:
         return shown(actor, queries.get_proposal(conn, actor, proposal_id))
 
 
-@router.post("/proposals/{proposal_id}/override", responses=doc(ProposalOverridden))
+@router.post("/proposals/{proposal_id:int}/override", responses=doc(ProposalOverridden))
 def override_proposal(
     proposal_id: int, body: ProposalOverride, writer: WriterDep, actor: Planner
 ) -> Response:
@@ -253,6 +266,9 @@ def reject_proposals(body: ProposalReject, writer: WriterDep, actor: Planner) ->
 def create_scenario(
     body: ScenarioRequest, db: DbDep, writer: WriterDep, actor: Planner
 ) -> Response:
+    if body.site is not None:
+        with db.read() as conn:
+            site_in_scope(conn, actor, body.site)
     result = compute_scenarios(db, body, actor)
 
     def work(conn: Connection) -> tuple[int, Any]:
@@ -268,7 +284,7 @@ def list_scenarios(db: DbDep, actor: Reader, paging: PageDep) -> Any:
     return page(rows, paging, lambda r: int(r["id"]))
 
 
-@router.get("/scenarios/{scenario_id}", responses=doc(Scenario))
+@router.get("/scenarios/{scenario_id:int}", responses=doc(Scenario))
 def get_scenario(scenario_id: int, db: DbDep, actor: Reader) -> Any:
     with db.read() as conn:
         return queries.get_scenario(conn, actor, scenario_id)

@@ -59,7 +59,7 @@ def create_order(
     return writer.run(actor, work).response()
 
 
-@router.get("/{order_id}", responses=doc(SalesOrder))
+@router.get("/{order_id:int}", responses=doc(SalesOrder))
 def get_order(
     order_id: int, db: DbDep, actor: Annotated[Actor, require("sales_orders:read")]
 ) -> Any:
@@ -67,7 +67,7 @@ def get_order(
         return shown(actor, sales_orders.get_order(conn, actor, order_id))
 
 
-@router.post("/{order_id}/allocate", responses=doc(SalesOrderAllocated))
+@router.post("/{order_id:int}/allocate", responses=doc(SalesOrderAllocated))
 def allocate(
     order_id: int, writer: WriterDep, actor: Annotated[Actor, require("sales_orders:write")]
 ) -> Response:
@@ -82,7 +82,7 @@ def allocate(
     return writer.run(actor, work).response()
 
 
-@router.post("/{order_id}/release", responses=doc(SalesOrderReleased))
+@router.post("/{order_id:int}/release", responses=doc(SalesOrderReleased))
 def release(
     order_id: int, writer: WriterDep, actor: Annotated[Actor, require("sales_orders:write")]
 ) -> Response:
@@ -95,7 +95,7 @@ def release(
     return writer.run(actor, work).response()
 
 
-@router.post("/{order_id}/pick", responses=doc(SalesOrderPicked))
+@router.post("/{order_id:int}/pick", responses=doc(SalesOrderPicked))
 def pick(
     order_id: int,
     writer: WriterDep,
@@ -116,7 +116,7 @@ def pick(
     return writer.run(actor, work).response()
 
 
-@router.get("/{order_id}/allocations", responses=doc(Page[SalesOrderAllocation]))
+@router.get("/{order_id:int}/allocations", responses=doc(Page[SalesOrderAllocation]))
 def allocations(
     order_id: int, db: DbDep, actor: Annotated[Actor, require("sales_orders:read")]
 ) -> Any:

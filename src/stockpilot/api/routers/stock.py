@@ -4,7 +4,6 @@ post moves directly (receipts, bin-to-bin and status moves, adjustments)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
@@ -33,6 +32,7 @@ from stockpilot.settings import Settings
 from stockpilot.shared.actor import Actor
 from stockpilot.shared.clock import today
 from stockpilot.shared.errors import ValidationFailed
+from stockpilot.shared.fields import IsoDate
 
 router = APIRouter(tags=["stock"])
 
@@ -65,7 +65,7 @@ def atp(
     actor: Annotated[Actor, require("stock:read")],
     sku: Sku,
     site: Annotated[str, Query(min_length=1, max_length=40)],
-    on: Annotated[date | None, Query(alias="date")] = None,
+    on: Annotated[IsoDate | None, Query(alias="date")] = None,
 ) -> Any:
     """Time-phased available-to-promise of one item at one site, up to ``date`` (default today)."""
     with db.read() as conn:
