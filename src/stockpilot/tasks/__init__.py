@@ -31,6 +31,7 @@ from stockpilot.tasks.putaway import (
     check_bin,
     choose_bin,
 )
+from stockpilot.tasks.ranking import TaskTable, next_tasks_from_table, score_table
 from stockpilot.tasks.replenish import (
     PickFace,
     ReplenishmentDecision,
@@ -58,15 +59,18 @@ __all__ = [
     "ReserveStock",
     "TaskFacts",
     "TaskPriority",
+    "TaskTable",
     "Violation",
     "check_bin",
     "choose_bin",
     "decide_replenishment",
     "mean_travel_per_line",
     "next_tasks",
+    "next_tasks_from_table",
     "order_picks",
     "plan_replenishments",
     "prioritise",
+    "score_table",
     "score_task",
     "travel_per_line",
 ]

@@ -32,8 +32,10 @@ __all__ = [
     "TaskFacts",
     "TaskPriority",
     "TaskType",
+    "lift_reason",
     "next_tasks",
     "prioritise",
+    "ranked_task",
     "score_task",
 ]
 
@@ -143,6 +145,13 @@ def score_task(
     return TaskPriority(task.task_id, round(score, 6), tuple(reasons))
 
 
+def lift_reason(fed: Sequence[int], best: float, weights: PriorityWeights) -> str:
+    """The reason a replenishment was lifted above the tasks it feeds."""
+    ids = ", ".join(str(i) for i in fed)
+    margin = weights.replenish_margin
+    return f"needed by pick task(s) {ids}: ranks above them ({best:.1f} + {margin:g})"
+
+
 def prioritise(
     tasks: Sequence[TaskFacts], now: datetime, weights: PriorityWeights = PriorityWeights()
 ) -> tuple[TaskPriority, ...]:
@@ -166,9 +175,7 @@ def prioritise(
         floor = best.score + weights.replenish_margin
         mine = scored[t.task_id]
         if mine.score < floor:
-            ids = ", ".join(str(p.task_id) for p in fed)
-            margin = weights.replenish_margin
-            why = f"needed by pick task(s) {ids}: ranks above them ({best.score:.1f} + {margin:g})"
+            why = lift_reason([p.task_id for p in fed], best.score, weights)
             scored[t.task_id] = TaskPriority(t.task_id, round(floor, 6), (*mine.reasons, why))
     return tuple(
         sorted(scored.values(), key=lambda p: (-p.score, by_id[p.task_id].created_at, p.task_id))
@@ -227,8 +234,12 @@ def next_tasks(
         and (not operator.zones or t.zone in operator.zones)
     ]
     by_id = {t.task_id: t for t in eligible}
+    # Priorities are the tasks' own (a replenishment is lifted by every pick it feeds, whoever
+    # picks it): scored over all candidates, then narrowed to this operator's.
     out = [
-        _ranked(p, by_id[p.task_id], operator, weights) for p in prioritise(eligible, now, weights)
+        ranked_task(p, by_id[p.task_id], operator, weights)
+        for p in prioritise(candidates, now, weights)
+        if p.task_id in by_id
     ]
     out.sort(
         key=lambda r: (
@@ -241,9 +252,10 @@ def next_tasks(
     return tuple(out[:limit])
 
 
-def _ranked(
+def ranked_task(
     p: TaskPriority, t: TaskFacts, operator: Operator, weights: PriorityWeights
 ) -> RankedTask:
+    """``t`` as a candidate for ``operator``: priority less travel, with the reasons."""
     distance = None
     if operator.x is not None and operator.y is not None and t.x is not None and t.y is not None:
         distance = abs(float(t.x) - float(operator.x)) + abs(float(t.y) - float(operator.y))

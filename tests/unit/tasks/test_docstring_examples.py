@@ -12,6 +12,7 @@ MODULES = [
     "stockpilot.tasks.pickpath",
     "stockpilot.tasks.replenish",
     "stockpilot.tasks.priority",
+    "stockpilot.tasks.ranking",
 ]
 
 

@@ -16,6 +16,7 @@ RULE_MODULES = [
     "stockpilot.tasks.pickpath",
     "stockpilot.tasks.replenish",
     "stockpilot.tasks.priority",
+    "stockpilot.tasks.ranking",
     "stockpilot.outbound.allocation_rules",
     "stockpilot.outbound.waves_rules",
 ]
@@ -26,9 +27,9 @@ def test_the_tasks_package_exports_exactly_its_pinned_names() -> None:
         "BinRow", "BinScore", "BinTable", "Holdings", "Operator", "PickFace", "PickPath",
         "PickStop", "PriorityWeights", "PutawayDecision", "PutawayItem", "RankedTask",
         "ReplenishMove", "ReplenishmentDecision", "ReserveStock", "TaskFacts", "TaskPriority",
-        "Violation", "check_bin", "choose_bin", "decide_replenishment", "mean_travel_per_line",
-        "next_tasks", "order_picks", "plan_replenishments", "prioritise", "score_task",
-        "travel_per_line",
+        "TaskTable", "Violation", "check_bin", "choose_bin", "decide_replenishment",
+        "mean_travel_per_line", "next_tasks", "next_tasks_from_table", "order_picks",
+        "plan_replenishments", "prioritise", "score_table", "score_task", "travel_per_line",
     ]  # fmt: skip
     assert all(hasattr(tasks, name) for name in tasks.__all__)
 
