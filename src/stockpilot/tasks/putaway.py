@@ -234,13 +234,11 @@ class BinTable:
 
     def index_of(self, location_ids: Collection[int]) -> IntArray:
         """Row indexes of the given location ids (ids not in the table are skipped)."""
-        if not location_ids:
+        if not location_ids or not len(self):
             return np.empty(0, dtype=np.int64)
         wanted = np.fromiter(location_ids, dtype=np.int64, count=len(location_ids))
-        pos = np.searchsorted(self.location_id, wanted)
-        pos = np.minimum(pos, max(len(self) - 1, 0))
-        hit = self.location_id[pos] == wanted if len(self) else np.zeros(0, dtype=bool)
-        return pos[hit]
+        pos = np.minimum(np.searchsorted(self.location_id, wanted), len(self) - 1)
+        return pos[self.location_id[pos] == wanted]
 
 
 @dataclass(frozen=True)

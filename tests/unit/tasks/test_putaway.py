@@ -198,6 +198,13 @@ def test_confirming_an_overfull_or_unknown_bin_is_refused_with_reasons() -> None
     assert [v.constraint for v in check_bin(heavy, 1, bins, 99)] == ["location"]
 
 
+def test_a_site_without_bins_fits_nothing_and_refuses_every_bin() -> None:
+    empty = BinTable.from_rows([])
+    decision = choose_bin(ITEM, 1, empty, holdings=Holdings(same_item=frozenset({1})))
+    assert not decision.fits and decision.candidates == 0
+    assert [v.constraint for v in check_bin(ITEM, 1, empty, 1)] == ["location"]
+
+
 @pytest.mark.parametrize(
     ("call", "field"),
     [
