@@ -77,7 +77,8 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
 
 def _problems_only_as_problem_json(app: FastAPI) -> None:
     """Error answers are ``application/problem+json`` only: FastAPI would list each declared
-    error model under ``application/json`` as well."""
+    error model under ``application/json`` as well. ``If-Match`` is declared required on the
+    edits that need it (the route itself answers its absence with 428, not FastAPI's 422)."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -85,6 +86,9 @@ def _problems_only_as_problem_json(app: FastAPI) -> None:
             schema = build()
             for operations in schema.get("paths", {}).values():
                 for operation in operations.values():
+                    for parameter in operation.get("parameters", []):
+                        if parameter["in"] == "header" and parameter["name"] == "if-match":
+                            parameter["name"], parameter["required"] = "If-Match", True
                     for response in operation.get("responses", {}).values():
                         content = response.get("content", {})
                         if PROBLEM_MEDIA_TYPE in content:

@@ -28,7 +28,7 @@ from pydantic_core import to_json
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from stockpilot.api.deps import DbDep, shown
+from stockpilot.api.deps import CurrentActor, DbDep, shown
 from stockpilot.persistence.db import Database
 from stockpilot.persistence.tables import idempotency_record
 from stockpilot.shared.actor import Actor
@@ -86,6 +86,7 @@ def request_hash(method: str, path: str, body: bytes) -> str:
 
 async def idempotent_request(
     request: Request,
+    _: CurrentActor,  # who is asking comes first: no token is a 401 whatever else is wrong
     key: Annotated[
         str | None,
         Header(

@@ -126,8 +126,8 @@ def _schema(**schema: Any) -> WithJsonSchema:
     return WithJsonSchema(schema)
 
 
-_QUANTITY_TEXT = r"^[0-9]{1,16}(\.[0-9]{1,9})?$"
-_SIGNED_TEXT = r"^-?[0-9]{1,16}(\.[0-9]{1,9})?$"
+_QUANTITY_TEXT = r"^(?=[0.]*[1-9])[0-9]{1,15}(\.[0-9]{1,9})?$"
+_SIGNED_TEXT = r"^-?[0-9]{1,15}(\.[0-9]{1,9})?$"
 
 Quantity = Annotated[
     Decimal,
