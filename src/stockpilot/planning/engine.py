@@ -22,12 +22,19 @@ Conventions:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import numpy as np
 import polars as pl
 
+from stockpilot.planning.calibration import (
+    ErrorShape,
+    error_shapes,
+    honest_z,
+    shape_cycle_level,
+    shape_fill_rate_level,
+)
 from stockpilot.planning.empirical import (
     empirical_cycle_level,
     empirical_fill_rate_level,
@@ -36,6 +43,7 @@ from stockpilot.planning.empirical import (
 from stockpilot.planning.forecasting import ForecastConfig, forecast_all
 from stockpilot.planning.history import DemandHistory, Period, build_demand_history
 from stockpilot.planning.history import periods_per_year as _ppy
+from stockpilot.planning.horizon_error import HorizonErrorStats, horizon_error_stats
 from stockpilot.planning.leadtime import LeadTimeConfig, days_per_period, learn_lead_times
 from stockpilot.planning.policy import (
     cap_by_capacity,
@@ -77,6 +85,10 @@ class PlanConfig:
     ordering_cost: float | None = None  # per order; None: lot = one review's demand
     discrete_threshold: float = 20.0  # mean demand over L+R below which Poisson/NB is used
     min_origins: int = 26  # rolling-origin errors needed before they replace the formulas
+    error_half_life: float | None = None  # periods (None: one year) an origin's weight halves in
+    error_prior_origins: float = 12.0  # pseudo-origins of the segment's error in the shrinkage
+    calibration_years: int = 5  # recent history whose honest errors set a segment's error shape
+    calibration_min_pool: int = 200  # honest errors a segment needs before its shape is used
     size_prior_weight: float = 30.0  # degrees of freedom of the pooled log-size dispersion
     start: date | None = None
     end: date | None = None
@@ -277,6 +289,10 @@ def policy_levels(
     sizes: ReviewSizes | None = None,
     size_groups: np.ndarray | None = None,
     size_prior_weight: float = 30.0,
+    horizon_bias: FloatArray | None = None,
+    lead_horizon_sd: FloatArray | None = None,
+    shape: ErrorShape | None = None,
+    shape_groups: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Vectorised (s, S) levels for all series; see the module docstring for the formulas.
 
@@ -289,6 +305,14 @@ def policy_levels(
     d = np.maximum(forecast, 0.0)
     horizon = lead_time + review_period
     mean_p, mean_l = d * horizon, d * lead_time
+    # Centre of the error samples of the empirical rows (the errors are centred on their bias).
+    centre_p, centre_l = mean_p, mean_l
+    if horizon_bias is not None:
+        # The mean error at the protection horizon moves the forecast, shared out over L.
+        lead_share = np.where(horizon > 0, lead_time / np.maximum(horizon, 1e-12), 0.0)
+        centre_p = mean_p + horizon_bias
+        centre_l = mean_l + horizon_bias * lead_share
+        mean_p, mean_l = np.maximum(centre_p, 0.0), np.maximum(centre_l, 0.0)
     lt_var = d**2 * lead_time_sd**2
     var_demand_p = horizon * sigma**2
     if horizon_sd is not None:
@@ -297,9 +321,12 @@ def policy_levels(
         )
     var_p = var_demand_p + lt_var
     sigma_p = np.sqrt(var_p)
-    # D_L: the same error process over the lead-time share of the interval.
+    # D_L: the same error process over the lead-time share of the interval, unless measured.
     share = np.where(horizon > 0, lead_time / np.maximum(horizon, 1e-12), 0.0)
     var_l = var_demand_p * share + lt_var
+    if lead_horizon_sd is not None:
+        measured = np.isfinite(lead_horizon_sd)
+        var_l = np.where(measured, np.nan_to_num(lead_horizon_sd) ** 2 + lt_var, var_l)
     cycle_demand = d * review_period
     order_q = round_order_quantity(np.maximum(lot_size, cycle_demand), moq, pack_size)
     q_service = np.maximum(order_q, np.maximum(cycle_demand, 1e-9))
@@ -307,6 +334,21 @@ def policy_levels(
     level, k = _normal_levels(
         service_level, service_type, mean_p, sigma_p, mean_l, np.sqrt(var_l), q_service, lot_excess
     )
+    if shape is not None and shape_groups is not None:
+        rows = np.flatnonzero((shape_groups >= 0) & (d > 0))
+        rows = rows[shape.pooled[shape_groups[rows]] > 0]
+        if rows.size:
+            g = shape_groups[rows].astype(np.int64)
+            if service_type == "fill_rate":
+                level[rows] = shape_fill_rate_level(
+                    shape, g, service_level[rows], mean_p[rows], sigma_p[rows], mean_l[rows],
+                    np.sqrt(var_l[rows]), q_service[rows], lot_excess[rows],
+                )  # fmt: skip
+            else:
+                level[rows] = shape_cycle_level(
+                    shape, g, service_level[rows], mean_p[rows], sigma_p[rows]
+                )
+            k[rows] = (level[rows] - mean_p[rows]) / np.maximum(sigma_p[rows], 1e-9)
     use_empirical = np.zeros(d.shape, dtype=bool)
     if errors is not None:
         use_empirical[errors.rows] = True
@@ -339,8 +381,9 @@ def policy_levels(
     if errors is not None and errors.rows.size:
         share_lt = np.where(var_demand_p > 0, lt_var / np.maximum(var_demand_p, 1e-12), 0.0)
         empirical_level = _empirical_levels(
-            service_level, service_type, mean_p, mean_l, share_lt, errors, q_service, lot_excess
-        )
+            service_level, service_type, centre_p, centre_l, share_lt, errors, q_service,
+            lot_excess,
+        )  # fmt: skip
         level[errors.rows] = np.maximum(level[errors.rows], empirical_level)
     reorder_point = np.ceil(level - 1e-9)
     reorder_point = np.where(d > 0, np.maximum(reorder_point, 0.0), 0.0)
@@ -366,28 +409,81 @@ def policy_levels(
     }
 
 
+def protection_rate(path: FloatArray, horizon: FloatArray) -> FloatArray:
+    """Mean forecast per period over the first ``H`` periods of ``path`` (``H`` per series, whole
+    periods; beyond the path's end its last value is carried).
+
+    >>> protection_rate(np.array([[1.0, 2.0, 3.0, 4.0]]), np.array([2.0]))
+    array([1.5])
+    >>> protection_rate(np.array([[1.0, 3.0]]), np.array([4.0]))
+    array([2.5])
+    """
+    n, width = path.shape
+    h = np.maximum(np.ceil(np.asarray(horizon, dtype=np.float64) - 1e-9), 1.0).astype(np.int64)
+    cum = np.cumsum(path, axis=1)
+    inside = np.minimum(h, width)
+    total = cum[np.arange(n), inside - 1] + (h - inside) * path[:, -1]
+    return np.asarray(np.maximum(total / h, 0.0), dtype=np.float64)
+
+
+def _half_life(config: PlanConfig) -> float:
+    return float(config.error_half_life or _ppy(config.period))
+
+
 def _horizon_errors(
     demand: FloatArray,
     cumulative: FloatArray,
     horizon: FloatArray,
     lead: FloatArray,
+    forecast_h: FloatArray,
+    groups: np.ndarray,
     candidates: np.ndarray,
     config: PlanConfig,
-) -> tuple[FloatArray, HorizonErrors]:
-    """Demand-only σ over ``L + R`` from rolling-origin errors (NaN with fewer than
-    ``min_origins`` origins) and the error samples of the ``candidates`` that have enough."""
+) -> tuple[HorizonErrorStats, HorizonErrors, FloatArray]:
+    """Bias and σ over ``L + R`` from rolling-origin errors (:mod:`.horizon_error`), the
+    error samples, centred on their bias, of the ``candidates`` with enough origins, and the
+    errors of every series (``(n, T)``)."""
     errors = horizon_errors(demand, cumulative, horizon)
-    count = np.isfinite(errors).sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mse = np.where(np.isfinite(errors), errors * errors, 0.0).sum(axis=1) / count
-    enough = count >= config.min_origins
-    sigma_h = np.where(enough, np.sqrt(mse), np.nan)
-    rows = np.flatnonzero(candidates & enough)
+    half_life = _half_life(config)
+    # Series forecast well above zero at every origin err in proportion to their level.
+    with np.errstate(invalid="ignore"):
+        floor = np.where(np.isfinite(errors), cumulative, np.inf).min(axis=1)
+    relative = (floor >= config.discrete_threshold) & (forecast_h >= config.discrete_threshold)
+    scaled = np.where(
+        relative[:, None], errors / np.where(relative[:, None], cumulative, 1.0), errors
+    )
+    stats = horizon_error_stats(
+        scaled,
+        forecast_h,
+        groups.astype(np.int64),
+        config.min_origins,
+        half_life,
+        config.error_prior_origins,
+        relative,
+    )
+    rows = np.flatnonzero(candidates & stats.own)
     # F_t(L) is taken as the L/(L + R) share of F_t(L + R): exact for the level-only methods.
-    lead_cum = cumulative[rows] * (lead[rows] / horizon[rows])[:, None]
-    lead_errors = horizon_errors(demand[rows], lead_cum, np.maximum(lead[rows], 1.0))
-    lead_errors[lead[rows] <= 0] = np.nan
-    return sigma_h, HorizonErrors(rows, errors[rows], lead_errors)
+    share_all = (lead / horizon)[:, None]
+    lead_cum = cumulative * share_all
+    lead_all = horizon_errors(demand, lead_cum, np.maximum(lead, 1.0))
+    lead_all[lead <= 0] = np.nan
+    lead_scaled = np.where(
+        relative[:, None], lead_all / np.where(relative[:, None], lead_cum, 1.0), lead_all
+    )
+    lead_stats = horizon_error_stats(
+        lead_scaled,
+        forecast_h * share_all[:, 0],
+        groups.astype(np.int64),
+        config.min_origins,
+        half_life,
+        config.error_prior_origins,
+        relative,
+    )
+    stats = replace(stats, lead_sigma=np.where(lead > 0, lead_stats.sigma, 0.0))
+    share = share_all[rows]
+    lead_errors = lead_all[rows]
+    bias = stats.bias[rows, None]
+    return stats, HorizonErrors(rows, errors[rows] - bias, lead_errors - bias * share), scaled
 
 
 def plan(
@@ -468,6 +564,9 @@ def plan(
     mark("forecast")
     forecast = fc.frame["forecast_per_period"].to_numpy()
     sigma = fc.frame["forecast_sigma"].to_numpy()
+    # The stock protects the next L + R periods, not the average of the reported horizon: a
+    # seasonal or trended path is used where it is, at its rate over the protection interval.
+    local = protection_rate(fc.path, horizon)
     holding = config.holding_rate * unit_cost / ppy
     if config.ordering_cost is not None:
         eoq = np.where(
@@ -479,17 +578,40 @@ def plan(
         eoq = np.full(keys.height, np.nan)
     lot = np.where(np.isfinite(eoq), eoq, 0.0)
     assert fc.cumulative is not None
-    mean_p = forecast * (lead + review)
+    mean_p = local * (lead + review)
     discrete = (mean_p < config.discrete_threshold) | np.isin(classes, ["intermittent"])
-    discrete &= forecast > 0
-    sigma_h, errors = _horizon_errors(
-        history.demand, fc.cumulative, horizon, lead, heavy & (forecast > 0), config
-    )
+    discrete &= local > 0
+    class_code = np.unique(classes, return_inverse=True)[1]
+    err_stats, errors, all_errors = _horizon_errors(
+        history.demand, fc.cumulative, horizon, lead, mean_p, class_code, heavy & (local > 0),
+        config,
+    )  # fmt: skip
+    sigma_h = err_stats.sigma
     # Poisson/NB rows keep σ·√(L + R): their one-step errors are close to independent and the
     # discrete fit over-protects with the noisier horizon RMSE (measured on the replay).
     sigma_h_policy = np.where(discrete & ~heavy, np.nan, sigma_h)
+    shape = error_shapes(
+        honest_z(
+            all_errors,
+            horizon,
+            _half_life(config),
+            2 * config.min_origins,
+            # errors of level-relative series are shares; the others are in units, and a σ
+            # under half a unit is a series that barely sold
+            np.where(err_stats.relative, 1e-6, 0.5),
+        ),
+        class_code,
+        int(class_code.max(initial=0)) + 1,
+        config.calibration_years * ppy,
+        config.calibration_min_pool,
+    )
+    shaped = np.isfinite(sigma_h_policy) & ~np.isin(np.arange(keys.height), errors.rows)
+    # The σ stated (and protected with) is the one that held out of sample on this history.
+    dispersion = np.where(shaped, shape.dispersion[class_code], 1.0)
+    sigma_h_policy = sigma_h_policy * dispersion
+    sigma_l_policy = np.where(shaped, err_stats.lead_sigma * dispersion, np.nan)
     levels = policy_levels(
-        forecast,
+        local,
         sigma,
         lead,
         lead_sd,
@@ -506,6 +628,10 @@ def plan(
         review_sizes(history.demand, review),
         np.select([classes == "intermittent", classes == "lumpy"], [0, 1], -1),
         config.size_prior_weight,
+        horizon_bias=np.where(np.isfinite(sigma_h_policy), err_stats.bias, 0.0),
+        lead_horizon_sd=sigma_l_policy,
+        shape=shape,
+        shape_groups=np.where(shaped, class_code, -1),
     )
     variance_ratio = np.where(
         mean_p > 0, levels["sigma_over_protection"] ** 2 / np.maximum(mean_p, 1e-12), np.nan

@@ -75,6 +75,7 @@ class ForecastConfig:
     tsb_alphas: Sequence[float] = (0.05, 0.1, 0.2, 0.3)
     tsb_betas: Sequence[float] = (0.02, 0.05, 0.1, 0.2)
     candidates: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(CANDIDATES))
+    complexity_margin: float = 0.02  # share of error a later (richer) method must save to win
 
 
 @dataclass(frozen=True)
@@ -184,6 +185,28 @@ def horizon_error_sigma(y: FloatArray, fitted: FloatArray, horizon: npt.ArrayLik
         return np.asarray(np.sqrt((err * err).sum(axis=1) / count), dtype=np.float64)
 
 
+def _holdout_errors(
+    method: str, y: FloatArray, params: FloatArray, season: int, horizon: FloatArray, holdout: int
+) -> FloatArray:
+    """``H``-period cumulative errors of ``method`` (per-series ``params``, ``(rows, 4)``) at
+    the origins of the last ``holdout`` periods whose window ends inside the history; the
+    states run over all of ``y``, so every forecast uses only the periods before its origin."""
+    t_len = y.shape[1]
+    run = run_method(
+        method, y, params.T[:, None, :], 1, season, keep_fitted=True, cumulative_horizon=horizon
+    )
+    assert run.fitted is not None
+    cum = horizon[:, None] * run.fitted if run.cumulative is None else run.cumulative
+    window = np.concatenate([np.zeros((y.shape[0], 1)), np.cumsum(y, axis=1)], axis=1)
+    h = horizon.astype(np.int64)
+    starts = np.arange(t_len)[None, :]
+    ends = starts + h[:, None]
+    total = np.take_along_axis(window, np.minimum(ends, t_len), axis=1) - window[:, :t_len]
+    first = t_len - holdout - h[:, None]
+    valid = (ends <= t_len) & (starts >= first) & np.isfinite(cum)
+    return np.where(valid, total - np.nan_to_num(cum), np.nan)
+
+
 def forecast_all(
     y: FloatArray,
     demand_class: npt.NDArray[np.str_],
@@ -201,11 +224,20 @@ def forecast_all(
     """
     cfg = config or ForecastConfig()
     n, t_len = y.shape
-    holdout = cfg.holdout if cfg.holdout is not None else min(13 if season == 52 else 6, t_len // 4)
+    default = min(2 * season, t_len // 4)
+    holdout = cfg.holdout if cfg.holdout is not None else default
     holdout = max(0, min(holdout, t_len - 3))
-    train, test = y[:, : t_len - holdout], y[:, t_len - holdout :]
-    seasonal = _seasonal(y, season, cfg.seasonality_acf) & (train.shape[1] > season + 2)
-    best_rmse = np.full(n, np.inf)
+    train = y[:, : t_len - holdout]
+    seasonal = _seasonal(train, season, cfg.seasonality_acf) & (train.shape[1] > season + 2)
+    h_sel = (
+        np.ones(n)
+        if cumulative_horizon is None
+        else np.broadcast_to(
+            np.maximum(np.ceil(np.asarray(cumulative_horizon, dtype=np.float64) - 1e-9), 1.0),
+            (n,),
+        )
+    )
+    best_score = np.full(n, np.inf)
     chosen = np.full(n, "zero", dtype="<U12")
     chosen_params = np.full((n, 4), np.nan)
     mae = np.full(n, np.nan)
@@ -220,21 +252,34 @@ def forecast_all(
         if rows.size == 0:
             continue
         grid = np.array(_grid(cfg, method))
-        run = run_method(method, train[rows], grid, max(holdout, 1), season)
+        run = run_method(method, train[rows], grid, 1, season)
         with np.errstate(invalid="ignore", divide="ignore"):
             in_sample = np.where(run.count > 0, run.sse / np.maximum(run.count, 1), np.inf)
         best = np.argmin(in_sample, axis=0)
-        path = run.path[best, np.arange(rows.size)][:, :holdout]
-        errors = test[rows] - path
-        m_rmse = np.sqrt((errors * errors).mean(axis=1)) if holdout else in_sample[best, 0]
-        better = m_rmse < best_rmse[rows]
-        sel = rows[better]
-        best_rmse[sel] = m_rmse[better]
-        chosen[sel] = method
-        chosen_params[sel] = grid[best[better]]
+        params = grid[best]
         if holdout:
-            rmse[sel] = m_rmse[better]
-            mae[sel] = np.abs(errors[better]).mean(axis=1)
+            errors = _holdout_errors(method, y[rows], params, season, h_sel[rows], holdout)
+            valid = np.isfinite(errors)
+            squares = np.where(valid, errors * errors, 0.0).sum(axis=1)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                score = squares / valid.sum(axis=1)
+        else:
+            errors = np.full((rows.size, 1), np.nan)
+            score = in_sample[best, np.arange(rows.size)]
+        score = np.where(np.isfinite(score), score, np.inf)
+        # A method that is not simpler must beat the incumbent by a margin: ties go to the
+        # simple method (the candidates are listed simplest first).
+        margin = 1.0 if np.all(chosen[rows] == "zero") else 1.0 - cfg.complexity_margin
+        better = score < best_score[rows] * margin
+        sel = rows[better]
+        best_score[sel] = score[better]
+        chosen[sel] = method
+        chosen_params[sel] = params[better]
+        if holdout:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                absolute = np.where(valid[better], np.abs(errors[better]), 0.0).sum(axis=1)
+                rmse[sel] = np.sqrt(score[better]) / h_sel[sel]
+                mae[sel] = absolute / valid[better].sum(axis=1) / h_sel[sel]
     with np.errstate(invalid="ignore", divide="ignore"):
         mase = np.where(scale > 0, mae / scale, np.nan)
     path = np.zeros((n, cfg.horizon))
