@@ -16,7 +16,7 @@ remaining capacity in units, volume and weight. Soft scores rank what is left (s
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal, get_args
 
 import numpy as np
@@ -231,6 +231,33 @@ class BinTable:
 
     def __len__(self) -> int:
         return int(self.location_id.size)
+
+    def with_contents(
+        self, location_id: int, *, units: int, volume_mm3: int, weight_g: int, items_held: int
+    ) -> BinTable:
+        """A copy with one bin's current contents changed (after a putaway or a pick), so a
+        site's table stays current without being rebuilt from its rows.
+
+        >>> table = BinTable.from_rows([BinRow(1, "A", "storage", capacity_units=10)])
+        >>> table.with_contents(1, units=4, volume_mm3=0, weight_g=0, items_held=1).units.tolist()
+        [4.0]
+        """
+        idx = self.index_of([location_id])
+        if idx.size == 0:
+            raise ValidationFailed(
+                f"location {location_id} is not in the table", field="location_id"
+            )
+        changed: dict[str, npt.NDArray[np.generic]] = {}
+        for name, value in (
+            ("units", units),
+            ("volume_mm3", volume_mm3),
+            ("weight_g", weight_g),
+            ("items_held", items_held),
+        ):
+            array = getattr(self, name).copy()
+            array[idx[0]] = value
+            changed[name] = _frozen(array)
+        return replace(self, **changed)  # type: ignore[arg-type]
 
     def index_of(self, location_ids: Collection[int]) -> IntArray:
         """Row indexes of the given location ids (ids not in the table are skipped)."""

@@ -198,6 +198,16 @@ def test_confirming_an_overfull_or_unknown_bin_is_refused_with_reasons() -> None
     assert [v.constraint for v in check_bin(heavy, 1, bins, 99)] == ["location"]
 
 
+def test_a_table_updated_after_a_putaway_sees_the_bin_fuller() -> None:
+    bins = _table(_bin(1, capacity_units=100), _bin(2, capacity_units=100))
+    after = bins.with_contents(1, units=80, volume_mm3=0, weight_g=0, items_held=1)
+    assert choose_bin(ITEM, 30, after).chosen.code == "B-02"  # type: ignore[union-attr]
+    assert bins.units.tolist() == [0.0, 0.0]  # the original table is unchanged
+    with pytest.raises(ValidationFailed) as error:
+        bins.with_contents(9, units=1, volume_mm3=0, weight_g=0, items_held=1)
+    assert error.value.field == "location_id"
+
+
 def test_a_site_without_bins_fits_nothing_and_refuses_every_bin() -> None:
     empty = BinTable.from_rows([])
     decision = choose_bin(ITEM, 1, empty, holdings=Holdings(same_item=frozenset({1})))
