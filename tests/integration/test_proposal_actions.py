@@ -14,11 +14,13 @@ from stockpilot.persistence.db import Database
 from stockpilot.persistence.planning_tables import (
     proposal,
     proposal_action,
+)
+from stockpilot.persistence.tables import demand_history
+from stockpilot.persistence.warehouse_tables import (
     purchase_order,
     purchase_order_line,
     transfer_order_line,
 )
-from stockpilot.persistence.tables import demand_history
 from stockpilot.replenishment import actions
 from stockpilot.replenishment.run import run_plan
 from stockpilot.shared.actor import SYSTEM, Actor

@@ -1,5 +1,6 @@
 """Tables of the planning side: runs, policies per item-location, proposals, planner actions,
-draft purchase and transfer orders, scenarios. Planning writes them in bulk (Core)."""
+scenarios. Planning writes them in bulk (Core). The documents an accepted proposal becomes
+(purchase and transfer orders) are the warehouse's: persistence/warehouse_tables.py."""
 
 from __future__ import annotations
 
@@ -109,65 +110,6 @@ proposal_action = sa.Table(
     sa.Column("user_id", sa.BigInteger, nullable=True),
 )
 sa.Index("ix_proposal_action_proposal", proposal_action.c.proposal_id)
-
-purchase_order = sa.Table(
-    "purchase_order",
-    metadata,
-    sa.Column("id", Id, primary_key=True, autoincrement=True),
-    sa.Column("number", sa.String(40), nullable=True, unique=True),
-    sa.Column("supplier_id", Id, sa.ForeignKey("supplier.id"), nullable=False),
-    sa.Column("site_id", Id, sa.ForeignKey("site.id"), nullable=False),
-    sa.Column("status", sa.String(20), nullable=False, server_default="draft"),
-    sa.Column("order_date", sa.Date, nullable=True),
-    sa.Column("created_at", sa.DateTime, nullable=False),
-    sa.Column("created_by", sa.BigInteger, nullable=True),
-    sa.Column("version", sa.Integer, nullable=False, server_default="1"),
-)
-
-purchase_order_line = sa.Table(
-    "purchase_order_line",
-    metadata,
-    sa.Column("id", Id, primary_key=True, autoincrement=True),
-    sa.Column("order_id", Id, sa.ForeignKey("purchase_order.id"), nullable=False),
-    sa.Column("line_no", sa.Integer, nullable=False),
-    sa.Column("item_id", Id, sa.ForeignKey("item.id"), nullable=False),
-    sa.Column("quantity", Qty, nullable=False),
-    sa.Column("quantity_received", Qty, nullable=False, server_default="0"),
-    sa.Column("unit_cost", Money, nullable=True),
-    sa.Column("due_date", sa.Date, nullable=True),
-    sa.Column("proposal_id", sa.BigInteger, nullable=True),
-    sa.UniqueConstraint("order_id", "line_no", name="uq_purchase_order_line_no"),
-    sa.CheckConstraint("quantity > 0 AND quantity_received >= 0", name="quantities"),
-)
-
-transfer_order = sa.Table(
-    "transfer_order",
-    metadata,
-    sa.Column("id", Id, primary_key=True, autoincrement=True),
-    sa.Column("number", sa.String(40), nullable=True, unique=True),
-    sa.Column("from_site_id", Id, sa.ForeignKey("site.id"), nullable=False),
-    sa.Column("to_site_id", Id, sa.ForeignKey("site.id"), nullable=False),
-    sa.Column("status", sa.String(20), nullable=False, server_default="draft"),
-    sa.Column("created_at", sa.DateTime, nullable=False),
-    sa.Column("created_by", sa.BigInteger, nullable=True),
-    sa.Column("version", sa.Integer, nullable=False, server_default="1"),
-)
-
-transfer_order_line = sa.Table(
-    "transfer_order_line",
-    metadata,
-    sa.Column("id", Id, primary_key=True, autoincrement=True),
-    sa.Column("order_id", Id, sa.ForeignKey("transfer_order.id"), nullable=False),
-    sa.Column("line_no", sa.Integer, nullable=False),
-    sa.Column("item_id", Id, sa.ForeignKey("item.id"), nullable=False),
-    sa.Column("quantity", Qty, nullable=False),
-    sa.Column("quantity_shipped", Qty, nullable=False, server_default="0"),
-    sa.Column("quantity_received", Qty, nullable=False, server_default="0"),
-    sa.Column("due_date", sa.Date, nullable=True),
-    sa.Column("proposal_id", sa.BigInteger, nullable=True),
-    sa.UniqueConstraint("order_id", "line_no", name="uq_transfer_order_line_no"),
-    sa.CheckConstraint("quantity > 0", name="quantities"),
-)
 
 scenario = sa.Table(
     "scenario",

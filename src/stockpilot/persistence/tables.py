@@ -89,6 +89,8 @@ location = sa.Table(
     sa.Column("walk_sequence", sa.Integer, nullable=True),
     sa.Column("x", sa.Integer, nullable=True),
     sa.Column("y", sa.Integer, nullable=True),
+    sa.Column("max_weight_g", sa.BigInteger, nullable=True),
+    sa.Column("max_volume_cm3", sa.BigInteger, nullable=True),
     sa.Column("to_site_id", Id, sa.ForeignKey("site.id"), nullable=True),
     sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
     _version(),
@@ -108,6 +110,7 @@ supplier = sa.Table(
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("lead_time_days", sa.Float, nullable=True),
     sa.Column("lead_time_std_days", sa.Float, nullable=True),
+    sa.Column("receipt_tolerance_pct", sa.Numeric(5, 2), nullable=True),
     _version(),
 )
 
@@ -167,6 +170,9 @@ customer = sa.Table(
     sa.Column("code", sa.String(40), nullable=False, unique=True),
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("priority", sa.Integer, nullable=False, server_default="3"),
+    sa.Column("ship_complete", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("min_shelf_life_days", sa.Integer, nullable=True),
+    sa.Column("allow_substitutes", sa.Boolean, nullable=False, server_default=sa.false()),
     _version(),
 )
 
@@ -309,6 +315,10 @@ sales_order = sa.Table(
     sa.Column("requested_date", sa.Date, nullable=True),
     sa.Column("promised_date", sa.Date, nullable=True),
     sa.Column("status", sa.String(20), nullable=False, server_default="open"),
+    sa.Column("route_id", sa.BigInteger, nullable=True),
+    sa.Column("channel", sa.String(20), nullable=False, server_default="field_sales"),
+    sa.Column("priority", sa.Integer, nullable=True),
+    sa.Column("shipped_at", sa.DateTime, nullable=True),
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("created_by", sa.BigInteger, nullable=True),
     _version(),
@@ -327,6 +337,8 @@ sales_order_line = sa.Table(
     sa.Column("quantity_entered", sa.String(40), nullable=False),
     sa.Column("quantity_allocated", Qty, nullable=False, server_default="0"),
     sa.Column("quantity_picked", Qty, nullable=False, server_default="0"),
+    sa.Column("quantity_shipped", Qty, nullable=False, server_default="0"),
+    sa.Column("short_cause", sa.String(40), nullable=True),
     sa.UniqueConstraint("order_id", "line_no", name="uq_sales_order_line_no"),
     sa.CheckConstraint(
         "quantity > 0 AND quantity_allocated >= 0 AND quantity_picked >= 0 "
@@ -439,3 +451,4 @@ idempotency_record = sa.Table(
 
 # The planning tables live in their own module; importing it registers them on ``metadata``.
 from stockpilot.persistence import planning_tables as _planning_tables  # noqa: E402, F401
+from stockpilot.persistence import warehouse_tables as _warehouse_tables  # noqa: E402, F401

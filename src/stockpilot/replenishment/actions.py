@@ -27,12 +27,14 @@ from stockpilot.persistence.planning_tables import (
     planning_run,
     proposal,
     proposal_action,
+)
+from stockpilot.persistence.tables import demand_history, site
+from stockpilot.persistence.warehouse_tables import (
     purchase_order,
     purchase_order_line,
     transfer_order,
     transfer_order_line,
 )
-from stockpilot.persistence.tables import demand_history, site
 from stockpilot.shared.actor import Actor
 from stockpilot.shared.clock import today, utcnow
 from stockpilot.shared.errors import Conflict, Forbidden, NotFound, ValidationFailed

@@ -15,13 +15,15 @@ from stockpilot.persistence.planning_tables import (
     planning_run,
     proposal,
     proposal_action,
+    scenario,
+)
+from stockpilot.persistence.tables import item, site, supplier
+from stockpilot.persistence.warehouse_tables import (
     purchase_order,
     purchase_order_line,
-    scenario,
     transfer_order,
     transfer_order_line,
 )
-from stockpilot.persistence.tables import item, site, supplier
 from stockpilot.shared.actor import Actor
 from stockpilot.shared.errors import NotFound
 from stockpilot.shared.fields import iso_utc

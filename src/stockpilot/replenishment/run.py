@@ -24,10 +24,6 @@ from stockpilot.persistence.planning_tables import (
     planning_run,
     policy_override,
     proposal,
-    purchase_order,
-    purchase_order_line,
-    transfer_order,
-    transfer_order_line,
 )
 from stockpilot.persistence.tables import (
     balance,
@@ -41,6 +37,12 @@ from stockpilot.persistence.tables import (
     stock_status,
     supplier,
     supplier_item,
+)
+from stockpilot.persistence.warehouse_tables import (
+    purchase_order,
+    purchase_order_line,
+    transfer_order,
+    transfer_order_line,
 )
 from stockpilot.planning.engine import PlanConfig, plan
 from stockpilot.planning.proposals import propose
