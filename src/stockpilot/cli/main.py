@@ -151,11 +151,19 @@ def demo(
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(min=1, help="Processes: 1 is uvicorn alone, more are gunicorn's workers."),
+    ] = 1,
+    graceful_timeout: Annotated[
+        int, typer.Option(min=1, help="Seconds requests under way may take after SIGTERM.")
+    ] = 5,
 ) -> None:
-    """Serve the HTTP API (and web pages) with uvicorn."""
-    import uvicorn
+    """Serve the HTTP API (and web pages): uvicorn, or gunicorn with uvicorn workers."""
+    from stockpilot.cli.serve import ServeOptions
+    from stockpilot.cli.serve import serve as run_server
 
-    uvicorn.run("stockpilot.api.app:create_app", factory=True, host=host, port=port)
+    run_server(ServeOptions(host, port, workers=workers, graceful_timeout=graceful_timeout))
 
 
 @user_app.command("add")
