@@ -153,12 +153,32 @@ def simulate_command(
     report = backtest(
         inputs.demand, inputs.receipts, inputs.items, config, holdout, lost_sales=lost_sales
     )
-    table = Table(title=f"Replay of the last {holdout} periods")
-    for name in report.columns:
-        table.add_column(name, justify="right" if report[name].dtype.is_numeric() else "left")
-    for row in report.iter_rows():
+    console.print(_frame_table(report, f"Replay of the last {holdout} periods"))
+    from stockpilot.planning.backtest import backtest_policies
+
+    replayed = backtest_policies(
+        inputs.demand, inputs.receipts, inputs.items, config, holdout, replan_every=1
+    )
+    assert replayed.calibration is not None
+    console.print(
+        _frame_table(
+            replayed.calibration,
+            f"Calibration: re-planned every period over the last {holdout}, the share of "
+            "protection periods whose demand exceeded forecast + k·sigma (normal_: its promise)",
+        )
+    )
+
+
+def _frame_table(frame: object, title: str) -> Table:
+    import polars as pl
+
+    assert isinstance(frame, pl.DataFrame)
+    table = Table(title=title)
+    for name in frame.columns:
+        table.add_column(name, justify="right" if frame[name].dtype.is_numeric() else "left")
+    for row in frame.iter_rows():
         table.add_row(*[f"{v:.3f}" if isinstance(v, float) else str(v) for v in row])
-    console.print(table)
+    return table
 
 
 def _scenario_specs(

@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import polars as pl
 
+from stockpilot.planning.calibration_report import calibration_by_class, standardised_errors
 from stockpilot.planning.engine import PlanConfig, plan
 from stockpilot.planning.history import DemandHistory, build_demand_history, periods_per_year
 from stockpilot.planning.policy import round_order_quantity
@@ -38,10 +39,12 @@ __all__ = ["BacktestResult", "Replay", "backtest_policies", "build_replay"]
 
 @dataclass(frozen=True)
 class BacktestResult:
-    """``by_class``: one row per demand class; ``series``: one row per replayed series."""
+    """``by_class``: one row per demand class; ``series``: one row per replayed series;
+    ``calibration``: one row per demand class (:func:`calibration_by_class`)."""
 
     by_class: pl.DataFrame
     series: pl.DataFrame
+    calibration: pl.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,9 @@ class Replay:
     moq: FloatArray
     pack: FloatArray
     warmup: int
+    protection_mean: FloatArray | None = None
+    protection_sigma: FloatArray | None = None
+    protection_periods: FloatArray | None = None
 
     def policy(self, reorder_point: FloatArray, order_up_to: FloatArray) -> Policy:
         return Policy(reorder_point, order_up_to, self.lead, self.review, self.moq, self.pack)
@@ -125,7 +131,10 @@ def build_replay(
         warmup = int(lead.max(initial=0) + review.max(initial=1) + 1)
     warmup = max(0, min(warmup, first))
     demand = full.demand[idx["series_index"].to_numpy(), first - warmup :]
-    columns = ["reorder_point", "order_up_to", "forecast_per_period"]
+    columns = [
+        "reorder_point", "order_up_to", "forecast_per_period", "demand_over_protection",
+        "sigma_over_protection", "protection_periods",
+    ]  # fmt: skip
     levels = {c: np.repeat(pol[c].to_numpy()[:, None], demand.shape[1], axis=1) for c in columns}
     step = replan_every or holdout
     for origin in range(first + step, t_len, step):
@@ -137,6 +146,8 @@ def build_replay(
         pol, demand, levels["reorder_point"], levels["order_up_to"],
         levels["forecast_per_period"], lead, review,
         _item_values(items, keys, "moq", 0.0), _item_values(items, keys, "pack_size", 1.0), warmup,
+        levels["demand_over_protection"], levels["sigma_over_protection"],
+        levels["protection_periods"],
     )  # fmt: skip
 
 
@@ -275,4 +286,14 @@ def backtest_policies(
         )
         .sort("demand_class")
     )
-    return BacktestResult(by_class, series)
+    calibration = None
+    if replay.protection_mean is not None and replay.protection_sigma is not None:
+        assert replay.protection_periods is not None
+        z = standardised_errors(
+            replay.demand, replay.protection_mean, replay.protection_sigma,
+            replay.protection_periods, replay.warmup,
+        )  # fmt: skip
+        calibration = calibration_by_class(
+            pol["demand_class"].to_numpy().astype(str), z, series, holdout
+        )
+    return BacktestResult(by_class, series, calibration)
