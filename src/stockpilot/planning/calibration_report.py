@@ -23,10 +23,16 @@ K_VALUES = (0.0, 1.0, 1.645)
 
 
 def standardised_errors(
-    demand: FloatArray, mean: FloatArray, sigma: FloatArray, periods: FloatArray, first: int
+    demand: FloatArray,
+    mean: FloatArray,
+    sigma: FloatArray,
+    periods: FloatArray,
+    first: int,
+    offset: int = 0,
 ) -> FloatArray:
-    """``(n, T)`` ``z = (Σ_{i<H} y_{t+i} − F_t)/σ_t`` for the columns ``t ≥ first`` whose window
-    ends inside the replay (NaN elsewhere or where σ is not positive).
+    """``(n, T)`` ``z = (Σ_{i<H} y_{t+o+i} − F_t)/σ_t`` for the columns ``t ≥ first`` whose window
+    ends inside the replay (NaN elsewhere or where σ is not positive). ``offset`` ``o = 1`` when
+    column ``t`` holds the plan made at the end of period ``t`` (it protects the periods after).
 
     >>> y = np.array([[1.0, 2.0, 3.0, 4.0]])
     >>> f, s, h = np.full((1, 4), 4.0), np.full((1, 4), 2.0), np.full((1, 4), 2.0)
@@ -37,8 +43,11 @@ def standardised_errors(
     h = np.maximum(np.ceil(np.nan_to_num(periods) - 1e-9), 1).astype(np.int64)
     cums = np.concatenate([np.zeros((n, 1)), np.cumsum(demand, axis=1)], axis=1)
     starts = np.arange(t_len)[None, :]
-    ends = starts + h
-    total = np.take_along_axis(cums, np.minimum(ends, t_len), axis=1) - cums[:, :t_len]
+    begin = np.minimum(starts + offset, t_len)
+    ends = begin + h
+    total = np.take_along_axis(cums, np.minimum(ends, t_len), axis=1) - np.take_along_axis(
+        cums, np.broadcast_to(begin, (n, t_len)), axis=1
+    )
     ok = (ends <= t_len) & (starts >= first) & (sigma > 0) & np.isfinite(mean)
     with np.errstate(invalid="ignore", divide="ignore"):
         z = (total - mean) / sigma
