@@ -1,26 +1,43 @@
 # stockpilot — set-up, run, test, benchmark.
+#
+# Two locks, both pinned with hashes: requirements/runtime.lock is what the server needs (`make
+# run`); requirements/dev.lock adds the test, lint and benchmark tools on the same pins (`make
+# test`, `lint`, `bench`). Each has its own stamp, so `make test` after `make run` installs only
+# what dev.lock adds.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+RUNTIME_LOCK := requirements/runtime.lock
+DEV_LOCK := requirements/dev.lock
+RUNTIME_STAMP := $(VENV)/.runtime-installed
+DEV_STAMP := $(VENV)/.dev-installed
+PIP := $(BIN)/python -m pip
 
-.PHONY: run test lint bench install lock format clean
+.PHONY: run test lint bench install install-dev lock format clean
 
-$(STAMP): pyproject.toml requirements.lock
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { echo "python3 -m venv failed: on Debian, apt-get install python3-venv"; exit 1; }
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.lock
-	$(BIN)/python -m pip install --quiet --no-deps -e .
-	@touch $(STAMP)
+$(BIN)/python:
+	@$(PYTHON) -m venv $(VENV) || { echo "python3 -m venv failed: on Debian, apt-get install python3-venv"; exit 1; }
+	$(PIP) install --quiet --upgrade pip
 
-install: $(STAMP)
+$(RUNTIME_STAMP): pyproject.toml $(RUNTIME_LOCK) | $(BIN)/python
+	$(PIP) install --quiet --require-hashes -r $(RUNTIME_LOCK)
+	$(PIP) install --quiet --no-deps -e .
+	@touch $@
 
-run: $(STAMP)
+$(DEV_STAMP): $(RUNTIME_STAMP) $(DEV_LOCK)
+	$(PIP) install --quiet --require-hashes -r $(DEV_LOCK)
+	@touch $@
+
+install: $(RUNTIME_STAMP)
+
+install-dev: $(DEV_STAMP)
+
+run: $(RUNTIME_STAMP)
 	$(BIN)/stockpilot init
 	$(BIN)/stockpilot demo --if-empty
 	$(BIN)/stockpilot serve --host 127.0.0.1 --port 8000
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
@@ -28,20 +45,28 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
 
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	$(BIN)/python -m benchmarks.run
 
-format: $(STAMP)
+format: $(DEV_STAMP)
 	$(BIN)/ruff format src tests benchmarks
 	$(BIN)/ruff check --fix src tests benchmarks
 
-# Re-resolve the pinned versions after changing pyproject.toml dependencies.
+# Re-resolve both locks after changing pyproject.toml dependencies. Versions already pinned are
+# kept where they still fit (pip-compile prefers the pins in the file it rewrites); `make lock
+# UPGRADE=1` moves everything to the newest release. dev.lock is constrained by runtime.lock, so
+# the two never pin a shared package differently.
+LOCK_VENV := .lockenv
+PIP_COMPILE = CUSTOM_COMPILE_COMMAND="make lock" $(LOCK_VENV)/bin/pip-compile --quiet \
+	--generate-hashes --strip-extras --no-emit-find-links --no-emit-index-url \
+	$(if $(UPGRADE),--upgrade)
+
 lock:
-	rm -rf .lockenv && $(PYTHON) -m venv .lockenv
-	.lockenv/bin/python -m pip install --quiet --upgrade pip
-	.lockenv/bin/python -m pip install --quiet -e '.[dev,bench]'
-	.lockenv/bin/python -m pip freeze --exclude-editable | grep -v '^stockpilot' > requirements.lock
-	rm -rf .lockenv
+	rm -rf $(LOCK_VENV) && $(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/python -m pip install --quiet pip-tools==7.6.2
+	$(PIP_COMPILE) -o $(RUNTIME_LOCK) pyproject.toml
+	$(PIP_COMPILE) --extra dev --extra bench -c $(RUNTIME_LOCK) -o $(DEV_LOCK) pyproject.toml
+	rm -rf $(LOCK_VENV)
 
 clean:
 	rm -rf $(VENV) var/*.db var/*.db-*
