@@ -104,11 +104,12 @@ class Server:
 
 
 def _alive(pid: int) -> bool:
+    """Running, as opposed to gone or exited and not yet reaped (an orphan's zombie)."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
         return False
-    return True
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def _sites(url: str, token: str) -> int:
