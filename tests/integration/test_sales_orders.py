@@ -110,15 +110,17 @@ def test_order_status_follows_what_its_lines_hold_after_every_action(db: Databas
     assert _status(db, order_id) == "allocated"
     with db.read() as conn:
         first = min(conn.execute(sa.select(allocation.c.id)).scalars())
-    # A short pick of the first allocation: 1 of its 4 units, the other 3 released.
+    # A counter pick: 1 of the first allocation's 4 units (3 released), the others in full.
     db.run(lambda c: sales_orders.pick_order(c, SYSTEM, order_id, {first: 1}))
-    assert _status(db, order_id) == "partially_picked"
+    assert _status(db, order_id) == "partially_shipped"
     db.run(lambda c: sales_orders.release_order(c, SYSTEM, order_id))
-    assert _status(db, order_id) == "partially_picked"  # what was picked stays picked
+    assert _status(db, order_id) == "partially_shipped"  # what left stays shipped
     db.run(lambda c: sales_orders.allocate_order(c, SYSTEM, order_id))
-    assert _status(db, order_id) == "allocated"  # 1 picked + 5 reserved cover the order
+    with db.read() as conn:
+        lines = sales_orders.get_order(conn, SYSTEM, order_id)["lines"]
+    assert [(ln["quantity_shipped"], ln["quantity_allocated"]) for ln in lines] == [(3, 3), (2, 0)]
     db.run(lambda c: sales_orders.pick_order(c, SYSTEM, order_id))
-    assert _status(db, order_id) == "picked"
+    assert _status(db, order_id) == "shipped"
     with db.read() as conn:
         assert verify(conn).ok
 

@@ -25,7 +25,9 @@ from stockpilot.api.routers import (
     planning,
     reference,
     sales_orders,
+    shipping,
     stock,
+    waves,
 )
 from stockpilot.bootstrap import open_database
 from stockpilot.persistence.db import Database
@@ -65,7 +67,17 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
     install_problem_handlers(app, methods)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(HeaderLimit)
-    for module in (catalog, network, reference, stock, sales_orders, planning, governance):
+    for module in (
+        catalog,
+        network,
+        reference,
+        stock,
+        sales_orders,
+        waves,
+        shipping,
+        planning,
+        governance,
+    ):
         app.include_router(module.router, prefix=API_PREFIX, responses=PROBLEM_RESPONSES)
         for route in module.router.routes:
             if isinstance(route, APIRoute):

@@ -344,3 +344,51 @@ def post(
     if released and not balances.decrease_allocated(conn, [(alloc.balance_id, released)]):
         raise Conflict("balance allocation is lower than the allocation", field="allocation_id")
     return quantity, released
+
+
+def post_many(
+    conn: Connection,
+    picks: Sequence[tuple[AllocationState, int, int]],
+    ctx: PostingContext,
+) -> tuple[int, int]:
+    """Pick many reservations in one document: each ``(allocation, quantity, to_location_id)``
+    posts ``quantity`` and releases the rest of what is open (a short pick). A constant number
+    of statements whatever the count. Returns ``(posted, released)``."""
+    if not picks:
+        return 0, 0
+    now = utcnow()
+    params = []
+    moves = []
+    releases: dict[int, int] = {}
+    for state, quantity, to_location_id in picks:
+        if quantity < 0 or quantity > state.quantity_open:
+            raise ValidationFailed(
+                f"quantity must be between 0 and {state.quantity_open}", field="quantity"
+            )
+        released = state.quantity_open - quantity
+        params.append(
+            {"allocation_id": state.id, "posted": quantity, "released": released, "closed_at": now}
+        )
+        if released:
+            releases[state.balance_id] = releases.get(state.balance_id, 0) + released
+        if quantity:
+            moves.append(
+                MoveLine(
+                    item_id=state.item_id,
+                    from_location_id=state.location_id,
+                    to_location_id=to_location_id,
+                    quantity=quantity,
+                    owner_id=state.owner_id,
+                    lot_id=state.lot_id,
+                    from_status=state.status,
+                    to_status=state.status,
+                    consumes_allocated=quantity,
+                )
+            )
+    if conn.execute(_RESOLVE, params).rowcount != len(params):
+        raise Conflict("an allocation is already resolved", field="allocation_id")
+    if moves:
+        post_moves(conn, moves, ctx)
+    if not balances.decrease_allocated(conn, sorted(releases.items())):
+        raise Conflict("balance allocation is lower than the allocation", field="allocation_id")
+    return sum(m.quantity for m in moves), sum(releases.values())

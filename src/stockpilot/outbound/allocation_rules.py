@@ -11,7 +11,8 @@ Rules (docs/design/warehouse-rules.md has the worked examples):
    promised date; then order age (created first); then order and line id. Transfer orders
    carry their own priority, :data:`TRANSFER_DEFAULT_PRIORITY` (2) unless set: below urgent
    customer orders (1), above the default customer (3).
-2. **Lots.** FEFO: earliest expiry first, lots without expiry last, then first received.
+2. **Lots.** FEFO: earliest expiry first, lots without expiry last, then a pick face before
+   reserve, then first received.
    Expired lots and lots with less remaining shelf life than the customer requires are
    excluded, each with its reason.
 3. **Ship complete.** A ship-complete customer's order is allocated whole or not at all.
@@ -124,6 +125,7 @@ class StockSlot:
     expiry_date: date | None = None
     received_date: date | None = None
     location_id: int | None = None
+    pick_face: bool = False
 
 
 @dataclass(frozen=True)
@@ -231,8 +233,16 @@ class LotChoice:
     excluded: tuple[LotExclusion, ...]
 
 
-def _fefo(slot: StockSlot) -> tuple[date, date, int, int]:
-    return (slot.expiry_date or _FAR, slot.received_date or _FAR, slot.lot_id or 0, slot.key)
+def _fefo(slot: StockSlot) -> tuple[date, bool, date, int, int]:
+    # Within the same expiry, a pick face before reserve: each-picks come from the forward
+    # bin, and its replenishment from reserve is a task of its own.
+    return (
+        slot.expiry_date or _FAR,
+        not slot.pick_face,
+        slot.received_date or _FAR,
+        slot.lot_id or 0,
+        slot.key,
+    )
 
 
 def _exclusion(slot: StockSlot, today: date, min_days: int) -> str | None:

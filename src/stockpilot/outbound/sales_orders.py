@@ -1,14 +1,15 @@
-"""Sales orders: create, allocate (what is available now, shortage per line), release, pick.
+"""Sales orders: create (with route, channel and priority; each line feeds demand history),
+allocate (outbound/allocation.py: rank, FEFO, ship complete, substitutes, why short), re-allocate
+backorders when stock arrives, release, and the one-step counter pick.
 
-Allocation serves lines in order; across orders, fairness comes from the order in which the
-requests arrive, and a batch allocation (``allocate_open_orders``) serves customers by priority
-tier and then promised date.
+Picking in the warehouse goes through waves and pick tasks (outbound/waves.py, picking.py) and
+leaves through shipping (outbound/shipping.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -19,29 +20,38 @@ from stockpilot.catalog.service import UnitFactors, customer_by_code, items_by_s
 from stockpilot.ledger import allocation as alloc
 from stockpilot.ledger.keys import PostingContext
 from stockpilot.network.service import site_by_code, site_in_scope, virtual_location
+from stockpilot.outbound import allocation as allocation_service
+from stockpilot.outbound import routes, shipping
+from stockpilot.outbound.allocation import CLOSED_STATES, AllocationRun
 from stockpilot.outbound.schemas import SalesOrderCreate
 from stockpilot.persistence import journal
 from stockpilot.persistence.tables import (
     allocation,
     customer,
+    demand_history,
     item,
     sales_order,
     sales_order_line,
     site,
 )
+from stockpilot.persistence.warehouse_tables import route, task
 from stockpilot.shared.actor import Actor
 from stockpilot.shared.clock import utcnow
 from stockpilot.shared.errors import Conflict, NotFound, ValidationFailed
 from stockpilot.shared.fields import iso_utc
 from stockpilot.shared.quantities import to_base_units
 from stockpilot.shared.sql import insert_id
+from stockpilot.tasks.service import cancel_tasks
 
 
 def create(conn: Connection, actor: Actor, cmd: SalesOrderCreate, max_lines: int) -> int:
+    """Create an order; each line also becomes a demand row at its requested date (source
+    ``order``), so planning learns from live demand whether it ships or not."""
     if len(cmd.lines) > max_lines:
         raise ValidationFailed(f"at most {max_lines} lines per order", field="lines")
     st = site_in_scope(conn, actor, cmd.site)
     customer_id, _ = customer_by_code(conn, cmd.customer)
+    route_id = routes.route_id(conn, st.id, cmd.route) if cmd.route else None
     items = items_by_sku(conn, {ln.sku for ln in cmd.lines})
     for i, ln in enumerate(cmd.lines):
         if ln.sku not in items:
@@ -67,6 +77,7 @@ def create(conn: Connection, actor: Actor, cmd: SalesOrderCreate, max_lines: int
         ).scalar()
     ):
         raise Conflict(f"sales order {cmd.number} already exists", field="number")
+    now = utcnow()
     order_id = insert_id(
         conn,
         sales_order.insert().values(
@@ -75,11 +86,34 @@ def create(conn: Connection, actor: Actor, cmd: SalesOrderCreate, max_lines: int
             customer_id=customer_id,
             requested_date=cmd.requested_date,
             promised_date=cmd.promised_date,
-            created_at=utcnow(),
+            route_id=route_id,
+            channel=cmd.channel,
+            priority=cmd.priority,
+            created_at=now,
             created_by=actor.user_id,
         ),
     )
-    conn.execute(sales_order_line.insert(), [{"order_id": order_id, **r} for r in rows])
+    line_ids = conn.execute(
+        sales_order_line.insert().returning(sales_order_line.c.id, sort_by_parameter_order=True),
+        [{"order_id": order_id, **r} for r in rows],
+    ).scalars()
+    demand_day = cmd.requested_date or now.date()
+    conn.execute(
+        demand_history.insert(),
+        [
+            {
+                "item_id": r["item_id"],
+                "site_id": st.id,
+                "customer_id": customer_id,
+                "requested_date": demand_day,
+                "quantity": r["quantity"],
+                "source": "order",
+                "order_line_id": int(line_id),
+                "channel": cmd.channel,
+            }
+            for line_id, r in zip(line_ids, rows, strict=True)
+        ],
+    )
     journal.record(
         conn,
         actor,
@@ -87,7 +121,7 @@ def create(conn: Connection, actor: Actor, cmd: SalesOrderCreate, max_lines: int
         entity_type="sales_order",
         entity_id=order_id,
         site_id=st.id,
-        detail={"lines": len(rows), "customer": cmd.customer},
+        detail={"lines": len(rows), "customer": cmd.customer, "channel": cmd.channel},
         topic="sales_order.created",
     )
     return order_id
@@ -101,6 +135,8 @@ class LineAllocation:
     quantity_allocated: int
     quantity_short: int
     quantity_allocated_now: int
+    short_cause: str | None = None
+    substitutes_offered: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _load_order(conn: Connection, actor: Actor, order_id: int, *, lock: bool) -> Any:
@@ -114,58 +150,32 @@ def _load_order(conn: Connection, actor: Actor, order_id: int, *, lock: bool) ->
 
 
 def allocate_order(conn: Connection, actor: Actor, order_id: int) -> list[LineAllocation]:
-    """Allocate what is available now to every open line; report the shortage per line."""
+    """Allocate what is available now to every open line (outbound/allocation.py decides);
+    report per line what it got, what is short and why."""
     order = _load_order(conn, actor, order_id, lock=True)
-    if order.status in ("cancelled", "closed"):
+    if order.status in CLOSED_STATES:
         raise Conflict(f"sales order {order_id} is {order.status}", field="status")
-    lines = conn.execute(
-        sa.select(sales_order_line, item.c.sku, item.c.lot_tracked)
-        .join(item, item.c.id == sales_order_line.c.item_id)
-        .where(sales_order_line.c.order_id == order_id)
-        .order_by(sales_order_line.c.line_no)
-    ).all()
-    requests = [
-        alloc.AllocationRequest(
-            item_id=ln.item_id,
-            quantity=ln.quantity - ln.quantity_allocated - ln.quantity_picked,
-            lot_tracked=bool(ln.lot_tracked),
-            document_line_id=ln.id,
-            line_no=ln.line_no,
-        )
-        for ln in lines
-        if ln.quantity - ln.quantity_allocated - ln.quantity_picked > 0
-    ]
-    grants = alloc.allocate(
-        conn, order.site_id, requests, document_type="sales_order", document_id=order_id
+    run = allocation_service.allocate_orders(conn, order.site_id, [order_id], locked=True)
+    skus = allocation_service.item_skus(
+        conn,
+        [ln.item_id for ln in run.lines]
+        + [i for ln in run.lines for i, _ in ln.substitutes_offered],
     )
-    got: dict[int, int] = {}
-    for g in grants:
-        line_id = requests[g.request_index].document_line_id
-        assert line_id is not None
-        got[line_id] = got.get(line_id, 0) + g.quantity
-    if got:
-        conn.execute(
-            sa.update(sales_order_line)
-            .where(sales_order_line.c.id == sa.bindparam("line_id"))
-            .values(quantity_allocated=sales_order_line.c.quantity_allocated + sa.bindparam("q")),
-            [{"line_id": k, "q": v} for k, v in sorted(got.items())],
-        )
     result = [
         LineAllocation(
             line_no=ln.line_no,
-            sku=ln.sku,
+            sku=skus[ln.item_id],
             quantity=ln.quantity,
-            quantity_allocated=ln.quantity_allocated + got.get(ln.id, 0),
-            quantity_short=ln.quantity
-            - ln.quantity_picked
-            - ln.quantity_allocated
-            - got.get(ln.id, 0),
-            quantity_allocated_now=got.get(ln.id, 0),
+            quantity_allocated=ln.quantity_allocated,
+            quantity_short=ln.quantity_short,
+            quantity_allocated_now=ln.quantity_allocated_now,
+            short_cause=ln.short_cause if ln.quantity_short else None,
+            substitutes_offered=[
+                {"sku": skus[i], "quantity_available": q} for i, q in ln.substitutes_offered
+            ],
         )
-        for ln in lines
+        for ln in sorted(run.lines, key=lambda x: x.line_no)
     ]
-    short = sum(r.quantity_short for r in result)
-    _refresh_status(conn, order_id)
     journal.record(
         conn,
         actor,
@@ -174,12 +184,40 @@ def allocate_order(conn: Connection, actor: Actor, order_id: int) -> list[LineAl
         entity_id=order_id,
         site_id=order.site_id,
         detail={
-            "allocated_now": sum(got.values()),
-            "short": short,
+            "allocated_now": run.quantity_allocated,
+            "short": sum(r.quantity_short for r in result),
         },
         topic="sales_order.allocated",
     )
     return result
+
+
+def reallocate_backorders(
+    conn: Connection, actor: Actor, site_id: int, item_ids: Sequence[int]
+) -> AllocationRun:
+    """Stock of ``item_ids`` has arrived at the site (a putaway, a count, a return): allocate
+    the backorders waiting for it — every order with a short line of these items — in rank
+    order, exactly as a fresh allocation would. Called by the receiving and putaway code in
+    the transaction that made the stock available."""
+    order_ids = allocation_service.backordered_order_ids(conn, site_id, item_ids)
+    if not order_ids:
+        return AllocationRun()
+    run = allocation_service.allocate_orders(conn, site_id, order_ids)
+    if run.grants:
+        journal.record(
+            conn,
+            actor,
+            action="sales_order.backorders_reallocated",
+            entity_type="site",
+            entity_id=site_id,
+            site_id=site_id,
+            detail={
+                "orders": sorted({g.order_id for g in run.grants}),
+                "allocated": run.quantity_allocated,
+            },
+            topic="sales_order.allocated",
+        )
+    return run
 
 
 def _open_allocation_ids(conn: Connection, order_id: int) -> list[int]:
@@ -194,10 +232,28 @@ def _open_allocation_ids(conn: Connection, order_id: int) -> list[int]:
     )
 
 
+def _open_pick_tasks(conn: Connection, allocation_ids: Sequence[int]) -> list[int]:
+    if not allocation_ids:
+        return []
+    return list(
+        conn.execute(
+            sa.select(task.c.id)
+            .where(
+                task.c.type == "pick",
+                task.c.allocation_id.in_(sorted(allocation_ids)),
+                task.c.status.in_(("open", "assigned")),
+            )
+            .order_by(task.c.id)
+        ).scalars()
+    )
+
+
 def release_order(conn: Connection, actor: Actor, order_id: int) -> int:
-    """Release every open allocation of the order; returns the units released."""
+    """Release every open allocation of the order (its open pick tasks are cancelled with
+    them); returns the units released."""
     order = _load_order(conn, actor, order_id, lock=True)
     ids = _open_allocation_ids(conn, order_id)
+    cancel_tasks(conn, _open_pick_tasks(conn, ids))
     total = 0
     per_line: dict[int, int] = {}
     for state in alloc.load_allocations(conn, list(ids)):
@@ -205,8 +261,8 @@ def release_order(conn: Connection, actor: Actor, order_id: int) -> int:
         total += qty
         if state.document_line_id is not None:
             per_line[state.document_line_id] = per_line.get(state.document_line_id, 0) + qty
-    _line_counters(conn, per_line, {})
-    _refresh_status(conn, order_id)
+    line_counters(conn, per_line, {})
+    allocation_service.refresh_statuses(conn, [order_id])
     journal.record(
         conn,
         actor,
@@ -223,10 +279,12 @@ def release_order(conn: Connection, actor: Actor, order_id: int) -> int:
 def pick_order(
     conn: Connection, actor: Actor, order_id: int, picks: dict[int, int] | None = None
 ) -> dict[str, int]:
-    """Post allocations as picked and shipped to the customer.
+    """Pick and hand over in one step (a counter sale): post allocations straight to the
+    customer, recorded as a shipment.
 
     ``picks`` maps allocation id to the quantity actually picked (a short pick posts part and
-    releases the rest); without it every open allocation is picked in full.
+    releases the rest); without it every open allocation is picked in full. Allocations that
+    a released wave turned into pick tasks are picked through those tasks only.
     """
     order = _load_order(conn, actor, order_id, lock=True)
     ids = _open_allocation_ids(conn, order_id)
@@ -236,10 +294,18 @@ def pick_order(
             raise ValidationFailed(
                 f"allocation {min(unknown)} is not open on this order", field="picks"
             )
+    waved = _open_pick_tasks(conn, sorted(picks) if picks is not None else ids)
+    if waved:
+        raise Conflict(
+            f"sales order {order_id} is being picked by wave tasks ({', '.join(map(str, waved))});"
+            " confirm those tasks",
+            field="order_id",
+        )
     destination = virtual_location(conn, order.site_id, "customer")
     ctx = PostingContext("sales_order", order_id, actor.user_id, "PICK")
     posted_lines: dict[int, int] = {}
     released_lines: dict[int, int] = {}
+    shipped: list[shipping.ShippedUnits] = []
     total_posted = total_released = 0
     for state in alloc.load_allocations(conn, list(ids)):
         qty = state.quantity_open if picks is None else picks.get(state.id, state.quantity_open)
@@ -250,8 +316,12 @@ def pick_order(
             line = state.document_line_id
             posted_lines[line] = posted_lines.get(line, 0) + posted
             released_lines[line] = released_lines.get(line, 0) + released
-    _line_counters(conn, released_lines, posted_lines)
-    _refresh_status(conn, order_id)
+            if posted:
+                shipped.append(shipping.ShippedUnits(line, state.item_id, state.lot_id, posted))
+    line_counters(conn, released_lines, posted_lines)
+    if shipped:
+        shipping.record_shipment(conn, actor, order, shipped, cartons=None)
+    allocation_service.refresh_statuses(conn, [order_id])
     journal.record(
         conn,
         actor,
@@ -265,41 +335,9 @@ def pick_order(
     return {"quantity_posted": total_posted, "quantity_released": total_released}
 
 
-def order_status(lines: Sequence[tuple[int, int, int]]) -> str:
-    """What an order's lines ``(quantity, allocated, picked)`` say it is: ``picked`` when every
-    unit is picked, ``allocated`` when what is not picked is all reserved, ``partially_picked``
-    when some units are picked, ``partially_allocated`` when some are reserved, else ``open``."""
-    if all(picked >= quantity for quantity, _, picked in lines):
-        return "picked"
-    if all(allocated + picked >= quantity for quantity, allocated, picked in lines):
-        return "allocated"
-    if any(picked for _, _, picked in lines):
-        return "partially_picked"
-    if any(allocated for _, allocated, _ in lines):
-        return "partially_allocated"
-    return "open"
-
-
-def _refresh_status(conn: Connection, order_id: int) -> None:
-    """Set the order's status from its lines as they are now (after an action changed them)."""
-    lines = conn.execute(
-        sa.select(
-            sales_order_line.c.quantity,
-            sales_order_line.c.quantity_allocated,
-            sales_order_line.c.quantity_picked,
-        ).where(sales_order_line.c.order_id == order_id)
-    ).all()
-    conn.execute(
-        sa.update(sales_order)
-        .where(sales_order.c.id == order_id)
-        .values(
-            status=order_status([tuple(r) for r in lines]),
-            version=sales_order.c.version + 1,
-        )
-    )
-
-
-def _line_counters(conn: Connection, released: dict[int, int], posted: dict[int, int]) -> None:
+def line_counters(conn: Connection, released: dict[int, int], posted: dict[int, int]) -> None:
+    """Lines give back what was released and picked from their allocations; picked units
+    count as picked (one statement for every line)."""
     line_ids = sorted(set(released) | set(posted))
     if not line_ids:
         return
@@ -357,7 +395,9 @@ def _render(conn: Connection, orders: list[Any]) -> list[dict[str, Any]]:
                 "quantity_entered": ln.quantity_entered,
                 "quantity_allocated": ln.quantity_allocated,
                 "quantity_picked": ln.quantity_picked,
+                "quantity_shipped": ln.quantity_shipped,
                 "quantity_open": ln.quantity - ln.quantity_allocated - ln.quantity_picked,
+                "short_cause": ln.short_cause,
             }
         )
     sites = dict(conn.execute(sa.select(site.c.id, site.c.code)).all())
@@ -368,6 +408,14 @@ def _render(conn: Connection, orders: list[Any]) -> list[dict[str, Any]]:
             )
         ).all()
     )
+    route_ids = sorted({o.route_id for o in orders if o.route_id is not None})
+    route_codes = (
+        dict(
+            conn.execute(sa.select(route.c.id, route.c.code).where(route.c.id.in_(route_ids))).all()
+        )
+        if route_ids
+        else {}
+    )
     return [
         {
             "id": o.id,
@@ -377,6 +425,10 @@ def _render(conn: Connection, orders: list[Any]) -> list[dict[str, Any]]:
             "status": o.status,
             "requested_date": _iso(o.requested_date),
             "promised_date": _iso(o.promised_date),
+            "route": route_codes.get(o.route_id),
+            "channel": o.channel,
+            "priority": o.priority,
+            "shipped_at": iso_utc(o.shipped_at),
             "created_at": iso_utc(o.created_at),
             "version": o.version,
             "lines": lines[o.id],

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from stockpilot.persistence.tables import Id, Money, Qty, metadata
+from stockpilot.persistence.tables import Id, Money, Qty, demand_history, metadata
 
 
 def _id() -> sa.Column[int]:
@@ -192,6 +192,9 @@ wave_order = sa.Table(
     metadata,
     sa.Column("wave_id", Id, sa.ForeignKey("wave.id"), primary_key=True),
     sa.Column("order_id", Id, sa.ForeignKey("sales_order.id"), primary_key=True),
+    # Batch picking: the cart (pick list) the order rides on and its sort-to-order slot.
+    sa.Column("pick_list", sa.Integer, nullable=True),
+    sa.Column("slot", sa.Integer, nullable=True),
 )
 sa.Index("ix_wave_order_order", wave_order.c.order_id)
 
@@ -296,3 +299,8 @@ pick_face = sa.Table(
     sa.CheckConstraint("min_quantity >= 0 AND max_quantity > min_quantity", name="min_max"),
 )
 sa.Index("ix_pick_face_item", pick_face.c.item_id)
+
+# Live demand: each sales-order line writes one demand row when the order is created (source
+# "order"), naming its line and the order's channel (migration 0007).
+demand_history.append_column(sa.Column("order_line_id", sa.BigInteger, nullable=True))
+demand_history.append_column(sa.Column("channel", sa.String(20), nullable=True))

@@ -77,7 +77,7 @@ def load_demand(conn: Connection, sites: pl.DataFrame) -> pl.DataFrame:
         demand_history.c.site_id,
         demand_history.c.requested_date,
         demand_history.c.quantity,
-    )
+    ).where(demand_history.c.source != "order")  # live order lines are read below, once
     live = (
         sa.select(
             sales_order_line.c.item_id,

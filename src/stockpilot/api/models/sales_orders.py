@@ -21,10 +21,30 @@ class SalesOrderLine(Out):
     quantity_entered: Decimal = Field(description="the quantity as entered, in `uom`")
     quantity_allocated: int = Field(description="allocated and not yet picked")
     quantity_picked: int
+    quantity_shipped: int
     quantity_open: int = Field(description="neither allocated nor picked")
+    short_cause: ShortCause | None = Field(
+        description="why the line was last short: the immediate cause (null if never short)"
+    )
 
 
-SalesOrderStatus = Literal["open", "partially_allocated", "allocated", "partially_picked", "picked"]
+ShortCause = Literal[
+    "no_stock_at_site",
+    "blocking_status_only",
+    "pick_face_empty_reserve_has_stock",
+    "taken_by_higher_priority",
+    "waited_receipt_late",
+]
+
+SalesOrderStatus = Literal[
+    "open",
+    "partially_allocated",
+    "allocated",
+    "partially_picked",
+    "picked",
+    "partially_shipped",
+    "shipped",
+]
 
 
 class _SalesOrderHeader(Out):
@@ -35,11 +55,18 @@ class _SalesOrderHeader(Out):
     site: str
     customer: str
     status: SalesOrderStatus = Field(
-        description="from the lines after every action: picked (every unit), allocated (all "
+        description="from the lines after every action: shipped (every unit left), "
+        "partially_shipped (the rest is a backorder), picked (every unit), allocated (all "
         "not picked is reserved), partially_picked, partially_allocated, open"
     )
     requested_date: dt.date | None
     promised_date: dt.date | None
+    route: str | None = Field(description="the route (truck) code, if any")
+    channel: Literal["field_sales", "branch_counter", "ecommerce", "edi"]
+    priority: int | None = Field(
+        description="the order's own priority (1 highest); else the customer's"
+    )
+    shipped_at: dt.datetime | None = Field(description="when it last shipped")
     created_at: dt.datetime
     version: int
 
@@ -50,11 +77,20 @@ class SalesOrder(_SalesOrderHeader):
     lines: list[SalesOrderLine]
 
 
+class SubstituteOffer(Out):
+    sku: str
+    quantity_available: int
+
+
 class SalesOrderAllocatedLine(SalesOrderLine):
     """A sales-order line after allocation, with what is still short."""
 
     quantity_short: int = Field(description="neither allocated nor picked after this request")
     quantity_allocated_now: int = Field(description="allocated by this request")
+    substitutes_offered: list[SubstituteOffer] = Field(
+        description="items that could cover the short part (the customer does not take "
+        "substitutes unasked)"
+    )
 
 
 class SalesOrderAllocated(_SalesOrderHeader):

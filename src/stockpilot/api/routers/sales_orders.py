@@ -1,4 +1,4 @@
-"""Sales orders: create, read, list, allocate, release, pick, and their allocations."""
+"""Sales orders: create, read, list, allocate, release, pick, ship, and their allocations."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from stockpilot.api import queries
 from stockpilot.api.deps import DbDep, SettingsDep, require, shown
 from stockpilot.api.idempotency import WriterDep
 from stockpilot.api.models import Page, doc
+from stockpilot.api.models.outbound import SalesOrderShipped, Shipment
 from stockpilot.api.models.sales_orders import (
     SalesOrder,
     SalesOrderAllocated,
@@ -21,8 +22,8 @@ from stockpilot.api.models.sales_orders import (
 )
 from stockpilot.api.pagination import PageDep, page
 from stockpilot.api.schemas import PickRequest
-from stockpilot.outbound import sales_orders
-from stockpilot.outbound.schemas import SalesOrderCreate
+from stockpilot.outbound import sales_orders, shipping
+from stockpilot.outbound.schemas import SalesOrderCreate, ShipRequest
 from stockpilot.shared.actor import Actor
 from stockpilot.shared.errors import ValidationFailed
 
@@ -125,3 +126,33 @@ def allocations(
         # Bounded by the order's lines: answered whole, in the envelope of every list.
         items = queries.order_allocations(conn, order_id)
         return shown(actor, {"items": items, "next_cursor": None})
+
+
+@router.post("/{order_id:int}/ship", responses=doc(SalesOrderShipped))
+def ship(
+    order_id: int,
+    writer: WriterDep,
+    actor: Annotated[Actor, require("sales_orders:pick")],
+    cmd: Annotated[ShipRequest | None, Body()] = None,
+) -> Response:
+    """Ship what is picked: from staging to the customer, the shipment recorded with its
+    on-time flag. A ship-complete customer's order leaves only when every line is picked."""
+    cartons = cmd.cartons if cmd is not None else None
+
+    def work(conn: Connection) -> tuple[int, Any]:
+        shipment_id = shipping.ship_order(conn, actor, order_id, cartons=cartons)
+        return 200, {
+            **sales_orders.get_order(conn, actor, order_id),
+            "shipment": shipping.get_shipment(conn, actor, shipment_id),
+        }
+
+    return writer.run(actor, work).response()
+
+
+@router.get("/{order_id:int}/shipments", responses=doc(Page[Shipment]))
+def shipments(
+    order_id: int, db: DbDep, actor: Annotated[Actor, require("sales_orders:read")]
+) -> Any:
+    with db.read() as conn:
+        sales_orders.get_order(conn, actor, order_id)  # 404 unless visible
+        return {"items": shipping.list_shipments(conn, actor, order_id), "next_cursor": None}
