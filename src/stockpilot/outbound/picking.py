@@ -253,7 +253,11 @@ def confirm_picks(
     now = utcnow()
     claimed = conn.execute(
         sa.update(task)
-        .where(task.c.id == sa.bindparam("task_id"), task.c.status.in_(tasks.OPEN_STATES))
+        .where(
+            task.c.id == sa.bindparam("task_id"),
+            # Spelled out: an IN list cannot sit in an executemany.
+            sa.or_(task.c.status == "open", task.c.status == "assigned"),
+        )
         .values(
             status="done",
             confirmed_at=now,
