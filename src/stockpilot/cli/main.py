@@ -298,6 +298,7 @@ def _register_plugins() -> None:
 
 
 _register_plugins()
+__import__("stockpilot.cli.tasks", fromlist=["register"]).register(app)  # stockpilot tasks …
 
 if __name__ == "__main__":
     app()

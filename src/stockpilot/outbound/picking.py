@@ -205,9 +205,8 @@ def confirm_pick(
     counts = apply_picks(
         conn, actor, [done], PostingContext("task_pick", row.id, actor.user_id, "PICK")
     )
-    detail: dict[str, Any] = {"quantity_short": done.short}
-    if row.id in counts:
-        detail["count_task_id"] = counts[row.id]
+    # The count raised by a short pick is the confirmation's follow-up task.
+    detail: dict[str, Any] = {"follow_up_tasks": [counts[row.id]] if row.id in counts else []}
     return tasks.Outcome(quantity, row.to_location_id, detail)
 
 

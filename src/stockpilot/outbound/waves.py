@@ -270,7 +270,7 @@ def release_wave(conn: Connection, actor: Actor, wave_id: int) -> dict[str, Any]
     )
     summary = {
         "pick_tasks": len(pick_ids),
-        "pick_lists": len(lists),
+        "pick_lists_created": len(lists),
         "replenish_tasks": len(replenish_ids),
         "quantity_allocated_now": run.quantity_allocated,
         "lines_short": sum(1 for ln in run.lines if ln.quantity_short > 0),

@@ -56,6 +56,7 @@ class WaveReleased(Wave):
     """A wave after its release."""
 
     pick_tasks: int = Field(description="pick tasks created by this release")
+    pick_lists_created: int = Field(description="pick lists they form")
     replenish_tasks: int = Field(description="pick-face replenishments created for them")
     quantity_allocated_now: int = Field(description="units allocated by this release")
     lines_short: int = Field(description="order lines still short after the release")
