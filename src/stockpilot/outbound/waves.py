@@ -48,7 +48,6 @@ from stockpilot.shared.sql import insert_id
 from stockpilot.tasks import service as tasks
 
 DEFAULT_CART_ORDERS = 8
-_UNFINISHED = ("planned", "released")
 
 
 def create_wave(conn: Connection, actor: Actor, cmd: WaveCreate) -> int:
@@ -76,10 +75,25 @@ def create_wave(conn: Connection, actor: Actor, cmd: WaveCreate) -> int:
             raise ValidationFailed(
                 f"sales order {order_id} is {row.status}", field=f"sales_orders[{i}]"
             )
+    # An order is busy in a wave not yet released, or released with its picks still open; once
+    # they are done (a short pick's backorder) it may ride in a new wave.
+    open_picks = (
+        sa.select(task.c.id)
+        .where(
+            task.c.wave_id == wave.c.id,
+            task.c.document_id == wave_order.c.order_id,
+            task.c.type == "pick",
+            task.c.status.in_(tasks.OPEN_STATES),
+        )
+        .exists()
+    )
     busy = conn.execute(
         sa.select(wave_order.c.order_id, wave.c.id)
         .join(wave, wave.c.id == wave_order.c.wave_id)
-        .where(wave_order.c.order_id.in_(sorted(cmd.sales_orders)), wave.c.status.in_(_UNFINISHED))
+        .where(
+            wave_order.c.order_id.in_(sorted(cmd.sales_orders)),
+            sa.or_(wave.c.status == "planned", sa.and_(wave.c.status == "released", open_picks)),
+        )
     ).first()
     if busy is not None:
         raise Conflict(
