@@ -2,19 +2,25 @@
 
 Procedure (all series at once, per method only over the series whose demand class allows it):
 
-1. Split each series into a training part and a holdout of ``h`` periods.
+1. Split each series into a training part and a holdout of ``h`` periods (default two years
+   of periods, at most a quarter of the history).
 2. For every candidate method, evaluate its parameter grid on the training part in one kernel
    call (``G × n`` states) and keep, per series, the parameters with the smallest in-sample
    one-step SSE.
-3. Forecast the holdout from the end of training with those parameters; choose per series the
-   candidate with the smallest holdout RMSE (Tashman 2000, out-of-sample evaluation). Ties keep
-   the earlier candidate in the class's preference order.
-4. Refit the chosen method with the chosen parameters on the full history to obtain the forecast
-   path and the one-step fitted values; ``forecast_sigma`` is the RMSE of the one-step errors
-   (rolling origin, each forecast made only from earlier periods).
+3. Run the method with those parameters over the whole history and measure its ``H``-period
+   cumulative errors (``H`` = the protection interval) from every origin of the holdout: each
+   forecast uses only the periods before its origin (Tashman 2000, rolling-origin evaluation).
+   Choose per series the candidate with the smallest MSE; candidates are listed simplest first
+   and a later one must save ``complexity_margin`` (2 %) of the error to win, so ties go to the
+   simple method. Holt–Winters is a candidate only where the training part shows a season.
+4. The run over the full history that measured the method gives the forecast path, the
+   one-step fitted values and the cumulative forecasts of the rows it wins; ``forecast_sigma``
+   is the RMSE of the one-step errors (rolling origin, each forecast made only from earlier
+   periods).
 
-Reported errors are the holdout MAE, RMSE and MASE (Hyndman & Koehler 2006: MAE scaled by the
-in-sample MAE of the one-step naive forecast on the training part).
+Reported errors are the MAE and RMSE per period of those holdout errors and the MASE (Hyndman &
+Koehler 2006: MAE scaled by the in-sample MAE of the one-step naive forecast on the training
+part).
 """
 
 from __future__ import annotations
@@ -185,26 +191,45 @@ def horizon_error_sigma(y: FloatArray, fitted: FloatArray, horizon: npt.ArrayLik
         return np.asarray(np.sqrt((err * err).sum(axis=1) / count), dtype=np.float64)
 
 
-def _holdout_errors(
-    method: str, y: FloatArray, params: FloatArray, season: int, horizon: FloatArray, holdout: int
-) -> FloatArray:
-    """``H``-period cumulative errors of ``method`` (per-series ``params``, ``(rows, 4)``) at
-    the origins of the last ``holdout`` periods whose window ends inside the history; the
-    states run over all of ``y``, so every forecast uses only the periods before its origin."""
-    t_len = y.shape[1]
-    run = run_method(
-        method, y, params.T[:, None, :], 1, season, keep_fitted=True, cumulative_horizon=horizon
+def _holdout_windows(y: FloatArray, horizon: FloatArray, holdout: int) -> FloatArray:
+    """``(n, holdout)`` demand over the ``H`` periods from each of the last ``holdout`` origins
+    whose window ends inside the history (NaN for the origins past it)."""
+    n, t_len = y.shape
+    h = horizon.astype(np.int64)
+    cums = np.concatenate([np.zeros((n, 1)), np.cumsum(y, axis=1)], axis=1)
+    starts = (t_len - holdout - h)[:, None] + np.arange(holdout)[None, :]
+    ends = starts + h[:, None]
+    ok = starts >= 0
+    safe = np.maximum(starts, 0)
+    total = np.take_along_axis(cums, np.minimum(ends, t_len), axis=1) - np.take_along_axis(
+        cums, safe, axis=1
     )
+    return np.where(ok, total, np.nan)
+
+
+def _full_run(
+    method: str, y: FloatArray, params: FloatArray, season: int, horizon: FloatArray, steps: int
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """The method with per-series ``params`` (``(rows, 4)``) over all of ``y``: its path of
+    ``steps`` periods, one-step fitted values and ``H``-period cumulative forecasts per origin
+    (each made from the periods before it)."""
+    run = run_method(
+        method, y, params.T[:, None, :], steps, season, keep_fitted=True,
+        cumulative_horizon=horizon,
+    )  # fmt: skip
     assert run.fitted is not None
     cum = horizon[:, None] * run.fitted if run.cumulative is None else run.cumulative
-    window = np.concatenate([np.zeros((y.shape[0], 1)), np.cumsum(y, axis=1)], axis=1)
-    h = horizon.astype(np.int64)
-    starts = np.arange(t_len)[None, :]
-    ends = starts + h[:, None]
-    total = np.take_along_axis(window, np.minimum(ends, t_len), axis=1) - window[:, :t_len]
-    first = t_len - holdout - h[:, None]
-    valid = (ends <= t_len) & (starts >= first) & np.isfinite(cum)
-    return np.where(valid, total - np.nan_to_num(cum), np.nan)
+    return run.path[0], run.fitted, cum
+
+
+def _holdout_errors(cum: FloatArray, horizon: FloatArray, windows: FloatArray) -> FloatArray:
+    """``H``-period errors at the origins of :func:`_holdout_windows` from the cumulative
+    forecasts ``cum``."""
+    t_len = cum.shape[1]
+    holdout = windows.shape[1]
+    starts = (t_len - holdout - horizon.astype(np.int64))[:, None] + np.arange(holdout)[None, :]
+    forecast = np.take_along_axis(cum, np.maximum(starts, 0), axis=1)
+    return np.where(starts >= 0, windows - forecast, np.nan)
 
 
 def forecast_all(
@@ -237,6 +262,11 @@ def forecast_all(
             (n,),
         )
     )
+    windows = _holdout_windows(y, h_sel, holdout) if holdout else np.zeros((n, 0))
+    steps = cfg.horizon
+    path = np.zeros((n, steps))
+    fitted = np.full((n, t_len), np.nan)
+    cumulative = np.full((n, t_len), np.nan)
     best_score = np.full(n, np.inf)
     chosen = np.full(n, "zero", dtype="<U12")
     chosen_params = np.full((n, 4), np.nan)
@@ -257,14 +287,16 @@ def forecast_all(
             in_sample = np.where(run.count > 0, run.sse / np.maximum(run.count, 1), np.inf)
         best = np.argmin(in_sample, axis=0)
         params = grid[best]
+        # The run that measures the method out of sample is also the refit on all data: the
+        # rows it wins keep its path, fitted values and cumulative forecasts.
+        m_path, m_fitted, m_cum = _full_run(method, y[rows], params, season, h_sel[rows], steps)
         if holdout:
-            errors = _holdout_errors(method, y[rows], params, season, h_sel[rows], holdout)
+            errors = _holdout_errors(m_cum, h_sel[rows], windows[rows])
             valid = np.isfinite(errors)
             squares = np.where(valid, errors * errors, 0.0).sum(axis=1)
             with np.errstate(invalid="ignore", divide="ignore"):
                 score = squares / valid.sum(axis=1)
         else:
-            errors = np.full((rows.size, 1), np.nan)
             score = in_sample[best, np.arange(rows.size)]
         score = np.where(np.isfinite(score), score, np.inf)
         # A method that is not simpler must beat the incumbent by a margin: ties go to the
@@ -275,6 +307,7 @@ def forecast_all(
         best_score[sel] = score[better]
         chosen[sel] = method
         chosen_params[sel] = params[better]
+        path[sel], fitted[sel], cumulative[sel] = m_path[better], m_fitted[better], m_cum[better]
         if holdout:
             with np.errstate(invalid="ignore", divide="ignore"):
                 absolute = np.where(valid[better], np.abs(errors[better]), 0.0).sum(axis=1)
@@ -282,41 +315,9 @@ def forecast_all(
                 mae[sel] = absolute / valid[better].sum(axis=1) / h_sel[sel]
     with np.errstate(invalid="ignore", divide="ignore"):
         mase = np.where(scale > 0, mae / scale, np.nan)
-    path = np.zeros((n, cfg.horizon))
-    fitted = np.full((n, t_len), np.nan)
-    h_cum = None
-    if cumulative_horizon is not None:
-        h_cum = np.broadcast_to(
-            np.maximum(np.ceil(np.asarray(cumulative_horizon, dtype=np.float64) - 1e-9), 1.0),
-            (n,),
-        )
-        cumulative: FloatArray | None = np.full((n, t_len), np.nan)
-    else:
-        cumulative = None
-    for method in np.unique(chosen):
-        if method == "zero":
-            continue
-        rows = np.flatnonzero(chosen == method)
-        params = chosen_params[rows].T[:, None, :]
-        run = run_method(
-            str(method),
-            y[rows],
-            params,
-            cfg.horizon,
-            season,
-            keep_fitted=True,
-            cumulative_horizon=None if h_cum is None else h_cum[rows],
-        )
-        path[rows] = run.path[0]
-        assert run.fitted is not None
-        fitted[rows] = run.fitted
-        if cumulative is not None and h_cum is not None:
-            flat = h_cum[rows, None] * run.fitted
-            cumulative[rows] = flat if run.cumulative is None else run.cumulative
     zero_rows = chosen == "zero"
     fitted[zero_rows, 1:] = 0.0
-    if cumulative is not None:
-        cumulative[zero_rows, 1:] = 0.0
+    cumulative[zero_rows, 1:] = 0.0
     err = (y if actual is None else actual) - fitted
     valid = ~np.isnan(err)
     count = valid.sum(axis=1)
@@ -338,4 +339,6 @@ def forecast_all(
             "mase": mase,
         }
     )
-    return ForecastResult(frame, path, fitted, cumulative)
+    return ForecastResult(
+        frame, path, fitted, cumulative if cumulative_horizon is not None else None
+    )

@@ -36,6 +36,7 @@ from stockpilot.planning.stats import (
 )
 
 __all__ = [
+    "RQInputs",
     "RQResult",
     "base_stock_normal",
     "cap_by_capacity",
@@ -283,25 +284,16 @@ def rq_fill_rate(
     return fill_rate_with_safety_factor(k, q, sd, exact=exact)
 
 
-def rq_cost_normal(
-    r: ArrayLike,
-    q: ArrayLike,
-    holding_cost: ArrayLike,
-    stockout_cost: ArrayLike,
-    fixed_cost: ArrayLike,
-    demand_mean: ArrayLike,
-    demand_sd: ArrayLike,
-    lead_time: ArrayLike,
-) -> FloatArray:
+def rq_cost_normal(r: ArrayLike, q: ArrayLike, inputs: RQInputs) -> FloatArray:
     """Exact expected cost per unit time of (r, Q) with normal lead-time demand (S&S eq. 5.7).
 
     ``g(r, Q) = [Kλ + ∫_r^{r+Q} g(y) dy]/Q`` with ``g(y) = h·(y − μ) + (h + p)·n(y)``, which
     integrates to ``[Kλ + h·Q·(r − μ + Q/2) + (h + p)·σ²·(G2(z_r) − G2(z_{r+Q}))]/Q``.
     ``μ = λL`` and ``σ = σd·√L`` (inventory position uniform on ``[r, r + Q]``).
     """
-    mu, sd = _ltd(demand_mean, demand_sd, lead_time)
-    rr, qq, h, p = _f(r), _f(q), _f(holding_cost), _f(stockout_cost)
-    lam, k = _f(demand_mean), _f(fixed_cost)
+    mu, sd = inputs.lead_time_demand()
+    rr, qq, h, p = _f(r), _f(q), _f(inputs.holding_cost), _f(inputs.stockout_cost)
+    lam, k = _f(inputs.demand_mean), _f(inputs.fixed_cost)
     backorder_area = (
         sd
         * sd
@@ -311,25 +303,37 @@ def rq_cost_normal(
     return np.asarray(total / qq, dtype=np.float64)
 
 
-def rq_eil_cost(
-    r: ArrayLike,
-    q: ArrayLike,
-    holding_cost: ArrayLike,
-    stockout_cost: ArrayLike,
-    fixed_cost: ArrayLike,
-    demand_mean: ArrayLike,
-    demand_sd: ArrayLike,
-    lead_time: ArrayLike,
-) -> FloatArray:
+def rq_eil_cost(r: ArrayLike, q: ArrayLike, inputs: RQInputs) -> FloatArray:
     """Expected-inventory-level approximation of the cost (S&S eq. 5.16).
 
     ``g̃(r, Q) = h·(r − λL + Q/2) + (Kλ + pλ·n(r))/Q`` with ``n(r) = σ·G1(z_r)``.
     """
-    mu, sd = _ltd(demand_mean, demand_sd, lead_time)
-    rr, qq, h, p = _f(r), _f(q), _f(holding_cost), _f(stockout_cost)
-    lam, k = _f(demand_mean), _f(fixed_cost)
+    mu, sd = inputs.lead_time_demand()
+    rr, qq, h, p = _f(r), _f(q), _f(inputs.holding_cost), _f(inputs.stockout_cost)
+    lam, k = _f(inputs.demand_mean), _f(inputs.fixed_cost)
     n_r = sd * normal_loss((rr - mu) / sd)
     return np.asarray(h * (rr - mu + qq / 2.0) + (k * lam + p * lam * n_r) / qq, dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class RQInputs:
+    """The costs and demand of an (r, Q) policy with normal lead-time demand (S&S ch. 5).
+
+    ``holding_cost`` ``h`` per unit per time unit, ``stockout_cost`` ``p`` per unit backordered,
+    ``fixed_cost`` ``K`` per order; ``demand_mean`` ``λ`` and ``demand_sd`` ``σd`` per time unit;
+    ``lead_time`` ``L`` in time units (``μ = λL``, ``σ = σd·√L``). Scalars or arrays.
+    """
+
+    holding_cost: ArrayLike
+    stockout_cost: ArrayLike
+    fixed_cost: ArrayLike
+    demand_mean: ArrayLike
+    demand_sd: ArrayLike
+    lead_time: ArrayLike
+
+    def lead_time_demand(self) -> tuple[FloatArray, FloatArray]:
+        """``(μ, σ)`` of lead-time demand."""
+        return _ltd(self.demand_mean, self.demand_sd, self.lead_time)
 
 
 @dataclass(frozen=True)
@@ -350,21 +354,19 @@ def _fixed_point(update: object, q0: FloatArray, iterations: int = 500) -> Float
     return np.asarray(q, dtype=np.float64)
 
 
-def rq_eil_approximation(
-    holding_cost: ArrayLike,
-    stockout_cost: ArrayLike,
-    fixed_cost: ArrayLike,
-    demand_mean: ArrayLike,
-    demand_sd: ArrayLike,
-    lead_time: ArrayLike,
-) -> RQResult:
+def rq_eil_approximation(inputs: RQInputs) -> RQResult:
     """(r, Q) by the expected-inventory-level approximation, iterated to a fixed point.
 
     First-order conditions of :func:`rq_eil_cost` (S&S eq. 5.17–5.18):
     ``Q = √(2λ·(K + p·n(r))/h)`` and ``1 − Φ(z_r) = Q·h/(p·λ)``; start at the EOQ.
     """
-    mu, sd = _ltd(demand_mean, demand_sd, lead_time)
-    h, p, k, lam = _f(holding_cost), _f(stockout_cost), _f(fixed_cost), _f(demand_mean)
+    mu, sd = inputs.lead_time_demand()
+    h, p, k, lam = (
+        _f(inputs.holding_cost),
+        _f(inputs.stockout_cost),
+        _f(inputs.fixed_cost),
+        _f(inputs.demand_mean),
+    )
 
     def r_of(q: FloatArray) -> FloatArray:
         return np.asarray(mu + sd * normal_ppf(1.0 - q * h / (p * lam)), dtype=np.float64)
@@ -377,50 +379,29 @@ def rq_eil_approximation(
     return RQResult(r_of(q), q)
 
 
-def rq_eoqb_approximation(
-    holding_cost: ArrayLike,
-    stockout_cost: ArrayLike,
-    fixed_cost: ArrayLike,
-    demand_mean: ArrayLike,
-    demand_sd: ArrayLike,
-    lead_time: ArrayLike,
-) -> RQResult:
+def rq_eoqb_approximation(inputs: RQInputs) -> RQResult:
     """(r, Q) with ``Q`` from the EOQ with backorders and ``r`` from the exact shortage.
 
     The expected shortage per cycle ``σ·[G1(z_r) − G1(z_{r+Q})]`` equals the EOQB planned
     backorders ``x*·Q`` with ``x* = h/(h + p)`` (S&S §5.2.4), i.e. an exact fill rate of
     ``p/(h + p)``.
     """
-    mu, sd = _ltd(demand_mean, demand_sd, lead_time)
-    h, p = _f(holding_cost), _f(stockout_cost)
-    q, x, _ = economic_order_quantity_with_backorders(fixed_cost, h, p, demand_mean)
+    mu, sd = inputs.lead_time_demand()
+    h, p = _f(inputs.holding_cost), _f(inputs.stockout_cost)
+    q, x, _ = economic_order_quantity_with_backorders(inputs.fixed_cost, h, p, inputs.demand_mean)
     r = mu + sd * inverse_normal_loss_difference(x * q / sd, q / sd)
     return RQResult(np.asarray(r, dtype=np.float64), q)
 
 
-def rq_eoqss_approximation(
-    holding_cost: ArrayLike,
-    stockout_cost: ArrayLike,
-    fixed_cost: ArrayLike,
-    demand_mean: ArrayLike,
-    demand_sd: ArrayLike,
-    lead_time: ArrayLike,
-) -> RQResult:
+def rq_eoqss_approximation(inputs: RQInputs) -> RQResult:
     """(r, Q) with ``Q = EOQ`` and ``r = μ + σ·Φ⁻¹(p/(p + h))`` (EOQ + safety stock, S&S §5.2.4)."""
-    mu, sd = _ltd(demand_mean, demand_sd, lead_time)
-    h, p = _f(holding_cost), _f(stockout_cost)
-    q, _ = economic_order_quantity(fixed_cost, h, demand_mean)
+    mu, sd = inputs.lead_time_demand()
+    h, p = _f(inputs.holding_cost), _f(inputs.stockout_cost)
+    q, _ = economic_order_quantity(inputs.fixed_cost, h, inputs.demand_mean)
     return RQResult(np.asarray(mu + sd * normal_ppf(p / (p + h)), dtype=np.float64), q)
 
 
-def rq_loss_function_approximation(
-    holding_cost: ArrayLike,
-    stockout_cost: ArrayLike,
-    fixed_cost: ArrayLike,
-    demand_mean: ArrayLike,
-    demand_sd: ArrayLike,
-    lead_time: ArrayLike,
-) -> RQResult:
+def rq_loss_function_approximation(inputs: RQInputs) -> RQResult:
     """(r, Q) minimising the loss-function approximation of the cost (S&S §5.2.3).
 
     Dropping ``G2(z_{r+Q})`` from :func:`rq_cost_normal` gives
@@ -428,8 +409,13 @@ def rq_loss_function_approximation(
     ``σ·G1(z_r) = Q·h/(h + p)`` and ``Q = √(2·[Kλ + (h + p)·σ²·G2(z_r)]/h)``, iterated from the
     EOQ to a fixed point.
     """
-    mu, sd = _ltd(demand_mean, demand_sd, lead_time)
-    h, p, k, lam = _f(holding_cost), _f(stockout_cost), _f(fixed_cost), _f(demand_mean)
+    mu, sd = inputs.lead_time_demand()
+    h, p, k, lam = (
+        _f(inputs.holding_cost),
+        _f(inputs.stockout_cost),
+        _f(inputs.fixed_cost),
+        _f(inputs.demand_mean),
+    )
 
     def r_of(q: FloatArray) -> FloatArray:
         return np.asarray(mu + sd * inverse_normal_loss(q * h / ((h + p) * sd)), dtype=np.float64)
@@ -442,21 +428,14 @@ def rq_loss_function_approximation(
     return RQResult(r_of(q), q)
 
 
-def rq_optimal_r_for_q(
-    q: ArrayLike,
-    holding_cost: ArrayLike,
-    stockout_cost: ArrayLike,
-    demand_mean: ArrayLike,
-    demand_sd: ArrayLike,
-    lead_time: ArrayLike,
-) -> FloatArray:
+def rq_optimal_r_for_q(q: ArrayLike, inputs: RQInputs) -> FloatArray:
     """Optimal ``r`` for a given ``Q`` under the exact cost: solves ``g(r) = g(r + Q)``.
 
     ``g(y) = h·(y − μ) + (h + p)·σ·G1((y − μ)/σ)`` is convex, so ``g(r + Q) − g(r)`` increases in
     ``r``; vectorised bisection (S&S eq. 5.9).
     """
-    mu, sd = _ltd(demand_mean, demand_sd, lead_time)
-    qq, h, p = _f(q), _f(holding_cost), _f(stockout_cost)
+    mu, sd = inputs.lead_time_demand()
+    qq, h, p = _f(q), _f(inputs.holding_cost), _f(inputs.stockout_cost)
 
     def g(y: FloatArray) -> FloatArray:
         return np.asarray(

@@ -35,6 +35,7 @@ from stockpilot.planning.stats import (
 
 __all__ = [
     "DiscretePolicy",
+    "RQPoissonInputs",
     "base_stock_poisson",
     "discrete_cycle_service_level",
     "discrete_fill_rate_level",
@@ -114,36 +115,38 @@ def _cost_function(mean: float, h: float, p: float) -> Callable[[int], float]:
     return g
 
 
-def rq_cost_poisson(
-    r: int,
-    q: int,
-    holding_cost: float,
-    stockout_cost: float,
-    fixed_cost: float,
-    demand_mean: float,
-    lead_time: float,
-) -> float:
+@dataclass(frozen=True)
+class RQPoissonInputs:
+    """Costs and Poisson demand of an (r, Q) policy: ``holding_cost`` ``h`` per unit per time
+    unit, ``stockout_cost`` ``p`` per unit backordered, ``fixed_cost`` ``K`` per order,
+    ``demand_mean`` ``λ`` per time unit, ``lead_time`` ``L`` (lead-time demand Poisson(λL))."""
+
+    holding_cost: float
+    stockout_cost: float
+    fixed_cost: float
+    demand_mean: float
+    lead_time: float
+
+
+def rq_cost_poisson(r: int, q: int, inputs: RQPoissonInputs) -> float:
     """Exact (r, Q) cost per unit time, ``[K·λ + Σ_{y=r+1}^{r+Q} g(y)]/Q`` (S&S eq. 5.44)."""
-    g = _cost_function(demand_mean * lead_time, holding_cost, stockout_cost)
+    g = _cost_function(
+        inputs.demand_mean * inputs.lead_time, inputs.holding_cost, inputs.stockout_cost
+    )
     total = sum(g(y) for y in range(r + 1, r + q + 1))
-    return (fixed_cost * demand_mean + total) / q
+    return (inputs.fixed_cost * inputs.demand_mean + total) / q
 
 
-def rq_poisson_exact(
-    holding_cost: float,
-    stockout_cost: float,
-    fixed_cost: float,
-    demand_mean: float,
-    lead_time: float,
-) -> DiscretePolicy:
+def rq_poisson_exact(inputs: RQPoissonInputs) -> DiscretePolicy:
     """Exact optimal (r, Q) under Poisson demand, Federgruen & Zheng (1992).
 
     Start from ``y* = argmin g`` with ``Q = 1``; grow the set ``{r + 1, …, r + Q}`` one level at a
     time on the side with the smaller ``g`` while that ``g`` is below the current average cost.
     ``h`` is per unit per time unit of ``λ`` (the reference table uses ``h = 1``).
     """
-    mean = demand_mean * lead_time
-    g = _cost_function(mean, holding_cost, stockout_cost)
+    fixed_cost, demand_mean = inputs.fixed_cost, inputs.demand_mean
+    mean = demand_mean * inputs.lead_time
+    g = _cost_function(mean, inputs.holding_cost, inputs.stockout_cost)
     y_star = int(np.floor(mean))
     while g(y_star + 1) < g(y_star):
         y_star += 1

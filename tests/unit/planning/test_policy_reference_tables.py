@@ -137,12 +137,13 @@ def test_rq_normal_heuristics_and_measures_match_reference_table() -> None:
                 "lead_time",
             )
         ]
-        result = RQ_METHODS[row["method"]](*args)
+        inputs = pol.RQInputs(*args)
+        result = RQ_METHODS[row["method"]](inputs)
         r, q = float(result.reorder_point), float(result.order_quantity)
         assert r == close(float(row["r"])), row["method"]
         assert q == close(float(row["Q"])), row["method"]
         mu, sigma = float(row["ltd_mean"]), float(row["ltd_sd"])
-        assert float(pol.rq_cost_normal(r, q, *args)) == close(float(row["exact_cost"]))
+        assert float(pol.rq_cost_normal(r, q, inputs)) == close(float(row["exact_cost"]))
         assert float(stats.normal_cdf((r - mu) / sigma)) == close(float(row["type1_cycle_service"]))
         assert float(pol.rq_fill_rate(r, q, mu, sigma)) == close(float(row["fill_rate_exact"]))
         approx = float(pol.rq_fill_rate(r, q, mu, sigma, exact=False))
@@ -154,11 +155,13 @@ def test_rq_normal_heuristics_and_measures_match_reference_table() -> None:
 def test_rq_poisson_exact_matches_federgruen_zheng_reference_table() -> None:
     for row in read_reference_table("rq_poisson_exact.csv"):
         policy = disc.rq_poisson_exact(
-            float(row["holding_cost"]),
-            float(row["stockout_cost"]),
-            float(row["fixed_cost"]),
-            float(row["demand_rate"]),
-            float(row["lead_time"]),
+            disc.RQPoissonInputs(
+                holding_cost=float(row["holding_cost"]),
+                stockout_cost=float(row["stockout_cost"]),
+                fixed_cost=float(row["fixed_cost"]),
+                demand_mean=float(row["demand_rate"]),
+                lead_time=float(row["lead_time"]),
+            )
         )
         assert (policy.reorder_point, policy.order_up_to_or_quantity) == (
             int(row["r_opt"]),
@@ -233,35 +236,31 @@ def test_textbook_examples_for_rq_match_published_answers() -> None:
     names = ("holding_cost", "stockout_cost", "fixed_cost", "demand_mean", "demand_sd", "lead_time")
     for name, fn in RQ_METHODS.items():
         p, expected = _textbook("FoSCT Example 5.1", f"rq.{name}")
-        args = [float(p[n]) for n in names]
-        res = fn(*args)
+        inputs = pol.RQInputs(*[float(p[n]) for n in names])
+        res = fn(inputs)
         r, q = float(res.reorder_point), float(res.order_quantity)
         actual = [r, q]
         if len(expected) == 3:  # the EIL heuristic also reports its approximate cost
-            actual.append(float(pol.rq_eil_cost(r, q, *args)))
+            actual.append(float(pol.rq_eil_cost(r, q, inputs)))
         _expect_all_close(actual, expected)
     p, expected = _textbook("FoSCT Example 5.1", "rq.r_q_cost(r=126.8,Q=328.5)")
-    args = [float(p[n]) for n in names]
-    _expect_all_close([float(pol.rq_cost_normal(126.8, 328.5, *args))], expected)
+    inputs = pol.RQInputs(*[float(p[n]) for n in names])
+    _expect_all_close([float(pol.rq_cost_normal(126.8, 328.5, inputs))], expected)
     p, expected = _textbook("FoSCT Example 5.1", "rq.r_q_optimal_r_for_q(Q=300)")
-    r_opt = pol.rq_optimal_r_for_q(
-        300.0,
-        *[
-            float(p[n])
-            for n in ("holding_cost", "stockout_cost", "demand_mean", "demand_sd", "lead_time")
-        ],
-    )
+    # The optimal r for a given Q does not depend on the fixed cost (the example gives none).
+    inputs = pol.RQInputs(*[float(p.get(n, 0.0)) for n in names])
+    r_opt = pol.rq_optimal_r_for_q(300.0, inputs)
     _expect_all_close([float(r_opt)], expected)
     for instance in ("FoSCT Example 5.8", "FoSCT Problem 5.2"):
         p, expected = _textbook(instance, "rq.r_q_poisson_exact")
         args5 = [float(p[n]) for n in names if n != "demand_sd"]
-        res_p = disc.rq_poisson_exact(*args5)
+        res_p = disc.rq_poisson_exact(disc.RQPoissonInputs(*args5))
         _expect_all_close(
             [res_p.reorder_point, res_p.order_up_to_or_quantity, res_p.cost], expected
         )
     p, expected = _textbook("FoSCT Example 5.8", "rq.r_q_cost_poisson(r=3,Q=5)")
     args5 = [float(p[n]) for n in names if n != "demand_sd"]
-    _expect_all_close([disc.rq_cost_poisson(3, 5, *args5)], expected)
+    _expect_all_close([disc.rq_cost_poisson(3, 5, disc.RQPoissonInputs(*args5))], expected)
 
 
 def test_wagner_whitin_matches_textbook_example_3_9() -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from stockpilot.planning.engine import policy_levels
+from stockpilot.planning.levels import PolicyInputs, PolicyLevels, policy_levels
 from stockpilot.planning.undershoot import pool_size_dispersion, review_sizes, undershoot_moments
 
 
@@ -66,15 +66,18 @@ def test_the_protection_variance_of_an_intermittent_item_follows_its_current_rat
     history[:, 40:] = 0.0
     one = np.ones(1)
 
-    def levels_with(groups: np.ndarray | None) -> dict[str, np.ndarray]:
-        levels = policy_levels(
-            np.array([1e-4]), np.array([60.0]), 2 * one, 0 * one, one, np.array([0.95]),
-            "fill_rate", 0 * one, 0 * one, one, np.array([np.nan]), np.array([True]),
-            sizes=review_sizes(history, 1), size_groups=groups,
+    def levels_with(groups: np.ndarray | None) -> PolicyLevels:
+        return policy_levels(
+            PolicyInputs(
+                forecast=np.array([1e-4]), sigma=np.array([60.0]), lead_time=2 * one,
+                lead_time_sd=0 * one, review_period=one, service_level=np.array([0.95]),
+                service_type="fill_rate", lot_size=0 * one, moq=0 * one, pack_size=one,
+                capacity=np.array([np.nan]), discrete=np.array([True]),
+                sizes=review_sizes(history, 1), size_groups=groups,
+            )
         )  # fmt: skip
-        return levels
 
     unpooled, pooled = levels_with(None), levels_with(np.array([0]))
-    assert unpooled["sigma_over_protection"][0] == pytest.approx(60.0 * np.sqrt(3.0))
-    assert pooled["sigma_over_protection"][0] < 1.0
-    assert pooled["reorder_point"][0] < unpooled["reorder_point"][0]
+    assert unpooled.sigma_over_protection[0] == pytest.approx(60.0 * np.sqrt(3.0))
+    assert pooled.sigma_over_protection[0] < 1.0
+    assert pooled.reorder_point[0] < unpooled.reorder_point[0]
