@@ -73,7 +73,6 @@ CLOSED_STATES = ("cancelled", "closed", "shipped")
 class Grant:
     """One allocation row written by a run."""
 
-    allocation_id: int
     order_id: int
     line_id: int
     item_id: int
@@ -466,12 +465,10 @@ def _reserve(
         }
         for a in planned
     ]
-    ids = conn.execute(
-        allocation.insert().returning(allocation.c.id, sort_by_parameter_order=True), rows
-    ).scalars()
+    # A plain executemany: SQLite would return ids in order only one row at a time.
+    conn.execute(allocation.insert(), rows)
     return [
         Grant(
-            allocation_id=int(i),
             order_id=row["document_id"],
             line_id=row["document_line_id"],
             item_id=row["item_id"],
@@ -480,7 +477,7 @@ def _reserve(
             lot_id=row["lot_id"],
             quantity=row["quantity"],
         )
-        for i, row in zip(ids, rows, strict=True)
+        for row in rows
     ]
 
 

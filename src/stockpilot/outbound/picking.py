@@ -140,8 +140,15 @@ def _handle_shorts(conn: Connection, shorts: Sequence[PickDone]) -> dict[int, in
             .values(short_cause=sa.bindparam("cause")),
             [{"line_id": k, "cause": v} for k, v in sorted(causes.items())],
         )
-    ids = tasks.create_tasks(conn, counts)
-    return {p.task.id: i for p, i in zip(shorts, ids, strict=True)}
+    tasks.create_tasks(conn, counts, return_ids=False)
+    created = conn.execute(
+        sa.select(task.c.document_id, task.c.id).where(
+            task.c.type == "count",
+            task.c.document_type == "task",
+            task.c.document_id.in_(sorted(p.task.id for p in shorts)),
+        )
+    ).all()
+    return {int(d): int(i) for d, i in created}
 
 
 def apply_picks(

@@ -275,7 +275,7 @@ def release_wave(conn: Connection, actor: Actor, wave_id: int) -> dict[str, Any]
                     customer_priority=effective_priority(o.priority, o.customer_priority),
                 )
             )
-    pick_ids = tasks.create_tasks(conn, new)
+    tasks.create_tasks(conn, new, return_ids=False)
     _record_slots(conn, wave_id, lists)
     replenish_ids = (
         replenish_faces(conn, actor, head.site_id, item_ids=sorted({a.item_id for a in allocs}))
@@ -283,7 +283,7 @@ def release_wave(conn: Connection, actor: Actor, wave_id: int) -> dict[str, Any]
         else []
     )
     summary = {
-        "pick_tasks": len(pick_ids),
+        "pick_tasks": len(new),
         "pick_lists_created": len(lists),
         "replenish_tasks": len(replenish_ids),
         "quantity_allocated_now": run.quantity_allocated,

@@ -114,9 +114,12 @@ def handler(task_type: str) -> Callable[[Handler], Handler]:
     return register
 
 
-def create_tasks(conn: Connection, tasks: Sequence[NewTask]) -> list[int]:
+def create_tasks(
+    conn: Connection, tasks: Sequence[NewTask], *, return_ids: bool = True
+) -> list[int]:
     """Insert ``tasks`` (one statement) with their priority and its reasons; returns the ids in
-    order."""
+    order (``return_ids=False``: returns nothing, and SQLite needs no row-at-a-time RETURNING
+    to keep the order — one executemany for any number)."""
     if not tasks:
         return []
     now = utcnow()
@@ -145,6 +148,9 @@ def create_tasks(conn: Connection, tasks: Sequence[NewTask]) -> list[int]:
                 "created_at": now,
             }
         )
+    if not return_ids:
+        conn.execute(task.insert(), rows)
+        return []
     result = conn.execute(task.insert().returning(task.c.id, sort_by_parameter_order=True), rows)
     return [int(r[0]) for r in result]
 
