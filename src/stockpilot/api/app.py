@@ -21,12 +21,14 @@ from stockpilot.api.problems import MethodTable, install_problem_handlers
 from stockpilot.api.routers import (
     catalog,
     governance,
+    inbound,
     network,
     planning,
     reference,
     sales_orders,
     shipping,
     stock,
+    tasks,
     waves,
 )
 from stockpilot.bootstrap import open_database
@@ -67,17 +69,20 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
     install_problem_handlers(app, methods)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(HeaderLimit)
-    for module in (
+    modules = (
         catalog,
         network,
         reference,
         stock,
+        inbound,
+        tasks,
         sales_orders,
         waves,
         shipping,
         planning,
         governance,
-    ):
+    )
+    for module in modules:
         app.include_router(module.router, prefix=API_PREFIX, responses=PROBLEM_RESPONSES)
         for route in module.router.routes:
             if isinstance(route, APIRoute):

@@ -228,6 +228,8 @@ def _locations_select() -> sa.Select[Any]:
             location.c.walk_sequence,
             location.c.x,
             location.c.y,
+            location.c.max_weight_g,
+            location.c.max_volume_cm3,
             to_site.c.code.label("to_site"),
             location.c.active,
             location.c.version,

@@ -151,6 +151,8 @@ class LocationCreate(_Body):
     walk_sequence: Count | None = None
     x: Int32 | None = None
     y: Int32 | None = None
+    max_weight_g: BaseQuantity | None = None
+    max_volume_cm3: BaseQuantity | None = None
 
 
 class PickCreate(_Body):

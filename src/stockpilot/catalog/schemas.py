@@ -79,6 +79,9 @@ class CustomerCreate(BaseModel):
     code: Code
     name: str = Field(min_length=1, max_length=200)
     priority: StrictInt = Field(default=3, ge=1, le=9, description="1 = most important")
+    ship_complete: Boolean = False
+    min_shelf_life_days: Count | None = None
+    allow_substitutes: Boolean = False
 
 
 class SupplierCreate(BaseModel):
@@ -87,3 +90,4 @@ class SupplierCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     lead_time_days: StrictFloat | None = Field(default=None, ge=0, le=3650)
     lead_time_std_days: StrictFloat | None = Field(default=None, ge=0, le=3650)
+    receipt_tolerance_pct: StrictFloat | None = Field(default=None, ge=0, le=100)

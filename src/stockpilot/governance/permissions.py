@@ -27,7 +27,13 @@ _READ_MASTER = {
     "suppliers:read",
     "reference:read",
 }
-_READ_STOCK = {"stock:read", "moves:read", "sales_orders:read"}
+_READ_STOCK = {
+    "stock:read",
+    "moves:read",
+    "sales_orders:read",
+    "purchase_orders:read",
+    "tasks:read",
+}
 
 PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     "admin": frozenset({"*"}),
@@ -37,10 +43,16 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     "buyer": frozenset(
         _READ_MASTER
         | _READ_STOCK
-        | {"planning:read", "planning:write", "cost:read", "suppliers:write"}
+        | {
+            "planning:read",
+            "planning:write",
+            "cost:read",
+            "suppliers:write",
+            "purchase_orders:write",
+        }
     ),
     "warehouse_operator": frozenset(
-        _READ_MASTER | _READ_STOCK | {"stock:write", "sales_orders:pick"}
+        _READ_MASTER | _READ_STOCK | {"stock:write", "sales_orders:pick", "tasks:write"}
     ),
     "warehouse_supervisor": frozenset(
         _READ_MASTER
@@ -52,6 +64,8 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
             "sales_orders:pick",
             "locations:write",
             "audit:read",
+            "tasks:write",
+            "receipts:approve",
         }
     ),
     "inventory_controller": frozenset(
@@ -83,6 +97,8 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
             "sales_orders:write",
             "sales_orders:pick",
             "cost:read",
+            "purchase_orders:write",
+            "tasks:write",
         }
     ),
 }

@@ -205,6 +205,16 @@ def in_transit_location(conn: Connection, from_site_id: int, to_site_id: int) ->
     )
 
 
+def zone_in_site(conn: Connection, site_id: int, code: str, *, field: str = "zone") -> int:
+    """The id of zone ``code`` of the site (422 naming ``field`` when there is none)."""
+    found = conn.execute(
+        sa.select(zone.c.id).where(zone.c.site_id == site_id, zone.c.code == code)
+    ).scalar()
+    if found is None:
+        raise ValidationFailed(f"unknown zone {code!r}", field=field)
+    return int(found)
+
+
 def ensure_zone(conn: Connection, site_id: int, code: str, **attrs: Any) -> int:
     insert_ignore(conn, zone, [{"site_id": site_id, "code": code, "name": code, **attrs}])
     return int(

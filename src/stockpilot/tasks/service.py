@@ -102,6 +102,20 @@ class Outcome:
 
 Handler = Callable[[Connection, Actor, TaskRow, Confirmation], Outcome]
 HANDLERS: dict[str, Handler] = {}
+# The modules that register the handlers of the flows (imported on first use: the queue does
+# not depend on the flows, the flows register with the queue).
+HANDLER_MODULES = ("stockpilot.inbound.putaway", "stockpilot.outbound.picking")
+
+
+def _load_handlers() -> None:
+    import importlib
+
+    for name in HANDLER_MODULES:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
 
 
 def handler(task_type: str) -> Callable[[Handler], Handler]:
@@ -182,6 +196,9 @@ def confirm_task(
     if claimed != 1:  # another confirmation won the race
         raise Conflict(f"task {task_id} was confirmed meanwhile", field="task_id")
     fn = HANDLERS.get(row.type)
+    if fn is None:
+        _load_handlers()
+        fn = HANDLERS.get(row.type)
     if fn is None:
         raise ValidationFailed(f"tasks of type {row.type} cannot be confirmed here", field="type")
     outcome = fn(conn, actor, _as_task_row(row), confirmation)

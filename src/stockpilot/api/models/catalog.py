@@ -55,6 +55,9 @@ class Supplier(Out):
     name: str
     lead_time_days: float | None
     lead_time_std_days: float | None = Field(description="standard deviation of the lead time")
+    receipt_tolerance_pct: Decimal | None = Field(
+        description="over/under receipt tolerance in percent (5 when not set)"
+    )
     version: int
 
 
@@ -65,4 +68,7 @@ class Customer(Out):
     code: str
     name: str
     priority: int = Field(description="1 = most important")
+    ship_complete: bool = Field(description="ship an order only when every line is picked")
+    min_shelf_life_days: int | None = Field(description="days of shelf life a lot must have left")
+    allow_substitutes: bool
     version: int

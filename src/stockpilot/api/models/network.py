@@ -41,6 +41,8 @@ class Location(Out):
     walk_sequence: int | None
     x: int | None
     y: int | None
+    max_weight_g: int | None = Field(description="weight the bin takes, in grams")
+    max_volume_cm3: int | None = Field(description="volume the bin takes, in cm³")
     to_site: str | None = Field(description="destination site of an in-transit location")
     active: bool
     version: int

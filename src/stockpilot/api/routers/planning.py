@@ -25,7 +25,6 @@ from stockpilot.api.models.planning import (
     ProposalsAccepted,
     ProposalsApproved,
     ProposalsRejected,
-    PurchaseOrder,
     Scenario,
     ScenarioRun,
     TransferOrder,
@@ -288,15 +287,6 @@ def list_scenarios(db: DbDep, actor: Reader, paging: PageDep) -> Any:
 def get_scenario(scenario_id: int, db: DbDep, actor: Reader) -> Any:
     with db.read() as conn:
         return queries.get_scenario(conn, actor, scenario_id)
-
-
-@router.get("/purchase-orders", responses=doc(Page[PurchaseOrder]))
-def list_purchase_orders(db: DbDep, actor: Reader, paging: PageDep) -> Any:
-    with db.read() as conn:
-        rows = queries.list_draft_orders(
-            conn, actor, "purchase", after_id=paging.after_id, limit=paging.fetch
-        )
-    return shown(actor, page(rows, paging, lambda r: int(r["id"])))
 
 
 @router.get("/transfer-orders", responses=doc(Page[TransferOrder]))

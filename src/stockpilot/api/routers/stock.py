@@ -19,12 +19,11 @@ from stockpilot.api.models.stock import (
     AvailableToPromise,
     LedgerCheck,
     LedgerMove,
-    ReceiptPosted,
     StockMovePosted,
     StockPosition,
 )
 from stockpilot.api.pagination import PageDep, page
-from stockpilot.api.schemas import AdjustmentCreate, MoveCreate, ReceiptCreate
+from stockpilot.api.schemas import AdjustmentCreate, MoveCreate
 from stockpilot.ledger import operations, positions
 from stockpilot.ledger.operations import PostedDocument, StockLine
 from stockpilot.ledger.verify import verify
@@ -113,17 +112,6 @@ def _posted(document: PostedDocument, lines: Sequence[BaseModel]) -> dict[str, A
     }
 
 
-@router.post("/receipts", status_code=201, responses=doc(ReceiptPosted, 201, "Created"))
-def receive(
-    cmd: ReceiptCreate,
-    writer: WriterDep,
-    settings: SettingsDep,
-    actor: Annotated[Actor, require("stock:write")],
-) -> Response:
-    """Receive goods into bins from the site's supplier location."""
-    return _post_stock(cmd, writer, settings, actor, operations.receive)
-
-
 @router.post("/moves", status_code=201, responses=doc(StockMovePosted, 201, "Created"))
 def relocate(
     cmd: MoveCreate,
@@ -136,7 +124,7 @@ def relocate(
 
 
 def _post_stock(
-    cmd: ReceiptCreate | MoveCreate,
+    cmd: MoveCreate,
     writer: Writer,
     settings: Settings,
     actor: Actor,

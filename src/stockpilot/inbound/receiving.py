@@ -1,0 +1,687 @@
+"""Receiving: the one path by which goods enter a site — a receipt against a purchase order,
+an ASN pallet (scan its SSCC, receive every line on it) or blind.
+
+A receipt posts each line from the site's supplier location into the dock (or straight into
+a bin the receiver names), records the arrival time, and creates one directed putaway task per
+dock line; the purchase order's lines and state follow in the same transaction. Against a PO,
+each line is judged by the supplier's tolerance (inbound.tolerance): beyond it the receipt is
+refused unless a supervisor — not the receiver — allowed the extra units beforehand.
+
+Any size costs a constant number of statements: items, units, GTINs, lots, serials, PO lines,
+bins and their contents are each read (or written) once per document.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from stockpilot.catalog.service import ItemRef, UnitFactors, items_by_sku, status_allocatable
+from stockpilot.inbound import tolerance
+from stockpilot.inbound.scan import ScanError, parse_scan, sku_for_gtin
+from stockpilot.inbound.schemas import ReceiptCreate, ReceiptLineCreate
+from stockpilot.ledger.keys import MoveLine, PostingContext
+from stockpilot.ledger.lots import ensure_lots, new_serials
+from stockpilot.ledger.posting import post_moves
+from stockpilot.network.service import SiteRef, site_in_scope, virtual_location
+from stockpilot.persistence import journal
+from stockpilot.persistence.tables import (
+    company,
+    item,
+    location,
+    receipt_history,
+    supplier,
+)
+from stockpilot.persistence.warehouse_tables import (
+    asn,
+    asn_line,
+    item_gtin,
+    purchase_order,
+    purchase_order_line,
+    receipt,
+    receipt_line,
+)
+from stockpilot.shared.actor import Actor
+from stockpilot.shared.clock import utcnow
+from stockpilot.shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from stockpilot.shared.fields import iso_utc
+from stockpilot.shared.quantities import to_base_units
+from stockpilot.shared.sql import insert_id
+
+DOCK_CODE = "DOCK"
+
+
+@dataclass(frozen=True)
+class _Line:
+    """One receipt line after scans, ASN lines and units are resolved."""
+
+    index: int
+    item: ItemRef
+    quantity: int
+    entered: str
+    uom: str
+    lot_code: str | None
+    expiry_date: date | None
+    status: str
+    owner: str | None
+    unit_cost: Decimal | None
+    serials: tuple[str, ...]
+    location: str | None
+    po_line_no: int | None
+    asn_line_id: int | None = None
+    sscc: str | None = None
+
+
+def receive_goods(
+    conn: Connection, actor: Actor, cmd: ReceiptCreate, *, max_lines: int
+) -> dict[str, Any]:
+    """Post one receipt; returns its body (lines, where they wait, their putaway tasks)."""
+    from stockpilot.inbound import putaway
+
+    st = site_in_scope(conn, actor, cmd.site)
+    po = _purchase_order(conn, actor, cmd, st)
+    asn_row, asn_lines, asn_refs = _asn_lines(conn, actor, cmd, st)
+    raw_lines = list(cmd.lines) or asn_lines
+    if not raw_lines:
+        raise ValidationFailed("a receipt needs at least one line", field="lines")
+    if len(raw_lines) > max_lines:
+        raise ValidationFailed(f"at most {max_lines} lines per document", field="lines")
+    lines = _resolve_lines(conn, raw_lines)
+    if asn_refs:
+        lines = [
+            replace(ln, asn_line_id=line_id, sscc=sscc)
+            for ln, (line_id, sscc) in zip(lines, asn_refs, strict=True)
+        ]
+    supplier_id = po.supplier_id if po is not None else asn_row.supplier_id if asn_row else None
+    po_lines = _match_po_lines(conn, actor, po, lines) if po is not None else {}
+    now = utcnow()
+    dock_id = _dock(conn, actor, st) if any(ln.location is None for ln in lines) else None
+    bins = _bins(conn, st.id, lines)
+    owners = _owners(conn, st, lines)
+    checked: set[str] = set()
+    for ln in lines:
+        if ln.status not in checked:
+            status_allocatable(conn, ln.status, field=f"lines[{ln.index}].status")
+            checked.add(ln.status)
+    lot_ids = ensure_lots(
+        conn,
+        {
+            (ln.item.id, ln.lot_code): (ln.expiry_date, f"lines[{ln.index}].lot")
+            for ln in lines
+            if ln.item.lot_tracked and ln.lot_code
+        },
+    )
+    receipt_id = insert_id(
+        conn,
+        receipt.insert().values(
+            site_id=st.id,
+            purchase_order_id=po.id if po is not None else None,
+            asn_id=asn_row.id if asn_row is not None else None,
+            supplier_id=supplier_id,
+            dock_location_id=dock_id,
+            arrived_at=now,
+            created_by=actor.user_id,
+        ),
+    )
+    source = virtual_location(conn, st.id, "supplier")
+    moves: list[MoveLine] = []
+    line_rows: list[dict[str, Any]] = []
+    serial_lines = [ln for ln in lines if ln.item.serial_tracked]
+    serial_ids = new_serials(
+        conn,
+        [
+            (
+                ln.item.id,
+                s,
+                lot_ids.get((ln.item.id, ln.lot_code or ""), 0),
+                source,
+                ln.status,
+                owners[ln.owner],
+                f"lines[{ln.index}].serials",
+            )
+            for ln in serial_lines
+            for s in ln.serials
+        ],
+    )
+    for ln in lines:
+        target = dock_id if ln.location is None else bins[ln.location]
+        lot_id = lot_ids.get((ln.item.id, ln.lot_code or ""), 0) if ln.item.lot_tracked else 0
+        common: dict[str, Any] = {
+            "item_id": ln.item.id,
+            "from_location_id": source,
+            "to_location_id": target,
+            "owner_id": owners[ln.owner],
+            "lot_id": lot_id,
+            "from_status": ln.status,
+            "to_status": ln.status,
+            "line_no": ln.index,
+            "uom": ln.uom,
+            "quantity_entered": ln.entered,
+            "unit_cost": ln.unit_cost,
+        }
+        if ln.item.serial_tracked:
+            moves.extend(
+                MoveLine(quantity=1, serial_id=serial_ids[(ln.item.id, s)], **common)
+                for s in ln.serials
+            )
+        else:
+            moves.append(MoveLine(quantity=ln.quantity, **common))
+        po_line = po_lines.get(ln.index)
+        line_rows.append(
+            {
+                "receipt_id": receipt_id,
+                "line_no": ln.index + 1,
+                "item_id": ln.item.id,
+                "lot_id": lot_id,
+                "status": ln.status,
+                "quantity": ln.quantity,
+                "location_id": target,
+                "purchase_order_line_id": po_line.id if po_line is not None else None,
+                "asn_line_id": ln.asn_line_id,
+                "sscc": ln.sscc,
+                "available_at": now if ln.location is not None else None,
+            }
+        )
+    post_moves(
+        conn,
+        moves,
+        PostingContext(
+            document_type="receipt",
+            document_id=receipt_id,
+            user_id=actor.user_id,
+            reason_code="RECEIPT",
+        ),
+    )
+    line_ids = [
+        int(r[0])
+        for r in conn.execute(
+            receipt_line.insert().returning(receipt_line.c.id, sort_by_parameter_order=True),
+            line_rows,
+        )
+    ]
+    po_status = _update_purchase_order(conn, actor, po, lines, po_lines) if po is not None else None
+    if asn_row is not None:
+        _update_asn(conn, asn_row, lines)
+    dock_lines = [
+        (line_id, owners[ln.owner], row)
+        for line_id, ln, row in zip(line_ids, lines, line_rows, strict=True)
+        if ln.location is None
+    ]
+    putaway.create_putaway_tasks(conn, st, dock_lines, receipt_id)
+    journal.record(
+        conn,
+        actor,
+        action="receipt.posted",
+        entity_type="receipt",
+        entity_id=receipt_id,
+        site_id=st.id,
+        detail={
+            "purchase_order": po.id if po is not None else None,
+            "asn": asn_row.id if asn_row is not None else None,
+            "lines": len(lines),
+            "quantity": sum(ln.quantity for ln in lines),
+        },
+        topic="receipt.posted",
+    )
+    return get_receipt(conn, actor, receipt_id) | {"purchase_order_status": po_status}
+
+
+# --- resolving the lines ------------------------------------------------------------------------
+
+
+def _resolve_lines(conn: Connection, raw: Sequence[ReceiptLineCreate]) -> list[_Line]:
+    scans = [_scan(ln, i) for i, ln in enumerate(raw)]
+    gtins = _gtin_skus(conn, {s.gtin for s in scans if s is not None and s.gtin})
+    merged: list[ReceiptLineCreate] = []
+    for i, (ln, sc) in enumerate(zip(raw, scans, strict=True)):
+        merged.append(ln if sc is None else _merge_scan(ln, sc, gtins, i))
+    skus = {ln.sku for ln in merged if ln.sku}
+    items = items_by_sku(conn, skus)
+    for i, ln in enumerate(merged):
+        if not ln.sku:
+            raise ValidationFailed("a line needs a sku or a scan", field=f"lines[{i}].sku")
+        if ln.sku not in items:
+            raise ValidationFailed(f"unknown sku {ln.sku!r}", field=f"lines[{i}].sku")
+        if ln.quantity is None:
+            raise ValidationFailed("a line needs a quantity", field=f"lines[{i}].quantity")
+    units = UnitFactors(conn, [(items[ln.sku], ln.uom) for ln in merged if ln.sku])
+    out = []
+    for i, ln in enumerate(merged):
+        assert ln.sku is not None and ln.quantity is not None
+        itm = items[ln.sku]
+        factor = units.factor(itm, ln.uom, field=f"lines[{i}].uom")
+        qty = to_base_units(ln.quantity, factor, field=f"lines[{i}].quantity")
+        _check_tracking(itm, ln, qty, i)
+        out.append(
+            _Line(
+                index=i,
+                item=itm,
+                quantity=qty,
+                entered=str(ln.quantity),
+                uom=ln.uom or itm.base_uom,
+                lot_code=ln.lot,
+                expiry_date=ln.expiry_date,
+                status=ln.status,
+                owner=ln.owner,
+                unit_cost=ln.unit_cost,
+                serials=tuple(ln.serials),
+                location=ln.location,
+                po_line_no=ln.purchase_order_line,
+            )
+        )
+    return out
+
+
+def _check_tracking(itm: ItemRef, ln: ReceiptLineCreate, qty: int, i: int) -> None:
+    if itm.lot_tracked and not ln.lot:
+        raise ValidationFailed(
+            f"{itm.sku} is lot-tracked: a lot is required", field=f"lines[{i}].lot"
+        )
+    if not itm.lot_tracked and ln.lot:
+        raise ValidationFailed(f"{itm.sku} is not lot-tracked", field=f"lines[{i}].lot")
+    if itm.serial_tracked:
+        if len(ln.serials) != qty or len(set(ln.serials)) != qty:
+            raise ValidationFailed(
+                f"{itm.sku} is serial-tracked: give {qty} distinct serial numbers",
+                field=f"lines[{i}].serials",
+            )
+    elif ln.serials:
+        raise ValidationFailed(f"{itm.sku} is not serial-tracked", field=f"lines[{i}].serials")
+
+
+def _scan(ln: ReceiptLineCreate, i: int) -> Any:
+    if ln.scan is None:
+        return None
+    try:
+        return parse_scan(ln.scan)
+    except ScanError as exc:
+        raise ValidationFailed(f"scan: {exc}", field=f"lines[{i}].scan.{exc.field}") from None
+
+
+def _gtin_skus(conn: Connection, gtins: set[str]) -> dict[str, str]:
+    if not gtins:
+        return {}
+    rows = conn.execute(
+        sa.select(item_gtin.c.gtin, item.c.sku).join(item, item.c.id == item_gtin.c.item_id)
+    )
+    return {r.gtin: r.sku for r in rows}
+
+
+def _merge_scan(ln: ReceiptLineCreate, sc: Any, gtins: dict[str, str], i: int) -> ReceiptLineCreate:
+    """What the scan says fills the line; where both speak they must agree."""
+    values: dict[str, Any] = {}
+    if sc.gtin is not None:
+        try:
+            values["sku"] = sku_for_gtin(sc, gtins, expected_sku=ln.sku)
+        except ScanError as exc:
+            raise ValidationFailed(str(exc), field=f"lines[{i}].scan.gtin") from None
+    for name, scanned in (("lot", sc.lot), ("expiry_date", sc.expiry_date)):
+        given = getattr(ln, name)
+        if scanned is not None and given is not None and given != scanned:
+            raise ValidationFailed(
+                f"the scan says {name} {scanned}, the line {given}", field=f"lines[{i}].{name}"
+            )
+        if scanned is not None:
+            values[name] = scanned
+    if sc.serial is not None:
+        values["serials"] = [*ln.serials, sc.serial] if sc.serial not in ln.serials else ln.serials
+    if ln.quantity is None:
+        values["quantity"] = Decimal(sc.quantity if sc.quantity is not None else 1)
+    return ln.model_copy(update=values)
+
+
+# --- purchase orders and ASNs -------------------------------------------------------------------
+
+
+def _purchase_order(conn: Connection, actor: Actor, cmd: ReceiptCreate, st: SiteRef) -> Any:
+    if cmd.purchase_order is None:
+        return None
+    from stockpilot.inbound.purchase_orders import load_order
+
+    po = load_order(conn, actor, cmd.purchase_order, lock=True)
+    if po.site_id != st.id:
+        raise ValidationFailed(
+            f"purchase order {po.id} is for another site", field="purchase_order"
+        )
+    tolerance.ensure_receivable(po.status)
+    return po
+
+
+def _asn_lines(
+    conn: Connection, actor: Actor, cmd: ReceiptCreate, st: SiteRef
+) -> tuple[Any, list[ReceiptLineCreate], list[tuple[int, str | None]]]:
+    """The ASN being received and, without lines of its own, the lines to receive from it
+    (all of them, or those on the scanned SSCC) with their ASN line ids and pallet codes."""
+    if cmd.asn is None and cmd.sscc is None:
+        return None, [], []
+    from stockpilot.inbound.scan import normalise_sscc
+
+    stmt = sa.select(asn_line, asn.c.site_id, asn.c.supplier_id, asn.c.status).join(
+        asn, asn.c.id == asn_line.c.asn_id
+    )
+    if cmd.sscc is not None:
+        try:
+            code = normalise_sscc(cmd.sscc.removeprefix("00") if len(cmd.sscc) == 20 else cmd.sscc)
+        except ScanError as exc:
+            raise ValidationFailed(str(exc), field="sscc") from None
+        stmt = stmt.where(asn_line.c.sscc == code)
+    if cmd.asn is not None:
+        stmt = stmt.where(asn_line.c.asn_id == cmd.asn)
+    rows = conn.execute(stmt.order_by(asn_line.c.id)).all()
+    if not rows or not actor.can_see_site(rows[0].site_id) or rows[0].site_id != st.id:
+        raise NotFound("no such ASN (or pallet) at this site", field="sscc" if cmd.sscc else "asn")
+    if any(r.quantity_received for r in rows):
+        raise Conflict("this ASN pallet was received already", field="sscc" if cmd.sscc else "asn")
+    header = conn.execute(sa.select(asn).where(asn.c.id == rows[0].asn_id)).one()
+    skus = dict(
+        conn.execute(
+            sa.select(item.c.id, item.c.sku).where(item.c.id.in_({r.item_id for r in rows}))
+        ).all()
+    )
+    po_line_nos = dict(
+        conn.execute(
+            sa.select(purchase_order_line.c.id, purchase_order_line.c.line_no).where(
+                purchase_order_line.c.id.in_(
+                    {r.purchase_order_line_id for r in rows if r.purchase_order_line_id}
+                )
+            )
+        ).all()
+    )
+    if cmd.lines:
+        return header, [], []
+    lines = [
+        ReceiptLineCreate(
+            sku=skus[r.item_id],
+            quantity=Decimal(r.quantity),
+            lot=r.lot_code,
+            expiry_date=r.expiry_date,
+            serials=list(r.serials or []),
+            purchase_order_line=po_line_nos.get(r.purchase_order_line_id),
+        )
+        for r in rows
+    ]
+    return header, lines, [(r.id, r.sscc) for r in rows]
+
+
+def _update_asn(conn: Connection, header: Any, lines: Sequence[_Line]) -> None:
+    received = [(ln.asn_line_id, ln.quantity) for ln in lines if ln.asn_line_id is not None]
+    if not received:
+        return
+    conn.execute(
+        sa.update(asn_line)
+        .where(asn_line.c.id == sa.bindparam("line_id"))
+        .values(quantity_received=sa.bindparam("received")),
+        [{"line_id": i, "received": q} for i, q in received],
+    )
+    left = conn.execute(
+        sa.select(sa.func.count())
+        .select_from(asn_line)
+        .where(asn_line.c.asn_id == header.id, asn_line.c.quantity_received == 0)
+    ).scalar_one()
+    conn.execute(
+        sa.update(asn)
+        .where(asn.c.id == header.id)
+        .values(status="received" if not left else "receiving")
+    )
+
+
+def _match_po_lines(conn: Connection, actor: Actor, po: Any, lines: list[_Line]) -> dict[int, Any]:
+    """Each receipt line's PO line, and the tolerance check of every PO line it brings."""
+    rows = conn.execute(
+        sa.select(purchase_order_line)
+        .where(purchase_order_line.c.order_id == po.id)
+        .order_by(purchase_order_line.c.line_no)
+    ).all()
+    by_no = {r.line_no: r for r in rows}
+    receiving: dict[int, int] = defaultdict(int)
+    matched: dict[int, Any] = {}
+    for ln in lines:
+        if ln.po_line_no is not None:
+            row = by_no.get(ln.po_line_no)
+            if row is None or row.item_id != ln.item.id:
+                raise ValidationFailed(
+                    f"purchase order {po.id} has no line {ln.po_line_no} for {ln.item.sku}",
+                    field=f"lines[{ln.index}].purchase_order_line",
+                )
+        else:
+            candidates = [r for r in rows if r.item_id == ln.item.id and not r.closed]
+            if not candidates:
+                raise ValidationFailed(
+                    f"{ln.item.sku} is not on purchase order {po.id}",
+                    field=f"lines[{ln.index}].sku",
+                )
+            row = next(
+                (r for r in candidates if r.quantity_received + receiving[r.id] < r.quantity),
+                candidates[-1],
+            )
+        matched[ln.index] = row
+        receiving[row.id] += ln.quantity
+    percent = tolerance.supplier_tolerance(
+        conn.execute(
+            sa.select(supplier.c.receipt_tolerance_pct).where(supplier.c.id == po.supplier_id)
+        ).scalar()
+    )
+    receiver = str(actor.user_id)
+    for row in rows:
+        if row.id not in receiving:
+            continue
+        approval = None
+        if row.over_receipt_allowed and row.over_receipt_approved_by is not None:
+            if row.over_receipt_approved_by == actor.user_id:
+                raise Forbidden(
+                    "the supervisor who allowed the over-receipt may not receive it",
+                    field="approved_by",
+                )
+            approval = tolerance.Approval(
+                approver=str(row.over_receipt_approved_by), is_supervisor=True
+            )
+        allowed_extra = row.over_receipt_allowed if approval is not None else 0
+        decision = tolerance.decide_receipt(
+            ordered=row.quantity + allowed_extra,
+            received_before=row.quantity_received,
+            receiving=receiving[row.id],
+            tolerance_percent=percent,
+            receiver=receiver,
+            field=f"lines[{_first_index(matched, row.id)}].quantity",
+        )
+        tolerance.ensure_accepted(
+            decision, field=f"lines[{_first_index(matched, row.id)}].quantity"
+        )
+    return matched
+
+
+def _first_index(matched: dict[int, Any], po_line_id: int) -> int:
+    return min(i for i, r in matched.items() if r.id == po_line_id)
+
+
+def _update_purchase_order(
+    conn: Connection, actor: Actor, po: Any, lines: list[_Line], matched: dict[int, Any]
+) -> str:
+    receiving: dict[int, int] = defaultdict(int)
+    for ln in lines:
+        receiving[matched[ln.index].id] += ln.quantity
+    conn.execute(
+        sa.update(purchase_order_line)
+        .where(purchase_order_line.c.id == sa.bindparam("line_id"))
+        .values(quantity_received=purchase_order_line.c.quantity_received + sa.bindparam("q")),
+        [{"line_id": k, "q": v} for k, v in sorted(receiving.items())],
+    )
+    rows = conn.execute(
+        sa.select(
+            purchase_order_line.c.quantity,
+            purchase_order_line.c.quantity_received,
+            purchase_order_line.c.closed,
+        ).where(purchase_order_line.c.order_id == po.id)
+    ).all()
+    new = tolerance.receipt_transition(
+        po.status,
+        [tolerance.LineQuantities(r.quantity, r.quantity_received, bool(r.closed)) for r in rows],
+    )
+    today = utcnow().date()
+    per_item: dict[int, int] = defaultdict(int)
+    for ln in lines:
+        per_item[ln.item.id] += ln.quantity
+    conn.execute(
+        receipt_history.insert(),
+        [
+            {
+                "item_id": item_id,
+                "site_id": po.site_id,
+                "supplier_id": po.supplier_id,
+                "order_date": po.order_date or today,
+                "receipt_date": today,
+                "quantity": q,
+                "source": "receipt",
+            }
+            for item_id, q in sorted(per_item.items())
+        ],
+    )
+    if new is None:
+        return str(po.status)
+    changed = conn.execute(
+        sa.update(purchase_order)
+        .where(purchase_order.c.id == po.id, purchase_order.c.status == po.status)
+        .values(status=new.value, version=purchase_order.c.version + 1)
+    ).rowcount
+    if changed != 1:
+        raise Conflict(f"purchase order {po.id} changed meanwhile", field="purchase_order")
+    return new.value
+
+
+# --- places -------------------------------------------------------------------------------------
+
+
+def _dock(conn: Connection, actor: Actor, st: SiteRef) -> int:
+    """The site's receiving dock (the first dock bin by walk order), made on first use."""
+    found = conn.execute(
+        sa.select(location.c.id)
+        .where(location.c.site_id == st.id, location.c.kind == "dock", location.c.active.is_(True))
+        .order_by(location.c.walk_sequence, location.c.id)
+        .limit(1)
+    ).scalar()
+    if found is not None:
+        return int(found)
+    from stockpilot.network.service import create_location
+
+    return create_location(conn, actor, st.code, DOCK_CODE, "dock")
+
+
+def _bins(conn: Connection, site_id: int, lines: Sequence[_Line]) -> dict[str, int]:
+    wanted = sorted({ln.location for ln in lines if ln.location is not None})
+    if not wanted:
+        return {}
+    found = {
+        r.code: r.id
+        for r in conn.execute(
+            sa.select(location.c.code, location.c.id).where(
+                location.c.site_id == site_id,
+                location.c.code.in_(wanted),
+                location.c.is_virtual.is_(False),
+            )
+        )
+    }
+    for ln in lines:
+        if ln.location is not None and ln.location not in found:
+            raise ValidationFailed(
+                f"unknown location {ln.location!r} at this site",
+                field=f"lines[{ln.index}].location",
+            )
+    return found
+
+
+def _owners(conn: Connection, st: SiteRef, lines: Sequence[_Line]) -> dict[str | None, int]:
+    owners: dict[str | None, int] = {None: st.company_id}
+    wanted = sorted({ln.owner for ln in lines if ln.owner})
+    if wanted:
+        found = dict(
+            conn.execute(
+                sa.select(company.c.code, company.c.id).where(company.c.code.in_(wanted))
+            ).all()
+        )
+        for ln in lines:
+            if ln.owner and ln.owner not in found:
+                raise ValidationFailed(
+                    f"unknown owner {ln.owner!r}", field=f"lines[{ln.index}].owner"
+                )
+        owners.update(found)
+    return owners
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+def get_receipt(conn: Connection, actor: Actor, receipt_id: int) -> dict[str, Any]:
+    from stockpilot.persistence.tables import lot, site
+    from stockpilot.persistence.warehouse_tables import task
+
+    head = conn.execute(
+        sa.select(receipt, site.c.code.label("site"), supplier.c.code.label("supplier"))
+        .join(site, site.c.id == receipt.c.site_id)
+        .outerjoin(supplier, supplier.c.id == receipt.c.supplier_id)
+        .where(receipt.c.id == receipt_id)
+    ).first()
+    if head is None or not actor.can_see_site(head.site_id):
+        raise NotFound(f"receipt {receipt_id} not found", field="receipt_id")
+    tasks = dict(
+        conn.execute(
+            sa.select(task.c.document_line_id, task.c.id).where(
+                task.c.document_type == "receipt", task.c.document_id == receipt_id
+            )
+        ).all()
+    )
+    po_line_nos = purchase_order_line.alias("pol")
+    rows = conn.execute(
+        sa.select(
+            receipt_line,
+            item.c.sku,
+            lot.c.lot_code,
+            location.c.code.label("location"),
+            po_line_nos.c.line_no.label("po_line_no"),
+        )
+        .join(item, item.c.id == receipt_line.c.item_id)
+        .join(location, location.c.id == receipt_line.c.location_id)
+        .outerjoin(lot, lot.c.id == receipt_line.c.lot_id)
+        .outerjoin(po_line_nos, po_line_nos.c.id == receipt_line.c.purchase_order_line_id)
+        .where(receipt_line.c.receipt_id == receipt_id)
+        .order_by(receipt_line.c.line_no)
+    ).all()
+    lines = [
+        {
+            "line_no": r.line_no,
+            "sku": r.sku,
+            "quantity": r.quantity,
+            "lot": r.lot_code,
+            "status": r.status,
+            "location": r.location,
+            "purchase_order_line": r.po_line_no,
+            "sscc": r.sscc,
+            "putaway_task": tasks.get(r.id),
+        }
+        for r in rows
+    ]
+    status = None
+    if head.purchase_order_id is not None:
+        status = conn.execute(
+            sa.select(purchase_order.c.status).where(purchase_order.c.id == head.purchase_order_id)
+        ).scalar()
+    return {
+        "id": head.id,
+        "document_type": "receipt",
+        "site": head.site,
+        "purchase_order": head.purchase_order_id,
+        "asn": head.asn_id,
+        "supplier": head.supplier,
+        "arrived_at": iso_utc(head.arrived_at),
+        "moves": len(lines),
+        "quantity": sum(ln["quantity"] for ln in lines),
+        "lines": lines,
+        "putaway_tasks": sorted(t for t in tasks.values()),
+        "purchase_order_status": status,
+    }
