@@ -56,6 +56,9 @@ purchase_order_line = sa.Table(
     sa.Column("due_date", sa.Date, nullable=True),
     sa.Column("proposal_id", sa.BigInteger, nullable=True),
     sa.Column("closed", sa.Boolean, nullable=False, server_default=sa.false()),
+    # Units a supervisor allowed beyond the supplier's tolerance, and who (never the receiver).
+    sa.Column("over_receipt_allowed", Qty, nullable=False, server_default="0"),
+    sa.Column("over_receipt_approved_by", sa.BigInteger, nullable=True),
     sa.UniqueConstraint("order_id", "line_no", name="uq_purchase_order_line_no"),
     sa.CheckConstraint("quantity > 0 AND quantity_received >= 0", name="quantities"),
 )

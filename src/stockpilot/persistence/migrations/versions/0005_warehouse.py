@@ -426,6 +426,10 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("closed", sa.Boolean(), server_default=sa.false(), nullable=False)
         )
+        batch_op.add_column(
+            sa.Column("over_receipt_allowed", sa.BigInteger(), server_default="0", nullable=False)
+        )
+        batch_op.add_column(sa.Column("over_receipt_approved_by", sa.BigInteger(), nullable=True))
         batch_op.create_index("ix_purchase_order_line_order", ["order_id"], unique=False)
 
     with op.batch_alter_table("sales_order", schema=None) as batch_op:
@@ -467,6 +471,8 @@ def downgrade() -> None:
 
     with op.batch_alter_table("purchase_order_line", schema=None) as batch_op:
         batch_op.drop_index("ix_purchase_order_line_order")
+        batch_op.drop_column("over_receipt_approved_by")
+        batch_op.drop_column("over_receipt_allowed")
         batch_op.drop_column("closed")
 
     with op.batch_alter_table("purchase_order", schema=None) as batch_op:
