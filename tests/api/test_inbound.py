@@ -294,3 +294,51 @@ def test_purchase_orders_of_another_site_are_not_found(
     )
     listed = client.get(API + "/purchase-orders", headers=auth(world["receiver"])).json()["items"]
     assert all(p["site"] == "WH1" for p in listed)
+
+
+def test_an_open_purchase_order_feeds_atp_at_its_expected_date_until_received(
+    client: TestClient, stocked: Database, world: dict[str, str]
+) -> None:
+    h = auth(world["admin"])
+    params = {"sku": "SKU-1", "site": "WH1", "date": "2026-12-31"}
+    before = client.get(API + "/atp", params=params, headers=h).json()
+    po = _po(client, world["buyer"], 60)
+    after = client.get(API + "/atp", params=params, headers=h).json()
+    assert after["quantity_on_order"] == 60
+    assert after["quantity_atp"] == before["quantity_atp"] + 60
+    assert {"date": "2026-12-01", "demand": 0, "receipts": 60} in [
+        {k: b[k] for k in ("date", "demand", "receipts")} for b in after["buckets"]
+    ]
+    receipt = {
+        "site": "WH1",
+        "purchase_order": po["id"],
+        "lines": [{"sku": "SKU-1", "quantity": 60}],
+    }
+    assert (
+        client.post(API + "/receipts", json=receipt, headers=auth(world["receiver"])).status_code
+        == 201
+    )
+    received = client.get(API + "/atp", params=params, headers=h).json()
+    assert received["quantity_on_order"] == 0
+    assert received["quantity_available"] == before["quantity_available"] + 60
+
+
+def test_an_accepted_purchase_proposal_becomes_a_draft_purchase_order(
+    client: TestClient, stocked: Database, world: dict[str, str]
+) -> None:
+    from stockpilot.inbound.purchase_orders import (
+        DraftLine,
+        PurchaseOrderDraft,
+        create_purchase_order,
+    )
+    from stockpilot.shared.actor import SYSTEM
+
+    order_id = stocked.run(
+        lambda conn: create_purchase_order(
+            conn,
+            SYSTEM,
+            PurchaseOrderDraft(site_id=1, supplier_id=1, lines=[DraftLine(1, 5)], status="draft"),
+        )
+    )
+    body = client.get(f"{API}/purchase-orders/{order_id}", headers=auth(world["buyer"])).json()
+    assert body["status"] == "draft" and body["lines"][0]["quantity_open"] == 5

@@ -23,7 +23,12 @@ from stockpilot.inbound.tolerance import POState, check_transition
 from stockpilot.network.service import site_in_scope
 from stockpilot.persistence import journal
 from stockpilot.persistence.tables import item, site, supplier
-from stockpilot.persistence.warehouse_tables import purchase_order, purchase_order_line
+from stockpilot.persistence.warehouse_tables import (
+    PO_OPEN_STATES,
+    PO_RECEIVING_STATES,
+    purchase_order,
+    purchase_order_line,
+)
 from stockpilot.shared.actor import Actor
 from stockpilot.shared.clock import today, utcnow
 from stockpilot.shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -31,9 +36,8 @@ from stockpilot.shared.fields import iso_utc
 from stockpilot.shared.quantities import to_base_units
 from stockpilot.shared.sql import insert_id
 
-OPEN_STATES = ("draft", "confirmed", "partially_received")
-"""Purchase orders whose open quantity is on order (planning's on-order, ATP's receipts)."""
-RECEIVING_STATES = ("confirmed", "partially_received")
+OPEN_STATES = PO_OPEN_STATES
+RECEIVING_STATES = PO_RECEIVING_STATES
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,11 @@ from stockpilot.persistence.tables import (
     site,
     stock_status,
 )
+from stockpilot.persistence.warehouse_tables import (
+    PO_RECEIVING_STATES,
+    purchase_order,
+    purchase_order_line,
+)
 from stockpilot.shared.actor import Actor
 from stockpilot.shared.errors import ValidationFailed
 
@@ -140,8 +145,10 @@ def stock_position(
 def available_to_promise(
     conn: Connection, actor: Actor, sku: str, site_code: str, on: date
 ) -> dict[str, Any]:
-    """Time-phased ATP: available now, plus stock in transit to the site, minus open demand
-    (unallocated sales-order quantity) promised on or before each date up to ``on``."""
+    """Time-phased ATP: available now, plus stock in transit to the site and the open
+    quantity of purchase orders being delivered (at their expected dates; undated: now), minus
+    open demand (unallocated sales-order quantity) promised on or before each date up to
+    ``on``."""
     pos = stock_position(conn, actor, sku, site_code)
     site_id = conn.execute(sa.select(site.c.id).where(site.c.code == site_code)).scalar_one()
     inbound = conn.execute(
@@ -171,14 +178,34 @@ def available_to_promise(
         .group_by(due)
         .order_by(due)
     ).all()
-    running = pos["quantity_available"] + int(inbound)
+    receipt_rows = conn.execute(
+        sa.select(
+            purchase_order_line.c.due_date.label("due"),
+            sa.func.sum(purchase_order_line.c.quantity - purchase_order_line.c.quantity_received),
+        )
+        .join(purchase_order, purchase_order.c.id == purchase_order_line.c.order_id)
+        .join(item, item.c.id == purchase_order_line.c.item_id)
+        .where(
+            item.c.sku == sku,
+            purchase_order.c.site_id == site_id,
+            purchase_order.c.status.in_(PO_RECEIVING_STATES),
+            purchase_order_line.c.closed.is_(False),
+            purchase_order_line.c.quantity > purchase_order_line.c.quantity_received,
+            sa.or_(purchase_order_line.c.due_date.is_(None), purchase_order_line.c.due_date <= on),
+        )
+        .group_by(purchase_order_line.c.due_date)
+    ).all()
+    receipts = {r.due: int(r[1]) for r in receipt_rows}
+    demand = {row.due: int(row.quantity or 0) for row in demand_rows}
+    running = pos["quantity_available"] + int(inbound) + receipts.pop(None, 0)
     buckets = []
-    for row in demand_rows:
-        running -= int(row.quantity or 0)
+    for due in sorted(set(demand) | set(receipts), key=lambda d: (d is not None, d)):
+        running += receipts.get(due, 0) - demand.get(due, 0)
         buckets.append(
             {
-                "date": row.due.isoformat() if row.due else None,
-                "demand": int(row.quantity or 0),
+                "date": due.isoformat() if due else None,
+                "demand": demand.get(due, 0),
+                "receipts": receipts.get(due, 0),
                 "quantity_atp": running,
             }
         )
@@ -189,6 +216,7 @@ def available_to_promise(
         "quantity_available": pos["quantity_available"],
         "quantity_in_transit": int(inbound),
         "quantity_committed": sum(b["demand"] for b in buckets),
+        "quantity_on_order": sum(b["receipts"] for b in buckets),
         "quantity_atp": running,
         "buckets": buckets,
     }

@@ -24,6 +24,10 @@ def _version() -> sa.Column[int]:
 # --- inbound ------------------------------------------------------------------------------------
 
 PO_STATES = ("draft", "confirmed", "partially_received", "received", "closed", "cancelled")
+PO_OPEN_STATES = ("draft", "confirmed", "partially_received")
+"""Purchase orders whose open quantity is on order (planning's on-order)."""
+PO_RECEIVING_STATES = ("confirmed", "partially_received")
+"""Purchase orders the supplier is delivering (ATP's scheduled receipts)."""
 
 purchase_order = sa.Table(
     "purchase_order",

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from stockpilot.catalog.service import require_reason_code
+from stockpilot.inbound.purchase_orders import DraftLine, PurchaseOrderDraft, create_purchase_order
 from stockpilot.persistence import journal
 from stockpilot.persistence.planning_tables import (
     planning_run,
@@ -29,16 +30,10 @@ from stockpilot.persistence.planning_tables import (
     proposal_action,
 )
 from stockpilot.persistence.tables import demand_history, site
-from stockpilot.persistence.warehouse_tables import (
-    purchase_order,
-    purchase_order_line,
-    transfer_order,
-    transfer_order_line,
-)
 from stockpilot.shared.actor import Actor
 from stockpilot.shared.clock import today, utcnow
 from stockpilot.shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from stockpilot.shared.sql import insert_id
+from stockpilot.transfers.transfer_orders import TransferLine, create_transfer_order
 
 
 @dataclass(frozen=True)
@@ -216,67 +211,34 @@ def _materialise(conn: Connection, actor: Actor, key: str, rows: Sequence[Any]) 
     order per route."""
     lines = [r for r in rows if r.quantity > 0]
     first = rows[0]
-    now = utcnow()
     if first.kind == "purchase":
         if first.supplier_id is None:
             raise ValidationFailed(
                 f"proposal {first.id} has no supplier: set the item's supplier first",
                 field="proposal_ids",
             )
-        doc_id = insert_id(
+        # A planner's accepted proposal is a draft the buyer confirms (inbound owns the order).
+        doc_id = create_purchase_order(
             conn,
-            purchase_order.insert().values(
-                supplier_id=first.supplier_id,
+            actor,
+            PurchaseOrderDraft(
                 site_id=first.site_id,
+                supplier_id=first.supplier_id,
                 status="draft",
-                order_date=today(),
-                created_at=now,
-                created_by=actor.user_id,
+                lines=[
+                    DraftLine(r.item_id, r.quantity, r.unit_cost, r.due_date, r.id) for r in lines
+                ],
             ),
         )
-        if lines:
-            conn.execute(
-                purchase_order_line.insert(),
-                [
-                    {
-                        "order_id": doc_id,
-                        "line_no": i + 1,
-                        "item_id": r.item_id,
-                        "quantity": r.quantity,
-                        "unit_cost": r.unit_cost,
-                        "due_date": r.due_date,
-                        "proposal_id": r.id,
-                    }
-                    for i, r in enumerate(lines)
-                ],
-            )
         doc_type = "purchase_order"
     else:
-        doc_id = insert_id(
+        doc_id = create_transfer_order(
             conn,
-            transfer_order.insert().values(
-                from_site_id=first.from_site_id,
-                to_site_id=first.site_id,
-                status="draft",
-                created_at=now,
-                created_by=actor.user_id,
-            ),
+            actor,
+            first.from_site_id,
+            first.site_id,
+            [TransferLine(r.item_id, r.quantity, r.due_date, r.id) for r in lines],
         )
-        if lines:
-            conn.execute(
-                transfer_order_line.insert(),
-                [
-                    {
-                        "order_id": doc_id,
-                        "line_no": i + 1,
-                        "item_id": r.item_id,
-                        "quantity": r.quantity,
-                        "due_date": r.due_date,
-                        "proposal_id": r.id,
-                    }
-                    for i, r in enumerate(lines)
-                ],
-            )
         doc_type = "transfer_order"
     for r in rows:
         conn.execute(

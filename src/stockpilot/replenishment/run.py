@@ -17,6 +17,7 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from stockpilot.inbound.purchase_orders import OPEN_STATES as PO_OPEN_STATES
 from stockpilot.persistence import journal
 from stockpilot.persistence.db import Database
 from stockpilot.persistence.planning_tables import (
@@ -49,10 +50,12 @@ from stockpilot.planning.proposals import propose
 from stockpilot.replenishment.frames import read_frame, write_frame
 from stockpilot.shared.actor import SYSTEM, Actor
 from stockpilot.shared.clock import today, utcnow
+from stockpilot.transfers.transfer_orders import OPEN_STATES as TO_OPEN_STATES
 
 TRANSFER_LEAD_TIME_DAYS = 3.0
 TRANSFER_LEAD_TIME_STD_DAYS = 1.0
-OPEN_ORDER_STATUSES = ("draft", "pending_approval", "open", "approved")
+# What is on order: the open states of the documents, as their packages define them.
+OPEN_ORDER_STATUSES = tuple(sorted({*PO_OPEN_STATES, *TO_OPEN_STATES}))
 
 
 @dataclass

@@ -50,10 +50,11 @@ class StockPosition(Out):
 
 
 class AtpBucket(Out):
-    """Open demand due on one date and what is left to promise after it."""
+    """Open demand and expected receipts on one date, and what is left to promise after them."""
 
     date: dt.date | None = Field(description="promised (else requested) date; null if neither")
     demand: int = Field(description="unallocated sales-order quantity due on this date")
+    receipts: int = Field(description="open purchase-order quantity expected on this date")
     quantity_atp: int = Field(description="available to promise after this demand")
 
 
@@ -66,6 +67,7 @@ class AvailableToPromise(Out):
     quantity_available: int
     quantity_in_transit: int = Field(description="stock in transit to the site")
     quantity_committed: int = Field(description="open demand due on or before `date`")
+    quantity_on_order: int = Field(description="purchase-order receipts expected by `date`")
     quantity_atp: int
     buckets: list[AtpBucket]
 

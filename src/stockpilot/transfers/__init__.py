@@ -1,0 +1,1 @@
+"""Transfer orders between sites: drafted from planning proposals or by hand."""
