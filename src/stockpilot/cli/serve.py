@@ -29,6 +29,10 @@ APP_FACTORY = "stockpilot.api.app:create_app"
 WORKER_CLASS = "stockpilot.cli.serve.StockpilotWorker"
 ORPHAN_CHECK_SECONDS = 1
 KEEP_ALIVE_SECONDS = 5  # uvicorn's default; gunicorn's own (2 s) would differ between modes
+# The request head the HTTP server reads at all (request line and headers); the application
+# then bounds headers more tightly and answers 431 problem+json (api/limits.py). Beyond this,
+# h11 answers a plain 400 before the application sees the request.
+MAX_REQUEST_HEAD_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,7 @@ class StockpilotWorker(UvicornWorker):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.config.timeout_graceful_shutdown = self.cfg.graceful_timeout
+        self.config.h11_max_incomplete_event_size = MAX_REQUEST_HEAD_BYTES
         # The heartbeat (a touch of gunicorn's temp file) is also when the parent is checked.
         self.config.timeout_notify = ORPHAN_CHECK_SECONDS
 
@@ -94,6 +99,7 @@ def serve(options: ServeOptions) -> None:
             port=options.port,
             timeout_keep_alive=KEEP_ALIVE_SECONDS,
             timeout_graceful_shutdown=options.graceful_timeout,
+            h11_max_incomplete_event_size=MAX_REQUEST_HEAD_BYTES,
         )
         return
     _Gunicorn(options).run()
