@@ -13,7 +13,7 @@ RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP := $(VENV)/.dev-installed
 PIP := $(BIN)/python -m pip
 
-.PHONY: run test lint bench install install-dev lock format clean
+.PHONY: run test lint bench fuzz install install-dev lock format clean
 
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV) || { echo "python3 -m venv failed: on Debian, apt-get install python3-venv"; exit 1; }
@@ -44,6 +44,13 @@ lint: $(DEV_STAMP)
 
 test: lint
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
+
+# A longer schemathesis run over the whole API than the one in `make test` (every check, a fixed
+# seed; SEED and EXAMPLES may be set): python -m tests.fuzz.harness --help.
+SEED ?= 1
+EXAMPLES ?= 200
+fuzz: $(DEV_STAMP)
+	$(BIN)/python -m tests.fuzz.harness --max-examples $(EXAMPLES) --seed $(SEED)
 
 bench: $(DEV_STAMP)
 	$(BIN)/python -m benchmarks.run
