@@ -24,6 +24,7 @@ from stockpilot.api.routers import (
     inbound,
     network,
     planning,
+    planning_policies,
     reference,
     sales_orders,
     shipping,
@@ -80,6 +81,7 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
         waves,
         shipping,
         planning,
+        planning_policies,
         governance,
     )
     for module in modules:

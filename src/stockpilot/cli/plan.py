@@ -255,10 +255,42 @@ def _simulate_on_database(
     console.print(table)
 
 
+def data_health_command(
+    out: Annotated[
+        Path | None, typer.Option("--out", help="write the findings to this CSV as well")
+    ] = None,
+) -> None:
+    """Master-data health on the database: one finding per line, each with the role that owns
+    it (lead times far from receipts, missing or implausible dimensions, packs without a unit,
+    items with demand and no supplier, suppliers without receipts)."""
+    import polars as pl
+
+    from stockpilot.bootstrap import open_database
+    from stockpilot.planning.data_quality import data_quality_findings
+    from stockpilot.replenishment.queries import data_quality_inputs
+
+    db = open_database()
+    try:
+        with db.read() as conn:
+            findings = data_quality_findings(data_quality_inputs(conn))
+    finally:
+        db.dispose()
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=200)
+    summary = findings.group_by("rule", "owner").agg(pl.len().alias("findings")).sort("rule")
+    console.print(_frame_table(summary, f"Master-data health: {findings.height} findings"))
+    console.print(_frame_table(findings.head(50), "First findings"))
+    if out is not None:
+        findings.write_csv(out)
+        Console(stderr=True).print(f"wrote {findings.height} findings to {out}")
+
+
 def register(app: typer.Typer) -> None:
-    """Add the ``plan`` and ``simulate`` commands to ``app``."""
+    """Add the ``plan``, ``simulate`` and ``data-health`` commands to ``app``."""
     app.command("plan")(plan_command)
     app.command("simulate")(simulate_command)
+    app.command("data-health")(data_health_command)
 
 
 if __name__ == "__main__":  # pragma: no cover - manual use

@@ -298,3 +298,77 @@ def list_draft_orders(
             body["to_site"] = codes[o.to_site_id]
         out.append(body)
     return out
+
+
+def data_quality_inputs(conn: Connection) -> Any:
+    """The master data and history the data-quality rules read
+    (:class:`stockpilot.planning.data_quality.DataQualityInputs`), keyed by SKU and supplier
+    code. Demand is reduced to the items that have any."""
+    import polars as pl
+
+    from stockpilot.persistence.tables import (
+        demand_history,
+        item_uom,
+        receipt_history,
+        supplier_item,
+    )
+    from stockpilot.planning.data_quality import DataQualityInputs
+    from stockpilot.replenishment.frames import read_frame
+
+    item_supplier = supplier.alias("item_supplier")
+    items = read_frame(
+        conn,
+        sa.select(
+            item.c.sku, sa.cast(item.c.active, sa.Integer), item.c.length_mm, item.c.width_mm,
+            item.c.height_mm, item.c.weight_g, sa.cast(item.c.pack_size, sa.Float),
+            item_supplier.c.code,
+        )
+        .select_from(item.outerjoin(item_supplier, item_supplier.c.id == item.c.supplier_id))
+        .order_by(item.c.sku),
+        {"item": pl.String, "active": pl.Int64, "length_mm": pl.Float64, "width_mm": pl.Float64,
+         "height_mm": pl.Float64, "weight_g": pl.Float64, "pack_size": pl.Float64,
+         "supplier": pl.String},
+    ).with_columns(pl.col("active").cast(pl.Boolean))  # fmt: skip
+    units = read_frame(
+        conn,
+        sa.select(item.c.sku, item_uom.c.uom)
+        .select_from(item_uom.join(item, item.c.id == item_uom.c.item_id))
+        .where(item_uom.c.uom != item.c.base_uom),
+        {"item": pl.String, "uom": pl.String},
+    )
+    suppliers = read_frame(
+        conn,
+        sa.select(supplier.c.code, supplier.c.lead_time_days).order_by(supplier.c.code),
+        {"supplier": pl.String, "lead_time_days": pl.Float64},
+    )
+    supplier_items = read_frame(
+        conn,
+        sa.select(supplier.c.code, item.c.sku, supplier_item.c.lead_time_days).select_from(
+            supplier_item.join(supplier, supplier.c.id == supplier_item.c.supplier_id).join(
+                item, item.c.id == supplier_item.c.item_id
+            )
+        ),
+        {"supplier": pl.String, "item": pl.String, "lead_time_days": pl.Float64},
+    )
+    receipts = read_frame(
+        conn,
+        sa.select(
+            item.c.sku, supplier.c.code, receipt_history.c.order_date,
+            receipt_history.c.receipt_date,
+        ).select_from(
+            receipt_history.join(item, item.c.id == receipt_history.c.item_id).join(
+                supplier, supplier.c.id == receipt_history.c.supplier_id
+            )
+        ),
+        {"item": pl.String, "supplier": pl.String, "order_date": pl.String,
+         "receipt_date": pl.String},
+    ).with_columns(pl.col("order_date", "receipt_date").str.slice(0, 10).str.to_date())  # fmt: skip
+    with_demand = sa.select(demand_history.c.item_id).distinct().subquery()
+    demand = read_frame(
+        conn,
+        sa.select(item.c.sku).select_from(
+            with_demand.join(item, item.c.id == with_demand.c.item_id)
+        ),
+        {"item": pl.String},
+    )
+    return DataQualityInputs(items, units, suppliers, supplier_items, receipts, demand)
