@@ -27,7 +27,7 @@ MAX_BALANCE: Final = 10**18
 MAX_FACTOR: Final = 10**9
 """Bound of a unit-of-measure factor (numerator and denominator alike)."""
 MAX_FRACTION_DIGITS: Final = 9
-MAX_LINES: Final = 10_000
+MAX_LINES: Final = 5_000
 """No document body may hold more lines than this, whatever the configured batch limit: the
 schema refuses a longer list before validating its lines, so refusing one costs little."""
 MAX_ERRORS: Final = 50
