@@ -19,6 +19,7 @@ from stockpilot.api.limits import BodySizeLimit, HeaderLimit
 from stockpilot.api.models import PROBLEM_MEDIA_TYPE, PROBLEM_RESPONSES
 from stockpilot.api.problems import MethodTable, install_problem_handlers
 from stockpilot.api.routers import (
+    asns,
     catalog,
     governance,
     inbound,
@@ -76,6 +77,7 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
         reference,
         stock,
         inbound,
+        asns,
         tasks,
         sales_orders,
         waves,

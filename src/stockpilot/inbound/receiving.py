@@ -7,38 +7,34 @@ dock line; the purchase order's lines and state follow in the same transaction. 
 each line is judged by the supplier's tolerance (inbound.tolerance): beyond it the receipt is
 refused unless a supervisor — not the receiver — allowed the extra units beforehand.
 
-Any size costs a constant number of statements: items, units, GTINs, lots, serials, PO lines,
-bins and their contents are each read (or written) once per document.
+Every receipt — the API's, an ASN's, and the opening balances of ``stockpilot import stock``
+(one receipt per site and chunk of the file, straight into bins) — is posted by
+``post_receipt`` from lines resolved by ``inbound.receipt_lines.resolve_lines``. Any size costs
+a constant number of statements: items, units, GTINs, lots, serials, PO lines, bins and their
+contents are each read (or written) once per document.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from stockpilot.catalog.service import ItemRef, UnitFactors, items_by_sku, status_allocatable
 from stockpilot.inbound import tolerance
+from stockpilot.inbound.receipt_lines import InboundLine, ResolvedLine, resolve_lines
 from stockpilot.inbound.scan import ScanError, parse_scan, sku_for_gtin
 from stockpilot.inbound.schemas import ReceiptCreate, ReceiptLineCreate
 from stockpilot.ledger.keys import MoveLine, PostingContext
-from stockpilot.ledger.lots import ensure_lots, new_serials
+from stockpilot.ledger.lots import new_serials
 from stockpilot.ledger.posting import post_moves
 from stockpilot.network.service import SiteRef, site_in_scope, virtual_location
-from stockpilot.persistence import journal
-from stockpilot.persistence.tables import (
-    company,
-    item,
-    location,
-    receipt_history,
-    supplier,
-)
+from stockpilot.persistence import journal, raw
+from stockpilot.persistence.tables import item, location, receipt_history, supplier
 from stockpilot.persistence.warehouse_tables import (
     asn,
     asn_line,
@@ -52,143 +48,95 @@ from stockpilot.shared.actor import Actor
 from stockpilot.shared.clock import utcnow
 from stockpilot.shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from stockpilot.shared.fields import iso_utc
-from stockpilot.shared.quantities import to_base_units
 from stockpilot.shared.sql import insert_id
 
 DOCK_CODE = "DOCK"
 
 
 @dataclass(frozen=True)
-class _Line:
-    """One receipt line after scans, ASN lines and units are resolved."""
+class ReceiptHeader:
+    """What a receipt document says besides its lines: where from, against what, and why."""
 
-    index: int
-    item: ItemRef
+    reason_code: str = "RECEIPT"
+    source: str = "receipt"
+    """Which way the goods came in (``receipt``: the API and ASNs; ``import``: opening
+    balances from a CSV file) — said in the audit row and the event."""
+    purchase_order_id: int | None = None
+    asn_id: int | None = None
+    supplier_id: int | None = None
+
+
+@dataclass(frozen=True)
+class PostedReceipt:
+    id: int
+    line_ids: list[int]
     quantity: int
-    entered: str
-    uom: str
-    lot_code: str | None
-    expiry_date: date | None
-    status: str
-    owner: str | None
-    unit_cost: Decimal | None
-    serials: tuple[str, ...]
-    location: str | None
-    po_line_no: int | None
-    asn_line_id: int | None = None
-    sscc: str | None = None
 
 
-def receive_goods(
-    conn: Connection, actor: Actor, cmd: ReceiptCreate, *, max_lines: int
-) -> dict[str, Any]:
-    """Post one receipt; returns its body (lines, where they wait, their putaway tasks)."""
+def post_receipt(
+    conn: Connection,
+    actor: Actor,
+    st: SiteRef,
+    lines: Sequence[ResolvedLine],
+    header: ReceiptHeader = ReceiptHeader(),
+    *,
+    po_line_ids: Mapping[int, int] | None = None,
+) -> PostedReceipt:
+    """Post resolved lines as one receipt document: the receipt row, its serial numbers, its
+    moves from the site's supplier location (one ``post_moves``), its lines, a directed putaway
+    task per line received to the dock, and one audit row with its event. A constant number of
+    statements for any number of lines. ``po_line_ids`` maps a line's index to its PO line."""
     from stockpilot.inbound import putaway
 
-    st = site_in_scope(conn, actor, cmd.site)
-    po = _purchase_order(conn, actor, cmd, st)
-    asn_row, asn_lines, asn_refs = _asn_lines(conn, actor, cmd, st)
-    raw_lines = list(cmd.lines) or asn_lines
-    if not raw_lines:
-        raise ValidationFailed("a receipt needs at least one line", field="lines")
-    if len(raw_lines) > max_lines:
-        raise ValidationFailed(f"at most {max_lines} lines per document", field="lines")
-    lines = _resolve_lines(conn, raw_lines)
-    if asn_refs:
-        lines = [
-            replace(ln, asn_line_id=line_id, sscc=sscc)
-            for ln, (line_id, sscc) in zip(lines, asn_refs, strict=True)
-        ]
-    supplier_id = po.supplier_id if po is not None else asn_row.supplier_id if asn_row else None
-    po_lines = _match_po_lines(conn, actor, po, lines) if po is not None else {}
     now = utcnow()
-    dock_id = _dock(conn, actor, st) if any(ln.location is None for ln in lines) else None
-    bins = _bins(conn, st.id, lines)
-    owners = _owners(conn, st, lines)
-    checked: set[str] = set()
-    for ln in lines:
-        if ln.status not in checked:
-            status_allocatable(conn, ln.status, field=f"lines[{ln.index}].status")
-            checked.add(ln.status)
-    lot_ids = ensure_lots(
-        conn,
-        {
-            (ln.item.id, ln.lot_code): (ln.expiry_date, f"lines[{ln.index}].lot")
-            for ln in lines
-            if ln.item.lot_tracked and ln.lot_code
-        },
-    )
+    dock_id = _dock(conn, actor, st) if any(ln.location_id is None for ln in lines) else None
     receipt_id = insert_id(
         conn,
         receipt.insert().values(
             site_id=st.id,
-            purchase_order_id=po.id if po is not None else None,
-            asn_id=asn_row.id if asn_row is not None else None,
-            supplier_id=supplier_id,
+            purchase_order_id=header.purchase_order_id,
+            asn_id=header.asn_id,
+            supplier_id=header.supplier_id,
             dock_location_id=dock_id,
             arrived_at=now,
             created_by=actor.user_id,
         ),
     )
     source = virtual_location(conn, st.id, "supplier")
-    moves: list[MoveLine] = []
-    line_rows: list[dict[str, Any]] = []
-    serial_lines = [ln for ln in lines if ln.item.serial_tracked]
     serial_ids = new_serials(
         conn,
         [
-            (
-                ln.item.id,
-                s,
-                lot_ids.get((ln.item.id, ln.lot_code or ""), 0),
-                source,
-                ln.status,
-                owners[ln.owner],
-                f"lines[{ln.index}].serials",
-            )
-            for ln in serial_lines
+            (ln.item.id, s, ln.lot_id, source, ln.status, ln.owner_id, f"lines[{ln.index}].serials")
+            for ln in lines
+            if ln.item.serial_tracked
             for s in ln.serials
         ],
     )
-    for ln in lines:
-        target = dock_id if ln.location is None else bins[ln.location]
-        lot_id = lot_ids.get((ln.item.id, ln.lot_code or ""), 0) if ln.item.lot_tracked else 0
-        common: dict[str, Any] = {
-            "item_id": ln.item.id,
-            "from_location_id": source,
-            "to_location_id": target,
-            "owner_id": owners[ln.owner],
-            "lot_id": lot_id,
-            "from_status": ln.status,
-            "to_status": ln.status,
-            "line_no": ln.index,
-            "uom": ln.uom,
-            "quantity_entered": ln.entered,
-            "unit_cost": ln.unit_cost,
-        }
+    moves: list[MoveLine] = []
+    rows: list[tuple[object, ...]] = []
+    stamp = raw.timestamp(conn, now)
+    po_of = (po_line_ids or {}).get
+    for no, ln in enumerate(lines):
+        target = dock_id if ln.location_id is None else ln.location_id
+        assert target is not None
+        common = (
+            ln.item.id, source, target, ln.owner_id, ln.lot_id, ln.status, ln.status, no,
+            ln.uom, ln.entered, ln.unit_cost,
+        )  # fmt: skip
         if ln.item.serial_tracked:
             moves.extend(
-                MoveLine(quantity=1, serial_id=serial_ids[(ln.item.id, s)], **common)
+                _move(*common, quantity=1, serial_id=serial_ids[(ln.item.id, s)])
                 for s in ln.serials
             )
         else:
-            moves.append(MoveLine(quantity=ln.quantity, **common))
-        po_line = po_lines.get(ln.index)
-        line_rows.append(
-            {
-                "receipt_id": receipt_id,
-                "line_no": ln.index + 1,
-                "item_id": ln.item.id,
-                "lot_id": lot_id,
-                "status": ln.status,
-                "quantity": ln.quantity,
-                "location_id": target,
-                "purchase_order_line_id": po_line.id if po_line is not None else None,
-                "asn_line_id": ln.asn_line_id,
-                "sscc": ln.sscc,
-                "available_at": now if ln.location is not None else None,
-            }
-        )
+            moves.append(_move(*common, quantity=ln.quantity, serial_id=None))
+        rows.append(
+            (
+                receipt_id, no + 1, ln.item.id, ln.lot_id, ln.status, ln.quantity, target,
+                po_of(ln.index), ln.asn_line_id, ln.sscc,
+                None if ln.location_id is None else stamp,
+            )
+        )  # fmt: skip
     post_moves(
         conn,
         moves,
@@ -196,25 +144,20 @@ def receive_goods(
             document_type="receipt",
             document_id=receipt_id,
             user_id=actor.user_id,
-            reason_code="RECEIPT",
+            reason_code=header.reason_code,
         ),
     )
-    line_ids = [
-        int(r[0])
-        for r in conn.execute(
-            receipt_line.insert().returning(receipt_line.c.id, sort_by_parameter_order=True),
-            line_rows,
-        )
-    ]
-    po_status = _update_purchase_order(conn, actor, po, lines, po_lines) if po is not None else None
-    if asn_row is not None:
-        _update_asn(conn, asn_row, lines)
-    dock_lines = [
-        (line_id, owners[ln.owner], row)
-        for line_id, ln, row in zip(line_ids, lines, line_rows, strict=True)
-        if ln.location is None
-    ]
-    putaway.create_putaway_tasks(conn, st, dock_lines, receipt_id)
+    raw.execute_many(conn, _INSERT_LINE, rows)
+    line_ids: list[int] = []
+    if dock_id is not None:
+        line_ids = _line_ids(conn, receipt_id)
+        dock_lines = [
+            (line_id, ln.owner_id, _task_source(ln, dock_id))
+            for line_id, ln in zip(line_ids, lines, strict=True)
+            if ln.location_id is None
+        ]
+        putaway.create_putaway_tasks(conn, st, dock_lines, receipt_id)
+    quantity = sum(ln.quantity for ln in lines)
     journal.record(
         conn,
         actor,
@@ -222,78 +165,141 @@ def receive_goods(
         entity_type="receipt",
         entity_id=receipt_id,
         site_id=st.id,
+        reason=header.reason_code,
         detail={
-            "purchase_order": po.id if po is not None else None,
-            "asn": asn_row.id if asn_row is not None else None,
+            "source": header.source,
+            "purchase_order": header.purchase_order_id,
+            "asn": header.asn_id,
             "lines": len(lines),
-            "quantity": sum(ln.quantity for ln in lines),
+            "quantity": quantity,
         },
         topic="receipt.posted",
     )
-    return get_receipt(conn, actor, receipt_id) | {"purchase_order_status": po_status}
+    return PostedReceipt(receipt_id, line_ids, quantity)
 
 
-# --- resolving the lines ------------------------------------------------------------------------
+_INSERT_LINE = raw.Sql(
+    "INSERT INTO receipt_line (receipt_id, line_no, item_id, lot_id, status, quantity, "
+    "location_id, purchase_order_line_id, asn_line_id, sscc, available_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
 
 
-def _resolve_lines(conn: Connection, raw: Sequence[ReceiptLineCreate]) -> list[_Line]:
+def _move(
+    item_id: int,
+    source: int,
+    target: int,
+    owner_id: int,
+    lot_id: int,
+    from_status: str,
+    to_status: str,
+    line_no: int,
+    uom: str,
+    entered: str,
+    unit_cost: Decimal | None,
+    *,
+    quantity: int,
+    serial_id: int | None,
+) -> MoveLine:
+    return MoveLine(
+        item_id, source, target, quantity, owner_id, lot_id, from_status, to_status, line_no,
+        uom, entered, unit_cost, serial_id,
+    )  # fmt: skip
+
+
+def _line_ids(conn: Connection, receipt_id: int) -> list[int]:
+    """The new lines' ids in line order (one read, instead of a RETURNING per row batch)."""
+    return [
+        int(i)
+        for i in conn.execute(
+            sa.select(receipt_line.c.id)
+            .where(receipt_line.c.receipt_id == receipt_id)
+            .order_by(receipt_line.c.line_no)
+        ).scalars()
+    ]
+
+
+def _task_source(ln: ResolvedLine, dock_id: int) -> dict[str, Any]:
+    """The receipt line as the putaway rules read it."""
+    return {
+        "item_id": ln.item.id,
+        "lot_id": ln.lot_id,
+        "status": ln.status,
+        "quantity": ln.quantity,
+        "location_id": dock_id,
+    }
+
+
+def receive_goods(
+    conn: Connection, actor: Actor, cmd: ReceiptCreate, *, max_lines: int
+) -> dict[str, Any]:
+    """Post one receipt; returns its body (lines, where they wait, their putaway tasks)."""
+    st = site_in_scope(conn, actor, cmd.site)
+    po = _purchase_order(conn, actor, cmd, st)
+    asn_row, asn_lines, asn_refs, _asn_orders = _asn_lines(conn, actor, cmd, st)
+    raw_lines = list(cmd.lines) or asn_lines
+    if not raw_lines:
+        raise ValidationFailed("a receipt needs at least one line", field="lines")
+    if len(raw_lines) > max_lines:
+        raise ValidationFailed(f"at most {max_lines} lines per document", field="lines")
+    entered = _entered_lines(conn, raw_lines)
+    if asn_refs:
+        entered = [
+            replace(ln, asn_line_id=line_id, sscc=sscc)
+            for ln, (line_id, sscc) in zip(entered, asn_refs, strict=True)
+        ]
+    lines = resolve_lines(conn, st, entered)
+    supplier_id = po.supplier_id if po is not None else asn_row.supplier_id if asn_row else None
+    po_lines = _match_po_lines(conn, actor, po, lines) if po is not None else {}
+    posted = post_receipt(
+        conn,
+        actor,
+        st,
+        lines,
+        ReceiptHeader(
+            purchase_order_id=po.id if po is not None else None,
+            asn_id=asn_row.id if asn_row is not None else None,
+            supplier_id=supplier_id,
+        ),
+        po_line_ids={index: row.id for index, row in po_lines.items()},
+    )
+    po_status = _update_purchase_order(conn, actor, po, lines, po_lines) if po is not None else None
+    if asn_row is not None:
+        _update_asn(conn, asn_row, lines)
+    return get_receipt(conn, actor, posted.id) | {"purchase_order_status": po_status}
+
+
+# --- the lines as entered -----------------------------------------------------------------------
+
+
+def _entered_lines(conn: Connection, raw: Sequence[ReceiptLineCreate]) -> list[InboundLine]:
+    """Each body line with its scan merged in (the scan's GTIN, lot, expiry and serial fill
+    the line; where both speak they must agree)."""
     scans = [_scan(ln, i) for i, ln in enumerate(raw)]
     gtins = _gtin_skus(conn, {s.gtin for s in scans if s is not None and s.gtin})
-    merged: list[ReceiptLineCreate] = []
+    out: list[InboundLine] = []
     for i, (ln, sc) in enumerate(zip(raw, scans, strict=True)):
-        merged.append(ln if sc is None else _merge_scan(ln, sc, gtins, i))
-    skus = {ln.sku for ln in merged if ln.sku}
-    items = items_by_sku(conn, skus)
-    for i, ln in enumerate(merged):
-        if not ln.sku:
+        merged = ln if sc is None else _merge_scan(ln, sc, gtins, i)
+        if not merged.sku:
             raise ValidationFailed("a line needs a sku or a scan", field=f"lines[{i}].sku")
-        if ln.sku not in items:
-            raise ValidationFailed(f"unknown sku {ln.sku!r}", field=f"lines[{i}].sku")
-        if ln.quantity is None:
+        if merged.quantity is None:
             raise ValidationFailed("a line needs a quantity", field=f"lines[{i}].quantity")
-    units = UnitFactors(conn, [(items[ln.sku], ln.uom) for ln in merged if ln.sku])
-    out = []
-    for i, ln in enumerate(merged):
-        assert ln.sku is not None and ln.quantity is not None
-        itm = items[ln.sku]
-        factor = units.factor(itm, ln.uom, field=f"lines[{i}].uom")
-        qty = to_base_units(ln.quantity, factor, field=f"lines[{i}].quantity")
-        _check_tracking(itm, ln, qty, i)
         out.append(
-            _Line(
-                index=i,
-                item=itm,
-                quantity=qty,
-                entered=str(ln.quantity),
-                uom=ln.uom or itm.base_uom,
-                lot_code=ln.lot,
-                expiry_date=ln.expiry_date,
-                status=ln.status,
-                owner=ln.owner,
-                unit_cost=ln.unit_cost,
-                serials=tuple(ln.serials),
-                location=ln.location,
-                po_line_no=ln.purchase_order_line,
+            InboundLine(
+                sku=merged.sku,
+                quantity=merged.quantity,
+                uom=merged.uom,
+                location=merged.location,
+                lot=merged.lot,
+                expiry_date=merged.expiry_date,
+                status=merged.status,
+                owner=merged.owner,
+                unit_cost=merged.unit_cost,
+                serials=tuple(merged.serials),
+                purchase_order_line=merged.purchase_order_line,
             )
         )
     return out
-
-
-def _check_tracking(itm: ItemRef, ln: ReceiptLineCreate, qty: int, i: int) -> None:
-    if itm.lot_tracked and not ln.lot:
-        raise ValidationFailed(
-            f"{itm.sku} is lot-tracked: a lot is required", field=f"lines[{i}].lot"
-        )
-    if not itm.lot_tracked and ln.lot:
-        raise ValidationFailed(f"{itm.sku} is not lot-tracked", field=f"lines[{i}].lot")
-    if itm.serial_tracked:
-        if len(ln.serials) != qty or len(set(ln.serials)) != qty:
-            raise ValidationFailed(
-                f"{itm.sku} is serial-tracked: give {qty} distinct serial numbers",
-                field=f"lines[{i}].serials",
-            )
-    elif ln.serials:
-        raise ValidationFailed(f"{itm.sku} is not serial-tracked", field=f"lines[{i}].serials")
 
 
 def _scan(ln: ReceiptLineCreate, i: int) -> Any:
@@ -356,11 +362,12 @@ def _purchase_order(conn: Connection, actor: Actor, cmd: ReceiptCreate, st: Site
 
 def _asn_lines(
     conn: Connection, actor: Actor, cmd: ReceiptCreate, st: SiteRef
-) -> tuple[Any, list[ReceiptLineCreate], list[tuple[int, str | None]]]:
+) -> tuple[Any, list[ReceiptLineCreate], list[tuple[int, str | None]], set[int]]:
     """The ASN being received and, without lines of its own, the lines to receive from it
-    (all of them, or those on the scanned SSCC) with their ASN line ids and pallet codes."""
+    (all of them, or those on the scanned SSCC) with their ASN line ids and pallet codes, and
+    the purchase orders those lines ship against."""
     if cmd.asn is None and cmd.sscc is None:
-        return None, [], []
+        return None, [], [], set()
     from stockpilot.inbound.scan import normalise_sscc
 
     stmt = sa.select(asn_line, asn.c.site_id, asn.c.supplier_id, asn.c.status).join(
@@ -385,17 +392,18 @@ def _asn_lines(
             sa.select(item.c.id, item.c.sku).where(item.c.id.in_({r.item_id for r in rows}))
         ).all()
     )
-    po_line_nos = dict(
-        conn.execute(
-            sa.select(purchase_order_line.c.id, purchase_order_line.c.line_no).where(
-                purchase_order_line.c.id.in_(
-                    {r.purchase_order_line_id for r in rows if r.purchase_order_line_id}
-                )
+    po_lines = conn.execute(
+        sa.select(
+            purchase_order_line.c.id, purchase_order_line.c.line_no, purchase_order_line.c.order_id
+        ).where(
+            purchase_order_line.c.id.in_(
+                {r.purchase_order_line_id for r in rows if r.purchase_order_line_id}
             )
-        ).all()
-    )
+        )
+    ).all()
+    po_line_nos = {r.id: r.line_no for r in po_lines}
     if cmd.lines:
-        return header, [], []
+        return header, [], [], set()
     lines = [
         ReceiptLineCreate(
             sku=skus[r.item_id],
@@ -407,10 +415,10 @@ def _asn_lines(
         )
         for r in rows
     ]
-    return header, lines, [(r.id, r.sscc) for r in rows]
+    return header, lines, [(r.id, r.sscc) for r in rows], {r.order_id for r in po_lines}
 
 
-def _update_asn(conn: Connection, header: Any, lines: Sequence[_Line]) -> None:
+def _update_asn(conn: Connection, header: Any, lines: Sequence[ResolvedLine]) -> None:
     received = [(ln.asn_line_id, ln.quantity) for ln in lines if ln.asn_line_id is not None]
     if not received:
         return
@@ -432,7 +440,9 @@ def _update_asn(conn: Connection, header: Any, lines: Sequence[_Line]) -> None:
     )
 
 
-def _match_po_lines(conn: Connection, actor: Actor, po: Any, lines: list[_Line]) -> dict[int, Any]:
+def _match_po_lines(
+    conn: Connection, actor: Actor, po: Any, lines: Sequence[ResolvedLine]
+) -> dict[int, Any]:
     """Each receipt line's PO line, and the tolerance check of every PO line it brings."""
     rows = conn.execute(
         sa.select(purchase_order_line)
@@ -502,7 +512,7 @@ def _first_index(matched: dict[int, Any], po_line_id: int) -> int:
 
 
 def _update_purchase_order(
-    conn: Connection, actor: Actor, po: Any, lines: list[_Line], matched: dict[int, Any]
+    conn: Connection, actor: Actor, po: Any, lines: Sequence[ResolvedLine], matched: dict[int, Any]
 ) -> str:
     receiving: dict[int, int] = defaultdict(int)
     for ln in lines:
@@ -571,47 +581,6 @@ def _dock(conn: Connection, actor: Actor, st: SiteRef) -> int:
     from stockpilot.network.service import create_location
 
     return create_location(conn, actor, st.code, DOCK_CODE, "dock")
-
-
-def _bins(conn: Connection, site_id: int, lines: Sequence[_Line]) -> dict[str, int]:
-    wanted = sorted({ln.location for ln in lines if ln.location is not None})
-    if not wanted:
-        return {}
-    found = {
-        r.code: r.id
-        for r in conn.execute(
-            sa.select(location.c.code, location.c.id).where(
-                location.c.site_id == site_id,
-                location.c.code.in_(wanted),
-                location.c.is_virtual.is_(False),
-            )
-        )
-    }
-    for ln in lines:
-        if ln.location is not None and ln.location not in found:
-            raise ValidationFailed(
-                f"unknown location {ln.location!r} at this site",
-                field=f"lines[{ln.index}].location",
-            )
-    return found
-
-
-def _owners(conn: Connection, st: SiteRef, lines: Sequence[_Line]) -> dict[str | None, int]:
-    owners: dict[str | None, int] = {None: st.company_id}
-    wanted = sorted({ln.owner for ln in lines if ln.owner})
-    if wanted:
-        found = dict(
-            conn.execute(
-                sa.select(company.c.code, company.c.id).where(company.c.code.in_(wanted))
-            ).all()
-        )
-        for ln in lines:
-            if ln.owner and ln.owner not in found:
-                raise ValidationFailed(
-                    f"unknown owner {ln.owner!r}", field=f"lines[{ln.index}].owner"
-                )
-        owners.update(found)
-    return owners
 
 
 # --- reading ------------------------------------------------------------------------------------
