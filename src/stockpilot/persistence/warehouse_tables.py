@@ -290,7 +290,8 @@ task = sa.Table(
     sa.CheckConstraint("status IN ('open','assigned','done','cancelled')", name="task_status"),
     sa.CheckConstraint("quantity >= 0", name="task_quantity"),
 )
-sa.Index("ix_task_queue", task.c.site_id, task.c.status, task.c.priority)
+# "Next task": the most urgent open task of a site, oldest first among equals — one index scan.
+sa.Index("ix_task_queue", task.c.site_id, task.c.status, task.c.priority.desc(), task.c.id)
 sa.Index("ix_task_document", task.c.document_type, task.c.document_id)
 sa.Index("ix_task_assigned", task.c.assigned_to, task.c.status)
 

@@ -346,7 +346,9 @@ def upgrade() -> None:
         batch_op.create_index("ix_task_assigned", ["assigned_to", "status"], unique=False)
         batch_op.create_index("ix_task_document", ["document_type", "document_id"], unique=False)
         batch_op.create_index(
-            "ix_task_queue", ["site_id", "status", "priority"], unique=False
+            "ix_task_queue",
+            ["site_id", "status", sa.text("priority DESC"), "id"],
+            unique=False,
         )
 
     op.create_table(
