@@ -28,8 +28,8 @@ from sqlalchemy.engine import Connection
 
 from stockpilot.ledger import balances
 from stockpilot.outbound import allocation_rules as rules
+from stockpilot.persistence import raw
 from stockpilot.persistence.tables import (
-    allocation,
     balance,
     customer,
     item,
@@ -450,35 +450,50 @@ def _reserve(
     if not balances.increase_allocated(conn, sorted(per_key.items())):
         # Cannot happen while the keys are locked; the CHECK constraint is the last guard.
         raise Conflict("stock changed during allocation; retry", field="lines")
-    now = utcnow()
-    rows = [
-        {
-            "balance_id": a.key,
-            "item_id": a.item_id,
-            "location_id": keys[a.key].location_id,
-            "lot_id": keys[a.key].lot_id,
-            "document_type": "sales_order",
-            "document_id": by_line[a.line_id].order_id,
-            "document_line_id": a.line_id,
-            "quantity": a.quantity,
-            "created_at": now,
-        }
+    now = raw.timestamp(conn, utcnow())
+    grants = [
+        Grant(
+            order_id=by_line[a.line_id].order_id,
+            line_id=a.line_id,
+            item_id=a.item_id,
+            balance_id=a.key,
+            location_id=keys[a.key].location_id,
+            lot_id=keys[a.key].lot_id,
+            quantity=a.quantity,
+        )
         for a in planned
     ]
-    # A plain executemany: SQLite would return ids in order only one row at a time.
-    conn.execute(allocation.insert(), rows)
-    return [
-        Grant(
-            order_id=row["document_id"],
-            line_id=row["document_line_id"],
-            item_id=row["item_id"],
-            balance_id=row["balance_id"],
-            location_id=row["location_id"],
-            lot_id=row["lot_id"],
-            quantity=row["quantity"],
-        )
-        for row in rows
-    ]
+    # The driver's own executemany: thousands of rows per wave, no ids needed back.
+    raw.execute_many(
+        conn,
+        _INSERT_ALLOCATION,
+        [
+            (
+                g.balance_id,
+                g.item_id,
+                g.location_id,
+                g.lot_id,
+                g.order_id,
+                g.line_id,
+                g.quantity,
+                now,
+            )
+            for g in grants
+        ],
+    )
+    return grants
+
+
+_INSERT_ALLOCATION = raw.Sql(
+    "INSERT INTO allocation (balance_id, item_id, location_id, lot_id, document_type, "
+    "document_id, document_line_id, quantity, quantity_posted, quantity_released, state, "
+    "created_at) VALUES (?, ?, ?, ?, 'sales_order', ?, ?, ?, 0, 0, 'open', ?)"
+)
+_LINE_ALLOCATED = raw.Sql(
+    "UPDATE sales_order_line SET quantity_allocated = quantity_allocated + ?, "
+    "short_cause = COALESCE(CAST(? AS VARCHAR(40)), short_cause) WHERE id = ?"
+)
+_ORDER_STATUS = raw.Sql("UPDATE sales_order SET status = ?, version = version + 1 WHERE id = ?")
 
 
 def _short_causes(
@@ -515,17 +530,8 @@ def _short_causes(
 
 def _write_lines(conn: Connection, got: dict[int, int], causes: dict[int, str]) -> None:
     ids = sorted(set(got) | set(causes))
-    if not ids:
-        return
-    conn.execute(
-        sa.update(sales_order_line)
-        .where(sales_order_line.c.id == sa.bindparam("line_id"))
-        .values(
-            quantity_allocated=sales_order_line.c.quantity_allocated + sa.bindparam("q"),
-            short_cause=sa.func.coalesce(sa.bindparam("cause"), sales_order_line.c.short_cause),
-        ),
-        [{"line_id": i, "q": got.get(i, 0), "cause": causes.get(i)} for i in ids],
-    )
+    if ids:
+        raw.execute_many(conn, _LINE_ALLOCATED, [(got.get(i, 0), causes.get(i), i) for i in ids])
 
 
 def order_status(lines: Sequence[tuple[int, int, int, int]]) -> str:
@@ -582,11 +588,13 @@ def refresh_statuses(conn: Connection, order_ids: Sequence[int]) -> dict[int, st
             continue
         updates.append({"order_id": order_id, "new_status": new})
     if updates:
-        conn.execute(
-            sa.update(sales_order)
-            .where(sales_order.c.id == sa.bindparam("order_id"))
-            .values(status=sa.bindparam("new_status"), version=sales_order.c.version + 1),
-            sorted(updates, key=lambda u: u["order_id"]),
+        raw.execute_many(
+            conn,
+            _ORDER_STATUS,
+            [
+                (u["new_status"], u["order_id"])
+                for u in sorted(updates, key=lambda u: u["order_id"])
+            ],
         )
     return out
 

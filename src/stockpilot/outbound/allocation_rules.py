@@ -398,10 +398,15 @@ def allocate(
     ranked = rank_lines(lines, today)
     if len({ln.line_id for ln in ranked}) != len(ranked):
         raise ValidationFailed("demand lines repeat a line id", field="line_id")
-    start = {
-        ln.line_id: _eligible(run, ln.item_id, _rules(ln, customers).min_remaining_shelf_life_days)
-        for ln in ranked
-    }
+    # Before any take, what is eligible depends only on the item and the shelf life asked:
+    # computed once per pair, not once per line (a wave has many lines per item).
+    eligible_at_start: dict[tuple[int, int], int] = {}
+    start = {}
+    for ln in ranked:
+        pair = (ln.item_id, _rules(ln, customers).min_remaining_shelf_life_days)
+        if pair not in eligible_at_start:
+            eligible_at_start[pair] = _eligible(run, *pair)
+        start[ln.line_id] = eligible_at_start[pair]
     by_order: dict[tuple[str, int], list[DemandLine]] = defaultdict(list)
     for ln in ranked:
         by_order[(ln.kind, ln.order_id)].append(ln)

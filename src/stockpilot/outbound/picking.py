@@ -24,7 +24,7 @@ from stockpilot.ledger.keys import PostingContext
 from stockpilot.outbound import allocation_rules as rules
 from stockpilot.outbound.allocation import STORABLE_KINDS, lock_orders, refresh_statuses
 from stockpilot.outbound.sales_orders import line_counters
-from stockpilot.persistence import journal
+from stockpilot.persistence import journal, raw
 from stockpilot.persistence.tables import balance, location, sales_order_line, stock_status
 from stockpilot.persistence.warehouse_tables import task
 from stockpilot.shared.actor import Actor
@@ -236,7 +236,11 @@ def confirm_picks(
     rows = {
         r.id: r
         for r in conn.execute(
-            sa.select(task).where(task.c.id.in_(sorted(ids))).order_by(task.c.id).with_for_update()
+            # Only what the confirmation needs: no timestamps to parse for thousands of rows.
+            sa.select(*(task.c[name] for name in _PICK_COLUMNS))
+            .where(task.c.id.in_(sorted(ids)))
+            .order_by(task.c.id)
+            .with_for_update()
         )
     }
     picks = []
@@ -252,30 +256,22 @@ def confirm_picks(
                 f"quantity must be between 0 and the task's {r.quantity}",
                 field=f"picks[{i}].quantity",
             )
-        row = _as_row(r)
-        picks.append(PickDone(_with_zone(row, r.zone_id), quantity))
+        picks.append(PickDone(_as_row(r), quantity))
     if len({p.task.site_id for p in picks}) > 1:
         raise ValidationFailed("pick tasks of one site at a time", field="picks")
-    now = utcnow()
-    claimed = conn.execute(
-        sa.update(task)
-        .where(
-            task.c.id == sa.bindparam("task_id"),
-            # Spelled out: an IN list cannot sit in an executemany.
-            sa.or_(task.c.status == "open", task.c.status == "assigned"),
-        )
-        .values(
-            status="done",
-            confirmed_at=now,
-            confirmed_by=actor.user_id,
-            confirmed_quantity=sa.bindparam("q"),
-            confirmed_location_id=task.c.to_location_id,
-            started_at=sa.func.coalesce(task.c.started_at, now),
-        ),
-        [{"task_id": p.task.id, "q": p.quantity} for p in sorted(picks, key=lambda p: p.task.id)],
-    ).rowcount
+    now = raw.timestamp(conn, utcnow())
+    # The guarded transition of the whole list in one statement; the short ones then say
+    # how much they picked.
+    claimed = raw.execute(
+        conn,
+        raw.Sql(_CONFIRM.format(marks=", ".join("?" * len(picks)))),
+        (now, actor.user_id, now, *(p.task.id for p in picks)),
+    )
     if claimed != len(picks):
         raise Conflict("a task of the list was confirmed meanwhile", field="picks")
+    shorts = [(p.quantity, p.task.id) for p in picks if p.short]
+    if shorts:
+        raw.execute_many(conn, _CONFIRMED_SHORT, shorts)
     wave_ids = {p.task.wave_id for p in picks}
     wave_id = wave_ids.pop() if len(wave_ids) == 1 else None
     counts = apply_picks(
@@ -300,6 +296,34 @@ def confirm_picks(
     return summary
 
 
+_PICK_COLUMNS = (
+    "id",
+    "type",
+    "status",
+    "site_id",
+    "item_id",
+    "lot_id",
+    "stock_status",
+    "owner_id",
+    "quantity",
+    "from_location_id",
+    "to_location_id",
+    "zone_id",
+    "document_type",
+    "document_id",
+    "document_line_id",
+    "allocation_id",
+    "wave_id",
+)
+_CONFIRM = (
+    "UPDATE task SET status = 'done', confirmed_at = ?, confirmed_by = ?, "
+    "confirmed_quantity = quantity, confirmed_location_id = to_location_id, "
+    "started_at = COALESCE(started_at, ?) "
+    "WHERE status IN ('open', 'assigned') AND id IN ({marks})"
+)
+_CONFIRMED_SHORT = raw.Sql("UPDATE task SET confirmed_quantity = ? WHERE id = ?")
+
+
 def _as_row(r: Any) -> tasks.TaskRow:
     return tasks.TaskRow(
         id=r.id,
@@ -317,4 +341,5 @@ def _as_row(r: Any) -> tasks.TaskRow:
         document_line_id=r.document_line_id,
         allocation_id=r.allocation_id,
         wave_id=r.wave_id,
+        extra={"zone_id": r.zone_id},
     )

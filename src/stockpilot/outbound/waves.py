@@ -36,6 +36,7 @@ from stockpilot.persistence.tables import (
     customer,
     location,
     sales_order,
+    sales_order_line,
     site,
     zone,
 )
@@ -139,45 +140,51 @@ def _wave(conn: Connection, actor: Actor, wave_id: int, *, lock: bool = False) -
 
 def _unwaved_allocations(conn: Connection, order_ids: list[int]) -> list[Any]:
     """Open allocations of the orders that no live pick task covers yet, with their bins."""
-    covered = sa.select(task.c.allocation_id).where(
-        task.c.type == "pick",
-        task.c.status != "cancelled",
-        task.c.allocation_id == allocation.c.id,
-    )
-    return list(
+    # The orders' live pick tasks come by the task table's document index; a correlated
+    # NOT EXISTS per allocation would scan the tasks once per allocation.
+    covered = set(
         conn.execute(
-            sa.select(
-                allocation.c.id,
-                allocation.c.document_id.label("order_id"),
-                allocation.c.document_line_id,
-                allocation.c.item_id,
-                allocation.c.location_id,
-                allocation.c.lot_id,
-                (
-                    allocation.c.quantity
-                    - allocation.c.quantity_posted
-                    - allocation.c.quantity_released
-                ).label("quantity"),
-                balance.c.status,
-                balance.c.owner_id,
-                location.c.zone_id,
-                location.c.walk_sequence,
-                location.c.x,
-                location.c.y,
-                zone.c.code.label("zone"),
+            sa.select(task.c.allocation_id).where(
+                task.c.document_type == "sales_order",
+                task.c.document_id.in_(order_ids),
+                task.c.type == "pick",
+                task.c.status != "cancelled",
             )
-            .join(balance, balance.c.id == allocation.c.balance_id)
-            .join(location, location.c.id == allocation.c.location_id)
-            .outerjoin(zone, zone.c.id == location.c.zone_id)
-            .where(
-                allocation.c.document_type == "sales_order",
-                allocation.c.document_id.in_(order_ids),
-                allocation.c.state == "open",
-                ~covered.exists(),
-            )
-            .order_by(allocation.c.id)
-        )
+        ).scalars()
     )
+    rows = conn.execute(
+        sa.select(
+            allocation.c.id,
+            allocation.c.document_id.label("order_id"),
+            allocation.c.document_line_id,
+            allocation.c.item_id,
+            allocation.c.location_id,
+            allocation.c.lot_id,
+            (
+                allocation.c.quantity
+                - allocation.c.quantity_posted
+                - allocation.c.quantity_released
+            ).label("quantity"),
+            balance.c.status,
+            balance.c.owner_id,
+            location.c.zone_id,
+            location.c.walk_sequence,
+            location.c.x,
+            location.c.y,
+            zone.c.code.label("zone"),
+        )
+        .join(sales_order_line, sales_order_line.c.id == allocation.c.document_line_id)
+        .join(balance, balance.c.id == allocation.c.balance_id)
+        .join(location, location.c.id == allocation.c.location_id)
+        .outerjoin(zone, zone.c.id == location.c.zone_id)
+        .where(
+            sales_order_line.c.order_id.in_(order_ids),
+            allocation.c.document_type == "sales_order",
+            allocation.c.state == "open",
+        )
+        .order_by(allocation.c.id)
+    )
+    return [r for r in rows if r.id not in covered]
 
 
 def _order_facts(conn: Connection, order_ids: list[int]) -> dict[int, Any]:
