@@ -235,8 +235,11 @@ def receive_goods(
 ) -> dict[str, Any]:
     """Post one receipt; returns its body (lines, where they wait, their putaway tasks)."""
     st = site_in_scope(conn, actor, cmd.site)
-    po = _purchase_order(conn, actor, cmd, st)
-    asn_row, asn_lines, asn_refs, _asn_orders = _asn_lines(conn, actor, cmd, st)
+    po = _purchase_order(conn, actor, cmd.purchase_order, st, "purchase_order")
+    asn_row, asn_lines, asn_refs, asn_orders = _asn_lines(conn, actor, cmd, st)
+    if po is None and len(asn_orders) == 1:
+        # An ASN pallet shipped against one purchase order is received against it.
+        po = _purchase_order(conn, actor, next(iter(asn_orders)), st, "sscc" if cmd.sscc else "asn")
     raw_lines = list(cmd.lines) or asn_lines
     if not raw_lines:
         raise ValidationFailed("a receipt needs at least one line", field="lines")
@@ -346,16 +349,16 @@ def _merge_scan(ln: ReceiptLineCreate, sc: Any, gtins: dict[str, str], i: int) -
 # --- purchase orders and ASNs -------------------------------------------------------------------
 
 
-def _purchase_order(conn: Connection, actor: Actor, cmd: ReceiptCreate, st: SiteRef) -> Any:
-    if cmd.purchase_order is None:
+def _purchase_order(
+    conn: Connection, actor: Actor, order_id: int | None, st: SiteRef, field: str
+) -> Any:
+    if order_id is None:
         return None
     from stockpilot.inbound.purchase_orders import load_order
 
-    po = load_order(conn, actor, cmd.purchase_order, lock=True)
+    po = load_order(conn, actor, order_id, lock=True)
     if po.site_id != st.id:
-        raise ValidationFailed(
-            f"purchase order {po.id} is for another site", field="purchase_order"
-        )
+        raise ValidationFailed(f"purchase order {po.id} is for another site", field=field)
     tolerance.ensure_receivable(po.status)
     return po
 
