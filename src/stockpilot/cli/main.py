@@ -21,7 +21,10 @@ from sqlalchemy.exc import OperationalError
 
 from stockpilot.shared.errors import RowError, StockpilotError
 
-IMPORT_HELP = "items, customers, suppliers, locations, stock, demand-history or receipt-history"
+IMPORT_HELP = (
+    "items, customers, suppliers, locations, stock, demand-history, receipt-history, "
+    "purchase-orders or asns (CSV, or an X12 856 file)"
+)
 P = ParamSpec("P")
 R = TypeVar("R")
 

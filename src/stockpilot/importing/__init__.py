@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from stockpilot.importing import history, locations, masterdata, stock
+from stockpilot.importing import documents, history, locations, masterdata, stock
 from stockpilot.importing.bulk import run_import
 from stockpilot.importing.csvrows import CsvRows, HeaderError, read_csv
 from stockpilot.importing.exporting import EXPORTERS, export_csv
@@ -43,6 +43,8 @@ class _Kind:
     write: Callable[[Connection, Actor, CsvRows, Any], ImportSummary]
     aliases: dict[str, str] | None = None
     ignored: tuple[str, ...] = ()
+    # Reads a file that need not be CSV (an X12 856): returns what ``write`` takes.
+    load: Callable[[Path], tuple[CsvRows, Any]] | None = None
 
 
 def _history(kind: str) -> Callable[[Connection, Actor, CsvRows, Any], ImportSummary]:
@@ -91,6 +93,13 @@ _KINDS: dict[str, _Kind] = {
     "receipt-history": _Kind(
         history.RECEIPT_REQUIRED, (), lambda d: None, _history("receipt-history")
     ),
+    "purchase-orders": _Kind(
+        documents.PO_REQUIRED,
+        documents.PO_OPTIONAL,
+        documents.validate_purchase_orders,
+        documents.write_purchase_orders,
+    ),
+    "asns": _Kind((), (), lambda d: None, documents.write_asns, load=documents.load_asns),
 }
 IMPORT_KINDS = tuple(_KINDS)
 EXPORT_KINDS = tuple(EXPORTERS)
@@ -105,6 +114,11 @@ def import_csv(db: Database, kind: str, path: Path, actor: Actor = SYSTEM) -> Im
         )
     if not path.is_file():
         raise ValidationFailed(f"no such file: {path}", field="file")
-    data = read_csv(path, spec.required, spec.optional, aliases=spec.aliases, ignored=spec.ignored)
-    validated = spec.validate(data)
+    if spec.load is not None:
+        data, validated = spec.load(path)
+    else:
+        data = read_csv(
+            path, spec.required, spec.optional, aliases=spec.aliases, ignored=spec.ignored
+        )
+        validated = spec.validate(data)
     return run_import(db, lambda conn: spec.write(conn, actor, data, validated))

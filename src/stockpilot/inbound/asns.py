@@ -449,12 +449,12 @@ def _check_tolerance(conn: Connection, headers: list[_Header], refs: _References
     """No PO line announced beyond what is open on it plus the supplier's tolerance; units
     that other open ASNs announce and that are not received yet count as on their way."""
     announcing: dict[int, int] = defaultdict(int)
-    first: dict[int, tuple[_Header, int]] = {}
+    last: dict[int, tuple[_Header, int]] = {}  # the line that brings the PO line's total
     for h in headers:
         for ln in h.lines:
             if ln.po_line_id is not None:
                 announcing[ln.po_line_id] += ln.quantity
-                first.setdefault(ln.po_line_id, (h, ln.index))
+                last[ln.po_line_id] = (h, ln.index)
     if not announcing:
         return
     on_way = dict(
@@ -475,7 +475,7 @@ def _check_tolerance(conn: Connection, headers: list[_Header], refs: _References
     lines = {r.id: r for rows in refs.po_lines.values() for r in rows}
     for line_id, quantity in sorted(announcing.items()):
         row = lines[line_id]
-        h, index = first[line_id]
+        h, index = last[line_id]
         po = refs.orders_by_id[row.order_id]
         percent = tolerance.supplier_tolerance(
             refs.supplier_by_id[po.supplier_id].receipt_tolerance_pct

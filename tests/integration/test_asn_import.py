@@ -1,0 +1,181 @@
+"""ASN files through the importer: a CSV or an X12 856 (told apart by content) is stored whole
+or not at all, refusals name the row and column or the segment; an imported pallet is then
+received by its SSCC through the one receiving service, PO and ASN lines following."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from typer.testing import CliRunner
+
+from stockpilot.cli.main import app
+from stockpilot.importing import import_csv
+from stockpilot.inbound.asns import get_asn
+from stockpilot.inbound.receiving import receive_goods
+from stockpilot.inbound.schemas import ReceiptCreate
+from stockpilot.ledger.verify import verify
+from stockpilot.network.service import create_location
+from stockpilot.persistence.db import Database
+from stockpilot.persistence.warehouse_tables import asn, asn_line, purchase_order_line, task
+from stockpilot.settings import get_settings
+from stockpilot.shared.actor import SYSTEM
+from stockpilot.shared.errors import Conflict, NotFound, RowError, ValidationFailed
+from tests.api.test_asns import Item, sscc, x12_856
+from tests.support.world import build_world
+
+ORDERS = (
+    "number,site,supplier,sku,quantity\n"
+    "PO-7001,WH1,S1,SKU-1,100\n"
+    "PO-7001,WH1,S1,LOT-1,24\n"
+    "PO-7001,WH1,S1,SER-1,2\n"
+)
+P1, P2 = sscc(7001), sscc(7002)
+ASN_CSV = (
+    "asn_number,purchase_order,po_line,sku,quantity,lot,expiry_date,serials,sscc,expected_date\n"
+    f"ASN-7001,PO-7001,1,SKU-1,60,,,,{P1},2026-12-08\n"
+    f"ASN-7001,PO-7001,2,LOT-1,24,L2611A,2028-01-31,,{P1},2026-12-08\n"
+    f"ASN-7001,PO-7001,3,SER-1,2,,,SN-A|SN-B,00{P2},2026-12-08\n"
+    f"ASN-7001,PO-7001,1,SKU-1,40,,,,{P2},2026-12-08\n"
+)
+
+
+@pytest.fixture
+def world(db: Database, tmp_path: Path) -> Database:
+    build_world(db)
+    db.run(lambda conn: create_location(conn, SYSTEM, "WH1", "DOCK-1", "dock"))
+    import_csv(db, "suppliers", _file(tmp_path, "s.csv", "code,name\nS1,Atlas\n"))
+    import_csv(db, "purchase-orders", _file(tmp_path, "po.csv", ORDERS))
+    return db
+
+
+@pytest.fixture
+def cli(world: Database, db_url: str, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.setenv("STOCKPILOT_DATABASE_URL", db_url)
+    get_settings.cache_clear()
+    return CliRunner()
+
+
+def _file(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _asns(db: Database) -> int:
+    with db.read() as conn:
+        return int(conn.execute(sa.select(sa.func.count()).select_from(asn)).scalar_one())
+
+
+def test_an_asn_csv_imports_and_its_pallet_is_received_by_sscc(
+    cli: CliRunner, world: Database, tmp_path: Path
+) -> None:
+    result = cli.invoke(app, ["import", "asns", str(_file(tmp_path, "asn.csv", ASN_CSV))])
+    assert result.exit_code == 0, result.output
+    receipt = world.run(
+        lambda conn: receive_goods(conn, SYSTEM, ReceiptCreate(site="WH1", sscc=P2), max_lines=100)
+    )
+    assert [(ln["sku"], ln["quantity"]) for ln in receipt["lines"]] == [("SER-1", 2), ("SKU-1", 40)]
+    assert receipt["purchase_order_status"] == "partially_received"
+    with world.read() as conn:
+        shown = get_asn(conn, SYSTEM, 1)
+        assert shown["source"] == "csv" and shown["status"] == "receiving"
+        assert [p["received"] for p in shown["pallets"]] == [False, True]
+        received = conn.execute(
+            sa.select(
+                purchase_order_line.c.line_no, purchase_order_line.c.quantity_received
+            ).order_by(purchase_order_line.c.line_no)
+        ).all()
+        assert [tuple(r) for r in received] == [(1, 40), (2, 0), (3, 2)]
+        putaways = conn.execute(
+            sa.select(sa.func.count()).select_from(task).where(task.c.type == "putaway")
+        ).scalar_one()
+        assert putaways == 2
+        assert verify(conn).ok
+    with pytest.raises(Conflict):
+        world.run(
+            lambda conn: receive_goods(
+                conn, SYSTEM, ReceiptCreate(site="WH1", sscc=P2), max_lines=100
+            )
+        )
+
+
+def test_an_x12_file_is_told_apart_by_its_content_and_imported(
+    cli: CliRunner, world: Database, tmp_path: Path
+) -> None:
+    text = x12_856(
+        "ASN-7002",
+        "PO-7001",
+        [
+            (
+                P1,
+                [
+                    Item(1, "SKU-1", 100),
+                    Item(2, "LOT-1", 24, lot="L1", expiry_date=date(2028, 1, 1)),
+                ],
+            )
+        ],
+    )
+    source = _file(tmp_path, "shipment.txt", text)
+    result = cli.invoke(app, ["import", "asns", str(source)])
+    assert result.exit_code == 0, result.output
+    with world.read() as conn:
+        shown = get_asn(conn, SYSTEM, 1)
+    assert (shown["number"], shown["source"], shown["supplier"]) == ("ASN-7002", "x12", "S1")
+    assert [(ln["sku"], ln["lot"], ln["expiry_date"]) for ln in shown["lines"]] == [
+        ("SKU-1", None, None),
+        ("LOT-1", "L1", "2028-01-01"),
+    ]
+    receipt = world.run(
+        lambda conn: receive_goods(conn, SYSTEM, ReceiptCreate(site="WH1", asn=1), max_lines=100)
+    )
+    assert receipt["quantity"] == 124 and receipt["purchase_order_status"] == "partially_received"
+
+
+def test_a_bad_csv_row_refuses_the_whole_file_naming_row_and_column(
+    world: Database, tmp_path: Path
+) -> None:
+    cases = [
+        (ASN_CSV.replace("LOT-1,24,L2611A", "NOPE,24,L2611A"), 2, "sku"),
+        (ASN_CSV.replace("PO-7001,3,SER-1", "PO-0000,3,SER-1"), 3, "purchase_order"),
+        (ASN_CSV.replace("LOT-1,24,L2611A", "LOT-1,24,"), 2, "lot"),
+        (ASN_CSV.replace("SKU-1,40", "SKU-1,46"), 4, "quantity"),
+        (ASN_CSV.replace(P1, P1[:-1] + str((int(P1[-1]) + 1) % 10), 1), 1, "sscc"),
+        (ASN_CSV.replace("SN-A|SN-B", "SN-A"), 3, "serials"),
+        (ASN_CSV.replace("PO-7001,2,LOT-1", "PO-7001,9,LOT-1"), 2, "po_line"),
+    ]  # fmt: skip
+    for text, row, column in cases:
+        with pytest.raises(RowError) as refused:
+            import_csv(world, "asns", _file(tmp_path, "asn.csv", text))
+        assert (refused.value.row, refused.value.column) == (row, column), str(refused.value)
+    assert _asns(world) == 0
+
+
+def test_a_bad_x12_file_names_the_segment_and_stores_nothing(
+    world: Database, tmp_path: Path
+) -> None:
+    good = x12_856("ASN-7003", "PO-7001", [(P1, [Item(1, "SKU-1", 10)])])
+    broken = good.replace("\nSE*", "\nSE*1", 1)
+    with pytest.raises(ValidationFailed) as refused:
+        import_csv(world, "asns", _file(tmp_path, "a.x12", broken))
+    assert refused.value.field == "SE01"
+    unknown = x12_856("ASN-7003", "PO-9999", [(P1, [Item(1, "SKU-1", 10)])])
+    with pytest.raises(ValidationFailed) as refused:
+        import_csv(world, "asns", _file(tmp_path, "b.x12", unknown))
+    assert refused.value.field == "lines[0].purchase_order"
+    assert "b.x12" in refused.value.detail and "HL 4" in refused.value.detail
+    assert _asns(world) == 0
+
+
+def test_an_unknown_pallet_is_not_found(world: Database) -> None:
+    with pytest.raises(NotFound) as refused:
+        world.run(
+            lambda conn: receive_goods(
+                conn, SYSTEM, ReceiptCreate(site="WH1", sscc=sscc(1)), max_lines=100
+            )
+        )
+    assert refused.value.field == "sscc"
+    with world.read() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(asn_line)).scalar_one() == 0
