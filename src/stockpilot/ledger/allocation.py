@@ -388,12 +388,13 @@ def post_many(
                     consumes_allocated=quantity,
                 )
             )
+    stamp = raw.timestamp(conn, now)
     rows = [
         (
             p["posted"],
             p["released"],
             p["posted"] + p["released"],
-            raw.timestamp(conn, now),
+            stamp,
             p["allocation_id"],
             p["posted"] + p["released"],
         )
@@ -415,7 +416,7 @@ def post_many(
         resolved += raw.execute(
             conn,
             raw.Sql(_POST_WHOLE.format(marks=", ".join("?" * len(whole)))),
-            (raw.timestamp(conn, now), *whole),
+            (stamp, *whole),
         )
     if partial:
         resolved += raw.execute_many(conn, _RESOLVE_MANY, partial)

@@ -35,16 +35,18 @@ from stockpilot.tasks import service as tasks
 __all__ = ["PickDone", "confirm_picks"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PickDone:
-    """One confirmed pick: the task (as the queue hands it over) and the quantity picked."""
+    """One confirmed pick: the task (a :class:`tasks.TaskRow` or a row of the task table,
+    read by the same attribute names), the quantity picked and the task's zone."""
 
-    task: tasks.TaskRow
+    task: Any
     quantity: int
+    zone_id: int | None = None
 
     @property
     def short(self) -> int:
-        return self.task.quantity - self.quantity
+        return int(self.task.quantity) - self.quantity
 
 
 def _reserve_elsewhere(
@@ -128,7 +130,7 @@ def _handle_shorts(conn: Connection, shorts: Sequence[PickDone]) -> dict[int, in
                 owner_id=t.owner_id,
                 lot_id=t.lot_id,
                 stock_status=t.stock_status,
-                zone_id=t.extra.get("zone_id"),
+                zone_id=p.zone_id,
                 document_type="task",
                 document_id=t.id,
             )
@@ -161,15 +163,12 @@ def apply_picks(
     missing = [p.task.id for p in picks if p.task.allocation_id is None]
     if missing:
         raise ValidationFailed(f"pick task {missing[0]} has no allocation", field="task_id")
-    states = {
-        s.id: s
-        for s in alloc.load_allocations(conn, [p.task.allocation_id for p in picks])  # type: ignore[misc]
-    }
+    states = {s.id: s for s in alloc.load_allocations(conn, [p.task.allocation_id for p in picks])}
     posts = []
     posted: dict[int, int] = defaultdict(int)
     released: dict[int, int] = defaultdict(int)
     for p in picks:
-        state = states[p.task.allocation_id]  # type: ignore[index]
+        state = states[p.task.allocation_id]
         if state.state != "open" or state.quantity_open < p.task.quantity:
             raise Conflict(
                 f"the allocation of pick task {p.task.id} was released meanwhile", field="task_id"
@@ -182,7 +181,7 @@ def apply_picks(
             released[state.document_line_id] += state.quantity_open - p.quantity
     alloc.post_many(conn, posts, ctx)
     line_counters(conn, released, posted)
-    counts = _handle_shorts(conn, [p for p in picks if p.short > 0])
+    counts = _handle_shorts(conn, [p for p in picks if p.quantity != p.task.quantity])
     refresh_statuses(conn, order_ids)
     return counts
 
@@ -208,17 +207,13 @@ def confirm_pick(
             )
     quantity = row.quantity if confirmation.quantity is None else confirmation.quantity
     zone = _zone_ids(conn, [row.id]).get(row.id)
-    done = PickDone(_with_zone(row, zone), quantity)
+    done = PickDone(row, quantity, zone)
     counts = apply_picks(
         conn, actor, [done], PostingContext("task_pick", row.id, actor.user_id, "PICK")
     )
     # The count raised by a short pick is the confirmation's follow-up task.
     detail: dict[str, Any] = {"follow_up_tasks": [counts[row.id]] if row.id in counts else []}
     return tasks.Outcome(quantity, row.to_location_id, detail)
-
-
-def _with_zone(row: tasks.TaskRow, zone_id: int | None) -> tasks.TaskRow:
-    return tasks.TaskRow(**{**row.__dict__, "extra": {**row.extra, "zone_id": zone_id}})
 
 
 tasks.HANDLERS["pick"] = confirm_pick
@@ -243,21 +238,26 @@ def confirm_picks(
             .with_for_update()
         )
     }
+    sites = {r.site_id for r in rows.values()}
+    hidden = {site_id for site_id in sites if not actor.can_see_site(site_id)}
     picks = []
+    open_states = tasks.OPEN_STATES
     for i, (task_id, qty) in enumerate(confirmations):
         r = rows.get(task_id)
-        if r is None or not actor.can_see_site(r.site_id) or r.type != "pick":
+        if r is None or r.site_id in hidden or r.type != "pick":
             raise NotFound(f"pick task {task_id} not found", field=f"picks[{i}].task_id")
-        if r.status not in tasks.OPEN_STATES:
+        if r.status not in open_states:
             raise Conflict(f"task {task_id} is {r.status}", field=f"picks[{i}].task_id")
-        quantity = r.quantity if qty is None else qty
-        if not 0 <= quantity <= r.quantity:
+        if qty is None:
+            qty = r.quantity
+        elif not 0 <= qty <= r.quantity:
             raise ValidationFailed(
                 f"quantity must be between 0 and the task's {r.quantity}",
                 field=f"picks[{i}].quantity",
             )
-        picks.append(PickDone(_as_row(r), quantity))
-    if len({p.task.site_id for p in picks}) > 1:
+        # The row itself: a TaskRow per pick would cost more than posting its move.
+        picks.append(PickDone(r, qty, r.zone_id))
+    if len(sites) > 1:
         raise ValidationFailed("pick tasks of one site at a time", field="picks")
     now = raw.timestamp(conn, utcnow())
     # The guarded transition of the whole list in one statement; the short ones then say
@@ -269,7 +269,7 @@ def confirm_picks(
     )
     if claimed != len(picks):
         raise Conflict("a task of the list was confirmed meanwhile", field="picks")
-    shorts = [(p.quantity, p.task.id) for p in picks if p.short]
+    shorts = [(p.quantity, p.task.id) for p in picks if p.quantity != p.task.quantity]
     if shorts:
         raw.execute_many(conn, _CONFIRMED_SHORT, shorts)
     wave_ids = {p.task.wave_id for p in picks}
@@ -322,24 +322,3 @@ _CONFIRM = (
     "WHERE status IN ('open', 'assigned') AND id IN ({marks})"
 )
 _CONFIRMED_SHORT = raw.Sql("UPDATE task SET confirmed_quantity = ? WHERE id = ?")
-
-
-def _as_row(r: Any) -> tasks.TaskRow:
-    return tasks.TaskRow(
-        id=r.id,
-        type=r.type,
-        site_id=r.site_id,
-        item_id=r.item_id,
-        lot_id=r.lot_id,
-        stock_status=r.stock_status,
-        owner_id=r.owner_id,
-        quantity=r.quantity,
-        from_location_id=r.from_location_id,
-        to_location_id=r.to_location_id,
-        document_type=r.document_type,
-        document_id=r.document_id,
-        document_line_id=r.document_line_id,
-        allocation_id=r.allocation_id,
-        wave_id=r.wave_id,
-        extra={"zone_id": r.zone_id},
-    )
