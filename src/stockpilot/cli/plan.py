@@ -32,6 +32,14 @@ ServiceLevelOpt = Annotated[
     typer.Option("--service-level", min=0.5, max=0.9999, help="target for every item-location"),
 ]
 ServiceTypeOpt = Annotated[str, typer.Option("--service-type", help="cycle or fill_rate")]
+SegmentPoliciesOpt = Annotated[
+    bool,
+    typer.Option(
+        "--segment-policies",
+        help="apply the default make-to-order, transfer-fulfilled and phase-out rules "
+        "(items.csv policy_type overrides always apply)",
+    ),
+]
 
 
 def _check_choice(value: str, allowed: tuple[str, ...], option: str) -> None:
@@ -68,6 +76,7 @@ def plan_command(
     period: PeriodOpt = "week",
     service_level: ServiceLevelOpt = None,
     service_type: ServiceTypeOpt = "cycle",
+    segment_policies: SegmentPoliciesOpt = False,
 ) -> None:
     """Compute reorder points, order-up-to levels and order quantities per item-location."""
     _check_choice(period, ("week", "month"), "--period")
@@ -85,6 +94,7 @@ def plan_command(
         period=cast(Period, period),
         service_level=service_level,
         service_type=service_type,
+        segment_policies=segment_policies,
     )
     with _progress(console) as progress:
         task = progress.add_task("planning", total=None)

@@ -6,7 +6,8 @@
   (optional ``promised_date``).
 * ``DIR/items.csv`` (optional): ``item,site`` plus any of ``unit_cost, moq, pack_size,
   service_level, lead_time_days, lead_time_std_days, review_period_days, storage_capacity,
-  criticality, supplier``.
+  criticality, supplier, policy_type`` (``stock``, ``make_to_order``, ``transfer_fulfilled``,
+  ``phase_out``), ``replenished_from`` (the hub of a branch).
 
 Errors raise :class:`CsvContractError` naming the file, the row — **1-based data row, the
 header not counted** (data row 1 is line 2 of the file) — and the column.
@@ -20,6 +21,8 @@ from typing import Any
 
 import polars as pl
 
+from stockpilot.planning.segment_policy import POLICY_TYPES
+
 __all__ = ["CsvContractError", "PlanInputs", "read_plan_inputs", "write_policies"]
 
 DEMAND_COLUMNS = {"item": pl.Utf8, "site": pl.Utf8, "date": pl.Date, "quantity": pl.Float64}
@@ -31,6 +34,7 @@ ITEM_NUMERIC = (
     "unit_cost", "moq", "pack_size", "service_level", "lead_time_days", "lead_time_std_days",
     "review_period_days", "storage_capacity",
 )  # fmt: skip
+ITEM_TEXT = ("criticality", "supplier", "policy_type", "replenished_from")
 
 
 class CsvContractError(ValueError):
@@ -128,7 +132,21 @@ def read_plan_inputs(directory: Path) -> PlanInputs:
         base = {"item": pl.Utf8, "site": pl.Utf8}
         raw = _read_raw(directory / "items.csv")
         numeric = {c: pl.Float64 for c in ITEM_NUMERIC if c in raw.columns}
-        items = _typed(directory / "items.csv", {**base, **numeric})
+        text = [c for c in ITEM_TEXT if c in raw.columns]
+        # Text columns may be empty (no criticality, no override): kept as given, trimmed.
+        items = _typed(directory / "items.csv", {**base, **numeric}).with_columns(
+            pl.col(c).str.strip_chars() for c in text
+        )
+        if "policy_type" in text:
+            given = items["policy_type"].fill_null("")
+            bad = ~given.is_in(["", *POLICY_TYPES])
+            if bad.any():
+                raise CsvContractError(
+                    "items.csv",
+                    f"policy_type must be one of {', '.join(POLICY_TYPES)} (or empty)",
+                    int(bad.arg_true()[0]) + 1,
+                    "policy_type",
+                )
         if "service_level" in numeric:
             out = (items["service_level"] <= 0) | (items["service_level"] >= 1)
             if out.any():

@@ -37,6 +37,13 @@ from stockpilot.planning.horizon_error import HorizonErrorStats, horizon_error_s
 from stockpilot.planning.leadtime import LeadTimeConfig, days_per_period, learn_lead_times
 from stockpilot.planning.levels import HorizonErrors, PolicyInputs, PolicyLevels, policy_levels
 from stockpilot.planning.policy import economic_order_quantity
+from stockpilot.planning.segment_policy import (
+    POLICY_TYPES,
+    SegmentPolicies,
+    SegmentPolicyConfig,
+    apply_segment_policies,
+    assign_segment_policies,
+)
 from stockpilot.planning.segmentation import SegmentationConfig, segment
 from stockpilot.planning.stats import FloatArray
 from stockpilot.planning.undershoot import review_sizes
@@ -75,6 +82,8 @@ class PlanConfig:
     error_prior_origins: float = 12.0  # pseudo-origins of the segment's error in the shrinkage
     calibration_years: int = 5  # recent history whose honest errors set a segment's error shape
     calibration_min_pool: int = 200  # honest errors a segment needs before its shape is used
+    segment_policies: bool = False  # default rules for make-to-order, transfer, phase-out
+    segment_policy: SegmentPolicyConfig = field(default_factory=SegmentPolicyConfig)
     size_prior_weight: float = 30.0  # degrees of freedom of the pooled log-size dispersion
     start: date | None = None
     end: date | None = None
@@ -190,6 +199,52 @@ def _horizon_errors(
     lead_errors = lead_all[rows]
     bias = stats.bias[rows, None]
     return stats, HorizonErrors(rows, errors[rows] - bias, lead_errors - bias * share), scaled
+
+
+def _text_column(items: pl.DataFrame | None, keys: pl.DataFrame, name: str) -> np.ndarray:
+    if items is None or name not in items.columns:
+        return np.full(keys.height, "", dtype=object)
+    joined = keys.select("item", "site").join(
+        items.select("item", "site", pl.col(name).cast(pl.Utf8)).unique(
+            ["item", "site"], keep="last"
+        ),
+        on=["item", "site"],
+        how="left",
+        maintain_order="left",
+    )
+    return np.asarray(joined[name].fill_null("").to_numpy(), dtype=object)
+
+
+def _segment_policies(
+    config: PlanConfig,
+    history: DemandHistory,
+    seg: pl.DataFrame,
+    items: pl.DataFrame | None,
+    keys: pl.DataFrame,
+    unit_cost: FloatArray,
+    lead: FloatArray,
+    critical: np.ndarray,
+) -> SegmentPolicies:
+    """The policy type per row: overrides (``items.policy_type``) always, the default rules
+    when ``config.segment_policies`` (:mod:`stockpilot.planning.segment_policy`)."""
+    override = _text_column(items, keys, "policy_type").astype(str)
+    if not config.segment_policies:
+        given = np.isin(override, POLICY_TYPES)
+        policy = np.where(given, override, "stock")
+        reason = np.where(given, "override per item-location", "default: (s, S) stock policy")
+        return SegmentPolicies(policy.astype(str), reason.astype(str))
+    return assign_segment_policies(
+        history.demand,
+        seg["abc"].to_numpy().astype(str),
+        seg["demand_class"].to_numpy().astype(str),
+        unit_cost,
+        lead,
+        critical,
+        _text_column(items, keys, "replenished_from").astype(str) != "",
+        _ppy(config.period),
+        override,
+        config.segment_policy,
+    )
 
 
 def plan(
@@ -352,6 +407,12 @@ def plan(
         ~discrete, "normal", np.where(variance_ratio > 1.0, "negative_binomial", "poisson")
     )
     distribution[errors.rows] = "empirical"
+    segment_types = _segment_policies(config, history, seg, items, keys, unit_cost, lead, critical)
+    (
+        levels["reorder_point"], levels["order_up_to"], levels["safety_stock"], excess_flag,
+    ) = apply_segment_policies(
+        segment_types, levels["reorder_point"], levels["order_up_to"], levels["safety_stock"]
+    )  # fmt: skip
     mark("policy")
     policies = pl.concat(
         [
@@ -380,6 +441,9 @@ def plan(
                     "capacity_capped": levels["capacity_capped"],
                     "outlier_count": history.outlier.sum(axis=1).astype(np.int64),
                     "undershoot": levels["undershoot"],
+                    "policy_type": segment_types.policy_type,
+                    "policy_reason": segment_types.reason,
+                    "excess_flag": excess_flag,
                 }
             ),
             fc.frame.select("alpha", "beta", "phi", "gamma", "mae", "rmse", "mase"),
