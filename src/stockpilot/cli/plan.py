@@ -104,6 +104,7 @@ def plan_command(
             inputs.items,
             config,
             progress=lambda stage: progress.update(task, description=stage),
+            events=inputs.events,
         )
     write_policies(result.policies, out or Path("policies.csv"))
     console.print(f"wrote {result.policies.height} policies to {out}")

@@ -7,7 +7,9 @@
 * ``DIR/items.csv`` (optional): ``item,site`` plus any of ``unit_cost, moq, pack_size,
   service_level, lead_time_days, lead_time_std_days, review_period_days, storage_capacity,
   criticality, supplier, policy_type`` (``stock``, ``make_to_order``, ``transfer_fulfilled``,
-  ``phase_out``), ``replenished_from`` (the hub of a branch).
+  ``phase_out``), ``replenished_from`` (the hub of a branch), ``family``.
+* ``DIR/events.csv`` (optional): ``start,end,uplift_pct`` plus any of ``item,family,site``
+  (blank: every) — known events as forecast uplifts (:mod:`stockpilot.planning.events`).
 
 Errors raise :class:`CsvContractError` naming the file, the row — **1-based data row, the
 header not counted** (data row 1 is line 2 of the file) — and the column.
@@ -34,7 +36,7 @@ ITEM_NUMERIC = (
     "unit_cost", "moq", "pack_size", "service_level", "lead_time_days", "lead_time_std_days",
     "review_period_days", "storage_capacity",
 )  # fmt: skip
-ITEM_TEXT = ("criticality", "supplier", "policy_type", "replenished_from")
+ITEM_TEXT = ("criticality", "supplier", "policy_type", "replenished_from", "family")
 
 
 class CsvContractError(ValueError):
@@ -60,6 +62,7 @@ class PlanInputs:
     demand: pl.DataFrame
     receipts: pl.DataFrame | None
     items: pl.DataFrame | None
+    events: pl.DataFrame | None = None
 
 
 def _read_raw(path: Path) -> pl.DataFrame:
@@ -156,7 +159,29 @@ def read_plan_inputs(directory: Path) -> PlanInputs:
                     int(out.arg_true()[0]) + 1,
                     "service_level",
                 )
-    return PlanInputs(demand, receipts, items)
+    return PlanInputs(demand, receipts, items, _read_events(directory))
+
+
+def _read_events(directory: Path) -> pl.DataFrame | None:
+    """``events.csv``: ``start, end, uplift_pct`` and any of ``item, family, site`` (blank:
+    every). An uplift below −100 % or an end before its start is refused."""
+    path = directory / "events.csv"
+    if not path.is_file():
+        return None
+    raw = _read_raw(path)
+    events = _typed(path, {"start": pl.Date, "end": pl.Date, "uplift_pct": pl.Float64})
+    for column in ("item", "family", "site"):
+        if column in raw.columns:
+            events = events.with_columns(pl.col(column).fill_null("").str.strip_chars())
+        else:
+            events = events.with_columns(pl.lit("").alias(column))
+    for bad, column, message in (
+        (events["end"] < events["start"], "end", "end is before start"),
+        (events["uplift_pct"] < -100, "uplift_pct", "uplift_pct must be at least -100"),
+    ):
+        if bad.any():
+            raise CsvContractError("events.csv", message, int(bad.arg_true()[0]) + 1, column)
+    return events.select("item", "family", "site", "start", "end", "uplift_pct")
 
 
 def write_policies(policies: pl.DataFrame, path: Path) -> None:

@@ -26,10 +26,12 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from stockpilot.planning.calibration import error_shapes, honest_z
 from stockpilot.planning.empirical import horizon_errors
+from stockpilot.planning.events import event_uplift
 from stockpilot.planning.forecasting import ForecastConfig, forecast_all
 from stockpilot.planning.history import DemandHistory, Period, build_demand_history
 from stockpilot.planning.history import periods_per_year as _ppy
@@ -201,6 +203,26 @@ def _horizon_errors(
     return stats, HorizonErrors(rows, errors[rows] - bias, lead_errors - bias * share), scaled
 
 
+def _path_starts(
+    period_starts: np.ndarray, period: Period, width: int
+) -> npt.NDArray[np.datetime64]:
+    """Start dates of the ``width`` forecast periods after the history."""
+    steps = np.arange(1, width + 1)
+    if len(period_starts) == 0:
+        return np.full(width, np.datetime64("NaT"), dtype="datetime64[D]")
+    last = period_starts[-1]
+    if period == "month":
+        return (last.astype("datetime64[M]") + steps).astype("datetime64[D]")
+    return (last + 7 * steps).astype("datetime64[D]")
+
+
+def _largest_uplift(factor: FloatArray, horizon: FloatArray) -> FloatArray:
+    """The largest multiplier over each row's first ``⌈H⌉`` path periods."""
+    h = np.minimum(np.ceil(horizon - 1e-9), factor.shape[1]).astype(np.int64)
+    inside = np.arange(factor.shape[1])[None, :] < h[:, None]
+    return np.asarray(np.where(inside, factor, 1.0).max(axis=1, initial=1.0))
+
+
 def _text_column(items: pl.DataFrame | None, keys: pl.DataFrame, name: str) -> np.ndarray:
     if items is None or name not in items.columns:
         return np.full(keys.height, "", dtype=object)
@@ -253,11 +275,14 @@ def plan(
     items: pl.DataFrame | None,
     config: PlanConfig,
     progress: Callable[[str], None] | None = None,
+    events: pl.DataFrame | None = None,
 ) -> PlanResult:
     """Plan every item-location found in ``demand`` (order lines ``item, site, date, quantity``).
 
     ``items`` (optional) may carry ``unit_cost, moq, pack_size, service_level, lead_time_days,
-    lead_time_std_days, review_period_days, storage_capacity, criticality, supplier``.
+    lead_time_std_days, review_period_days, storage_capacity, criticality, supplier,
+    policy_type, replenished_from, family``; ``events`` (optional) the known events
+    (:mod:`stockpilot.planning.events`).
     """
     import time
 
@@ -327,7 +352,13 @@ def plan(
     sigma = fc.frame["forecast_sigma"].to_numpy()
     # The stock protects the next L + R periods, not the average of the reported horizon: a
     # seasonal or trended path is used where it is, at its rate over the protection interval.
-    local = protection_rate(fc.path, horizon)
+    base_rate = protection_rate(fc.path, horizon)
+    uplift = event_uplift(
+        keys, _text_column(items, keys, "family").astype(str),
+        _path_starts(history.period_starts, config.period, fc.path.shape[1]), events,
+    )  # fmt: skip
+    local = protection_rate(fc.path * uplift.factor, horizon)
+    event_build = (local - base_rate) * horizon
     holding = config.holding_rate * unit_cost / ppy
     if config.ordering_cost is not None:
         eoq = np.where(
@@ -444,6 +475,8 @@ def plan(
                     "policy_type": segment_types.policy_type,
                     "policy_reason": segment_types.reason,
                     "excess_flag": excess_flag,
+                    "event_uplift": _largest_uplift(uplift.factor, horizon) - 1.0,
+                    "event_build": event_build,
                 }
             ),
             fc.frame.select("alpha", "beta", "phi", "gamma", "mae", "rmse", "mase"),
