@@ -129,6 +129,21 @@ def simulate_command(
     lead_time_factor: Annotated[
         float, typer.Option("--lead-time-factor", min=0.1, help="database: lead time × k")
     ] = 1.0,
+    pilot: Annotated[
+        str | None,
+        typer.Option(
+            "--pilot",
+            help="CSV: run a challenger on one segment, e.g. demand_class=lumpy, abc=C, "
+            "family=tools",
+        ),
+    ] = None,
+    challenger_service_level: Annotated[
+        float | None,
+        typer.Option("--challenger-service-level", min=0.5, max=0.9999),
+    ] = None,
+    challenger_segment_policies: Annotated[
+        bool, typer.Option("--challenger-segment-policies")
+    ] = False,
 ) -> None:
     """Plan on history minus the holdout, replay the holdout, print fill rate and inventory.
 
@@ -164,6 +179,12 @@ def simulate_command(
     report = backtest(
         inputs.demand, inputs.receipts, inputs.items, config, holdout, lost_sales=lost_sales
     )
+    if pilot is not None:
+        _print_pilot(
+            console, inputs, config, pilot, holdout, challenger_service_level,
+            challenger_segment_policies,
+        )  # fmt: skip
+        return
     console.print(_frame_table(report, f"Replay of the last {holdout} periods"))
     from stockpilot.planning.backtest import backtest_policies
 
@@ -178,6 +199,43 @@ def simulate_command(
             "protection periods whose demand exceeded forecast + k·sigma (normal_: its promise)",
         )
     )
+
+
+def _print_pilot(
+    console: Console,
+    inputs: object,
+    champion: object,
+    pilot: str,
+    holdout: int,
+    service_level: float | None,
+    segment_policies: bool,
+) -> None:
+    """Champion against challenger on the ``field=value`` segment (planning/pilot.py)."""
+    from dataclasses import replace
+
+    from stockpilot.planning.csv_io import PlanInputs
+    from stockpilot.planning.engine import PlanConfig
+    from stockpilot.planning.pilot import PilotScope, run_pilot
+
+    assert isinstance(inputs, PlanInputs) and isinstance(champion, PlanConfig)
+    field, _, value = pilot.partition("=")
+    try:
+        scope = PilotScope(field.strip(), value.strip())
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--pilot") from exc
+    challenger = replace(
+        champion,
+        service_level=champion.service_level if service_level is None else service_level,
+        segment_policies=segment_policies or champion.segment_policies,
+    )
+    try:
+        report = run_pilot(
+            inputs.demand, inputs.receipts, inputs.items, champion, challenger, scope, holdout
+        )
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--pilot") from exc
+    console.print(_frame_table(report.groups, f"Pilot on {field}={value}: challenger vs rest"))
+    console.print(f"verdict: {report.verdict} ({report.reason})")
 
 
 def _frame_table(frame: object, title: str) -> Table:

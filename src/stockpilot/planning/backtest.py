@@ -250,6 +250,7 @@ def backtest_policies(
             "item": pol["item"],
             "site": pol["site"],
             "demand_class": pol["demand_class"],
+            "abc": pol["abc"],
             "target": pol["service_level"],
             "demand": engine["demand"],
             "served": engine["served"],
