@@ -14,6 +14,7 @@ more than ``stock_allowance`` more stock per point of fill gained; ``keep champi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -65,8 +66,8 @@ def _summary(
 
 
 def pilot_verdict(
-    champion: dict[str, object],
-    challenger: dict[str, object],
+    champion: Mapping[str, object],
+    challenger: Mapping[str, object],
     tolerance: float = 0.005,
     stock_allowance: float = 0.02,
 ) -> tuple[str, str]:
