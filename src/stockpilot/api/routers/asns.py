@@ -9,18 +9,19 @@ from fastapi import APIRouter, Request, Response
 from sqlalchemy.engine import Connection
 from starlette.concurrency import run_in_threadpool
 
-from stockpilot.api.deps import DbDep, VisibleSite, require, shown
+from stockpilot.api.deps import DbDep, VisibleSite, require
 from stockpilot.api.idempotency import WriterDep
 from stockpilot.api.models import PROBLEM_MEDIA_TYPE, Page, Problem, doc
 from stockpilot.api.models.asns import Asn, AsnsCreated
 from stockpilot.api.pagination import PageDep, page
+from stockpilot.api.routing import VisibleRoute
 from stockpilot.inbound import asns
 from stockpilot.inbound.asn_schemas import AsnCreate
 from stockpilot.inbound.edi_x12 import parse_856
 from stockpilot.shared.actor import Actor
 from stockpilot.shared.errors import StockpilotError, ValidationFailed
 
-router = APIRouter(tags=["inbound"])
+router = APIRouter(route_class=VisibleRoute, tags=["inbound"])
 
 Reader = Annotated[Actor, require("purchase_orders:read")]
 Writer = Annotated[Actor, require("purchase_orders:write")]
@@ -113,10 +114,10 @@ def list_asns(
             site_id=site.id if site else None,
             status=status,
         )
-    return shown(actor, page(rows, paging, lambda r: int(r["id"])))
+    return page(rows, paging, lambda r: int(r["id"]))
 
 
 @router.get("/asns/{asn_id:int}", responses=doc(Asn))
 def get_asn(asn_id: int, db: DbDep, actor: Reader) -> Any:
     with db.read() as conn:
-        return shown(actor, asns.get_asn(conn, actor, asn_id))
+        return asns.get_asn(conn, actor, asn_id)

@@ -16,12 +16,13 @@ from stockpilot.api.idempotency import WriterDep
 from stockpilot.api.models import Page, doc
 from stockpilot.api.models.catalog import Customer, Item, Supplier
 from stockpilot.api.pagination import PageDep, page
+from stockpilot.api.routing import VisibleRoute
 from stockpilot.catalog import service as catalog
 from stockpilot.catalog.schemas import CustomerCreate, ItemCreate, ItemUpdate, SupplierCreate
 from stockpilot.shared.actor import Actor
 from stockpilot.shared.errors import ValidationFailed
 
-router = APIRouter(tags=["master data"])
+router = APIRouter(route_class=VisibleRoute, tags=["master data"])
 
 # Columns that cannot be emptied: an explicit null for them is a mistake, not a change.
 _NOT_NULL = ("description", "pack_size", "moq", "active")
@@ -40,7 +41,7 @@ def list_items(
 ) -> Any:
     with db.read() as conn:
         rows = queries.list_items(conn, after_id=paging.after_id, limit=paging.fetch, active=active)
-    return shown(actor, page(rows, paging, _id))
+    return page(rows, paging, _id)
 
 
 @router.post("/items", status_code=201, responses=doc(Item, 201, "Created"))
@@ -90,7 +91,7 @@ def list_suppliers(
 ) -> Any:
     with db.read() as conn:
         rows = queries.list_suppliers(conn, after_id=paging.after_id, limit=paging.fetch)
-    return shown(actor, page(rows, paging, _id))
+    return page(rows, paging, _id)
 
 
 @router.post("/suppliers", status_code=201, responses=doc(Supplier, 201, "Created"))
@@ -109,7 +110,7 @@ def list_customers(
 ) -> Any:
     with db.read() as conn:
         rows = queries.list_customers(conn, after_id=paging.after_id, limit=paging.fetch)
-    return shown(actor, page(rows, paging, _id))
+    return page(rows, paging, _id)
 
 
 @router.post("/customers", status_code=201, responses=doc(Customer, 201, "Created"))

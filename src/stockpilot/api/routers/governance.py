@@ -8,18 +8,19 @@ from fastapi import APIRouter, Response
 from sqlalchemy.engine import Connection
 
 from stockpilot.api import queries
-from stockpilot.api.deps import DbDep, require, shown
+from stockpilot.api.deps import DbDep, require
 from stockpilot.api.idempotency import WriterDep
 from stockpilot.api.models import Page, doc
 from stockpilot.api.models.governance import AuditEntry, NewUser, User
 from stockpilot.api.pagination import PageDep, page
+from stockpilot.api.routing import VisibleRoute
 from stockpilot.api.schemas import UserCreate
 from stockpilot.governance import users
 from stockpilot.shared.actor import Actor
 from stockpilot.shared.errors import Forbidden
 from stockpilot.shared.fields import IsoDateTime
 
-router = APIRouter(tags=["governance"])
+router = APIRouter(route_class=VisibleRoute, tags=["governance"])
 
 
 def _id(row: dict[str, Any]) -> int:
@@ -30,7 +31,7 @@ def _id(row: dict[str, Any]) -> int:
 def list_users(db: DbDep, actor: Annotated[Actor, require("users:read")], paging: PageDep) -> Any:
     with db.read() as conn:
         rows = queries.list_users(conn, actor, after_id=paging.after_id, limit=paging.fetch)
-    return shown(actor, page(rows, paging, _id))
+    return page(rows, paging, _id)
 
 
 @router.post("/users", status_code=201, responses=doc(NewUser, 201, "Created"))
@@ -75,4 +76,4 @@ def list_audit(
         rows = queries.list_audit(
             conn, actor, after_id=paging.after_id, limit=paging.fetch, filters=filters
         )
-    return shown(actor, page(rows, paging, _id))
+    return page(rows, paging, _id)

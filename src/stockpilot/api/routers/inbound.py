@@ -7,18 +7,19 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Response
 from sqlalchemy.engine import Connection
 
-from stockpilot.api.deps import DbDep, SettingsDep, VisibleSite, require, shown
+from stockpilot.api.deps import DbDep, SettingsDep, VisibleSite, require
 from stockpilot.api.idempotency import Writer, WriterDep
 from stockpilot.api.models import Page, doc
 from stockpilot.api.models.inbound import PurchaseOrder, Receipt
 from stockpilot.api.pagination import PageDep, page
+from stockpilot.api.routing import VisibleRoute
 from stockpilot.inbound import purchase_orders, receiving
 from stockpilot.inbound.schemas import OverReceiptApproval, PurchaseOrderCreate, ReceiptCreate
 from stockpilot.inbound.tolerance import POState
 from stockpilot.shared.actor import Actor
 from stockpilot.shared.quantities import to_base_units
 
-router = APIRouter(tags=["inbound"])
+router = APIRouter(route_class=VisibleRoute, tags=["inbound"])
 
 Reader = Annotated[Actor, require("purchase_orders:read")]
 Buyer = Annotated[Actor, require("purchase_orders:write")]
@@ -51,13 +52,13 @@ def list_purchase_orders(
             site_id=site.id if site else None,
             status=status,
         )
-    return shown(actor, page(rows, paging, lambda r: int(r["id"])))
+    return page(rows, paging, lambda r: int(r["id"]))
 
 
 @router.get("/purchase-orders/{order_id:int}", responses=doc(PurchaseOrder))
 def get_purchase_order(order_id: int, db: DbDep, actor: Reader) -> Any:
     with db.read() as conn:
-        return shown(actor, purchase_orders.get_order(conn, actor, order_id))
+        return purchase_orders.get_order(conn, actor, order_id)
 
 
 def _step(order_id: int, to_state: POState, writer: Writer, actor: Actor) -> Response:

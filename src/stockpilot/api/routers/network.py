@@ -8,17 +8,18 @@ from fastapi import APIRouter, Response
 from sqlalchemy.engine import Connection
 
 from stockpilot.api import queries
-from stockpilot.api.deps import DbDep, require, shown
+from stockpilot.api.deps import DbDep, require
 from stockpilot.api.idempotency import WriterDep
 from stockpilot.api.models import Page, doc
 from stockpilot.api.models.network import Location, Site
 from stockpilot.api.pagination import PageDep, page
+from stockpilot.api.routing import VisibleRoute
 from stockpilot.api.schemas import LocationCreate, SiteCreate
 from stockpilot.network import service as network
 from stockpilot.shared.actor import Actor
 from stockpilot.shared.errors import Forbidden
 
-router = APIRouter(tags=["network"])
+router = APIRouter(route_class=VisibleRoute, tags=["network"])
 
 
 def _id(row: dict[str, Any]) -> int:
@@ -29,7 +30,7 @@ def _id(row: dict[str, Any]) -> int:
 def list_sites(db: DbDep, actor: Annotated[Actor, require("sites:read")], paging: PageDep) -> Any:
     with db.read() as conn:
         rows = queries.list_sites(conn, actor, after_id=paging.after_id, limit=paging.fetch)
-    return shown(actor, page(rows, paging, _id))
+    return page(rows, paging, _id)
 
 
 @router.post("/sites", status_code=201, responses=doc(Site, 201, "Created"))
@@ -76,7 +77,7 @@ def list_locations(
             site_id=site_id,
             include_virtual=include_virtual,
         )
-    return shown(actor, page(rows, paging, _id))
+    return page(rows, paging, _id)
 
 
 @router.post("/locations", status_code=201, responses=doc(Location, 201, "Created"))

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.engine import Connection
 
-from stockpilot.api.deps import DbDep, SettingsDep, VisibleSite, require, shown
+from stockpilot.api.deps import DbDep, SettingsDep, VisibleSite, require
 from stockpilot.api.idempotency import WriterDep
 from stockpilot.api.models import Page, doc
 from stockpilot.api.models.planning import (
@@ -30,6 +30,7 @@ from stockpilot.api.models.planning import (
     TransferOrder,
 )
 from stockpilot.api.pagination import PageDep, encode_cursor, page
+from stockpilot.api.routing import VisibleRoute
 from stockpilot.network.service import site_in_scope
 from stockpilot.replenishment import actions, queries
 from stockpilot.replenishment.run import compute_plan
@@ -38,7 +39,7 @@ from stockpilot.shared.actor import Actor
 from stockpilot.shared.errors import Forbidden
 from stockpilot.shared.fields import BaseQuantity, PositiveId, StrictFloat
 
-router = APIRouter(tags=["planning"])
+router = APIRouter(route_class=VisibleRoute, tags=["planning"])
 
 Reader = Annotated[Actor, require("planning:read")]
 Planner = Annotated[Actor, require("planning:write")]
@@ -204,7 +205,7 @@ def list_proposals(
             site_code=site.code if site else None,
             sku=sku,
         )
-    return shown(actor, page(rows, paging, lambda r: int(r["id"])))
+    return page(rows, paging, lambda r: int(r["id"]))
 
 
 @router.get("/proposals/override-scores", responses=doc(Page[ProposalOverrideScore]))
@@ -218,7 +219,7 @@ def override_scores(db: DbDep, actor: Reader, paging: PageDep) -> Any:
 @router.get("/proposals/{proposal_id:int}", responses=doc(ProposalDetail))
 def get_proposal(proposal_id: int, db: DbDep, actor: Reader) -> Any:
     with db.read() as conn:
-        return shown(actor, queries.get_proposal(conn, actor, proposal_id))
+        return queries.get_proposal(conn, actor, proposal_id)
 
 
 @router.post("/proposals/{proposal_id:int}/override", responses=doc(ProposalOverridden))

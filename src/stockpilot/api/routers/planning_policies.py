@@ -11,11 +11,12 @@ from stockpilot.api.deps import DbDep, require
 from stockpilot.api.models import doc
 from stockpilot.api.models.planning_policies import DataQualityReport
 from stockpilot.api.pagination import PageDep, page
+from stockpilot.api.routing import VisibleRoute
 from stockpilot.planning.data_quality import data_quality_findings
 from stockpilot.replenishment.queries import data_quality_inputs
 from stockpilot.shared.actor import Actor
 
-router = APIRouter(tags=["planning"])
+router = APIRouter(route_class=VisibleRoute, tags=["planning"])
 
 Reader = Annotated[Actor, require("planning:read")]
 

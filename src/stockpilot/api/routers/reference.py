@@ -21,6 +21,7 @@ from stockpilot.api.idempotency import WriterDep
 from stockpilot.api.models import Page, doc
 from stockpilot.api.models.reference import Company, ReasonCode, Status, Zone
 from stockpilot.api.pagination import PageDep, page
+from stockpilot.api.routing import VisibleRoute
 from stockpilot.api.schemas import (
     CompanyCreate,
     ReasonCodeCreate,
@@ -32,7 +33,7 @@ from stockpilot.catalog import reference
 from stockpilot.network import service as network
 from stockpilot.shared.actor import Actor
 
-router = APIRouter(tags=["reference data"])
+router = APIRouter(route_class=VisibleRoute, tags=["reference data"])
 
 
 def _id(row: dict[str, Any]) -> int:

@@ -12,11 +12,12 @@ from stockpilot.api.idempotency import WriterDep
 from stockpilot.api.models import Page, doc
 from stockpilot.api.models.outbound import Route, Shipment
 from stockpilot.api.pagination import PageDep, page
+from stockpilot.api.routing import VisibleRoute
 from stockpilot.outbound import routes, shipping
 from stockpilot.outbound.schemas import RouteCreate
 from stockpilot.shared.actor import Actor
 
-router = APIRouter(tags=["shipping"])
+router = APIRouter(route_class=VisibleRoute, tags=["shipping"])
 
 Reader = Annotated[Actor, require("sales_orders:read")]
 

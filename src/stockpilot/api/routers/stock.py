@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from sqlalchemy.engine import Connection
 
 from stockpilot.api import queries
-from stockpilot.api.deps import DbDep, SettingsDep, require, shown
+from stockpilot.api.deps import DbDep, SettingsDep, require
 from stockpilot.api.idempotency import Writer, WriterDep
 from stockpilot.api.models import Page, doc
 from stockpilot.api.models.stock import (
@@ -23,6 +23,7 @@ from stockpilot.api.models.stock import (
     StockPosition,
 )
 from stockpilot.api.pagination import PageDep, page
+from stockpilot.api.routing import VisibleRoute
 from stockpilot.api.schemas import AdjustmentCreate, MoveCreate
 from stockpilot.ledger import operations, positions
 from stockpilot.ledger.operations import PostedDocument, StockLine
@@ -33,7 +34,7 @@ from stockpilot.shared.clock import today
 from stockpilot.shared.errors import ValidationFailed
 from stockpilot.shared.fields import IsoDate
 
-router = APIRouter(tags=["stock"])
+router = APIRouter(route_class=VisibleRoute, tags=["stock"])
 
 Sku = Annotated[str, Query(min_length=1, max_length=60)]
 
@@ -55,7 +56,7 @@ def stock(
         body = positions.stock_position(
             conn, actor, sku, site, location_code=location, lot_code=lot, status=status
         )
-    return shown(actor, body)
+    return body
 
 
 @router.get("/atp", responses=doc(AvailableToPromise))
@@ -70,7 +71,7 @@ def atp(
     with db.read() as conn:
         queries.visible_site_id(conn, actor, site)
         body = positions.available_to_promise(conn, actor, sku, site, on or today())
-    return shown(actor, body)
+    return body
 
 
 @router.get("/moves", responses=doc(Page[LedgerMove]))
@@ -92,7 +93,7 @@ def list_moves(
             item_id=item_id,
             site_id=site_id,
         )
-    return shown(actor, page(rows, paging, lambda r: int(r["id"])))
+    return page(rows, paging, lambda r: int(r["id"]))
 
 
 def _check_batch(lines: Sequence[object], settings: Settings) -> None:

@@ -13,13 +13,14 @@ from stockpilot.api.idempotency import WriterDep
 from stockpilot.api.models import Page, doc
 from stockpilot.api.models.tasks import ConfirmedTask, NextTask, Task
 from stockpilot.api.pagination import PageDep, page
+from stockpilot.api.routing import VisibleRoute
 from stockpilot.network.service import zone_in_site
 from stockpilot.shared.actor import Actor
 from stockpilot.shared.errors import ValidationFailed
 from stockpilot.shared.fields import BaseQuantity
 from stockpilot.tasks import service as tasks
 
-router = APIRouter(tags=["tasks"])
+router = APIRouter(route_class=VisibleRoute, tags=["tasks"])
 
 Reader = Annotated[Actor, require("tasks:read")]
 Worker = Annotated[Actor, require("tasks:write")]

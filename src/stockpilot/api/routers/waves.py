@@ -12,11 +12,12 @@ from stockpilot.api.deps import DbDep, require
 from stockpilot.api.idempotency import WriterDep
 from stockpilot.api.models import doc
 from stockpilot.api.models.outbound import PicksConfirmed, TasksCreated, Wave, WaveReleased
+from stockpilot.api.routing import VisibleRoute
 from stockpilot.outbound import picking, replenishment, waves
 from stockpilot.outbound.schemas import PickBatch, SiteRequest, WaveCreate
 from stockpilot.shared.actor import Actor
 
-router = APIRouter(tags=["waves"])
+router = APIRouter(route_class=VisibleRoute, tags=["waves"])
 
 Planner = Annotated[Actor, require("sales_orders:write")]
 Picker = Annotated[Actor, require("sales_orders:pick")]
