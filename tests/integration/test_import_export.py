@@ -29,6 +29,7 @@ from stockpilot.persistence.tables import (
     site,
     supplier,
 )
+from stockpilot.persistence.warehouse_tables import receipt_line, task
 from stockpilot.shared.actor import SYSTEM
 from stockpilot.shared.errors import RowError, ValidationFailed
 from tests.support.world import build_world, receive
@@ -138,7 +139,14 @@ def test_stock_import_adds_to_what_is_there_in_any_unit_with_lots(
     with db.read() as conn:
         assert verify(conn).ok
         assert conn.execute(sa.select(lot.c.expiry_date)).scalar_one() == date(2027, 3, 31)
-        assert set(conn.execute(sa.select(move.c.document_type)).scalars()) == {"opening"}
+        documents = conn.execute(
+            sa.select(move.c.document_type, move.c.reason_code, move.c.document_id).distinct()
+        ).all()
+        lines = conn.execute(sa.select(sa.func.count()).select_from(receipt_line)).scalar_one()
+        putaways = conn.execute(sa.select(sa.func.count()).select_from(task)).scalar_one()
+    # Each import is one receipt at the site, straight into the bins: no putaway to do.
+    assert sorted((t, r) for t, r, _ in documents) == [("receipt", "OPENING")] * 2
+    assert lines == 6 and putaways == 0
 
 
 def test_history_imports_append_demand_and_receipt_rows(db: Database, tmp_path: Path) -> None:

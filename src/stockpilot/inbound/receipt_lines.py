@@ -8,7 +8,7 @@ opening-balance import (one site's rows of a CSV file) — so a refusal always n
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -78,13 +78,19 @@ class ResolvedLine:
 
 
 def resolve_lines(
-    conn: Connection, st: SiteRef, lines: Sequence[InboundLine]
+    conn: Connection,
+    st: SiteRef,
+    lines: Sequence[InboundLine],
+    *,
+    items: Mapping[str, ItemRef] | None = None,
 ) -> list[ResolvedLine]:
     """Look every reference of ``lines`` up at site ``st`` (a handful of queries per 5,000
     distinct values) and check each line: known SKU, unit and bin, whole base units, lot and
     serials as the item's tracking asks, known status and owner. Lots are created on first
-    receipt (``ledger.lots.ensure_lots``)."""
-    items = _items(conn, {ln.sku for ln in lines})
+    receipt (``ledger.lots.ensure_lots``). ``items``: the SKUs already looked up (a file of
+    several sites reads its items once)."""
+    if items is None:
+        items = find_items(conn, {ln.sku for ln in lines})
     factors = _factors(conn, items, lines)
     bins = _bins(conn, st.id, {ln.location for ln in lines if ln.location is not None})
     owners = _owners(conn, st, {ln.owner for ln in lines if ln.owner})
@@ -185,7 +191,8 @@ def _lots(conn: Connection, lines: Sequence[ResolvedLine]) -> None:
         ln.lot_id = ids[(ln.item.id, ln.lot_code)]
 
 
-def _items(conn: Connection, skus: Iterable[str]) -> dict[str, ItemRef]:
+def find_items(conn: Connection, skus: Iterable[str]) -> dict[str, ItemRef]:
+    """The items of ``skus`` that exist (one query per 5,000)."""
     found: dict[str, ItemRef] = {}
     for part in _chunks(sorted(set(skus))):
         rows = conn.execute(
@@ -198,16 +205,15 @@ def _items(conn: Connection, skus: Iterable[str]) -> dict[str, ItemRef]:
                 item.c.shelf_life_days,
             ).where(item.c.sku.in_(part))
         )
-        for r in rows:
-            found[r.sku] = ItemRef(
-                int(r.id), r.sku, r.base_uom, bool(r.lot_tracked), bool(r.serial_tracked),
-                r.shelf_life_days,
-            )  # fmt: skip
+        for i, sku, uom, lot_tracked, serial_tracked, shelf_life in rows:
+            found[sku] = ItemRef(
+                int(i), sku, uom, bool(lot_tracked), bool(serial_tracked), shelf_life
+            )
     return found
 
 
 def _factors(
-    conn: Connection, items: dict[str, ItemRef], lines: Sequence[InboundLine]
+    conn: Connection, items: Mapping[str, ItemRef], lines: Sequence[InboundLine]
 ) -> dict[tuple[int, str], Fraction]:
     """The unit factors the lines need beyond their items' base units (one query per 5,000
     items)."""

@@ -119,17 +119,22 @@ def post_receipt(
     for no, ln in enumerate(lines):
         target = dock_id if ln.location_id is None else ln.location_id
         assert target is not None
-        common = (
-            ln.item.id, source, target, ln.owner_id, ln.lot_id, ln.status, ln.status, no,
-            ln.uom, ln.entered, ln.unit_cost,
-        )  # fmt: skip
-        if ln.item.serial_tracked:
-            moves.extend(
-                _move(*common, quantity=1, serial_id=serial_ids[(ln.item.id, s)])
-                for s in ln.serials
-            )
+        itm, status, owner_id, lot_id = ln.item, ln.status, ln.owner_id, ln.lot_id
+        if itm.serial_tracked:
+            for number in ln.serials:
+                moves.append(
+                    MoveLine(
+                        itm.id, source, target, 1, owner_id, lot_id, status, status, no, ln.uom,
+                        ln.entered, ln.unit_cost, serial_ids[(itm.id, number)],
+                    )
+                )  # fmt: skip
         else:
-            moves.append(_move(*common, quantity=ln.quantity, serial_id=None))
+            moves.append(
+                MoveLine(
+                    itm.id, source, target, ln.quantity, owner_id, lot_id, status, status, no,
+                    ln.uom, ln.entered, ln.unit_cost,
+                )
+            )  # fmt: skip
         rows.append(
             (
                 receipt_id, no + 1, ln.item.id, ln.lot_id, ln.status, ln.quantity, target,
@@ -183,28 +188,6 @@ _INSERT_LINE = raw.Sql(
     "location_id, purchase_order_line_id, asn_line_id, sscc, available_at) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
-
-
-def _move(
-    item_id: int,
-    source: int,
-    target: int,
-    owner_id: int,
-    lot_id: int,
-    from_status: str,
-    to_status: str,
-    line_no: int,
-    uom: str,
-    entered: str,
-    unit_cost: Decimal | None,
-    *,
-    quantity: int,
-    serial_id: int | None,
-) -> MoveLine:
-    return MoveLine(
-        item_id, source, target, quantity, owner_id, lot_id, from_status, to_status, line_no,
-        uom, entered, unit_cost, serial_id,
-    )  # fmt: skip
 
 
 def _line_ids(conn: Connection, receipt_id: int) -> list[int]:

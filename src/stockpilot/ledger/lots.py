@@ -1,4 +1,5 @@
-"""Lots and serials of a whole document in bulk: a constant number of statements for any size.
+"""Lots and serials of a whole document in bulk: a constant number of statements per 5,000 of
+them, whatever the document's size.
 
 A lot is created on its first receipt and keeps the expiry date it was first given; a serial
 number exists once per item.
@@ -40,12 +41,12 @@ def ensure_lots(conn: Connection, wanted: LotWanted) -> dict[tuple[int, str], in
             ],
         )
     found: dict[tuple[int, str], int] = {}
-    item_ids = sorted({i for i, _ in keys})
-    codes = sorted({c for _, c in keys})
-    for start in range(0, len(item_ids), CHUNK):
+    for start in range(0, len(keys), CHUNK):
+        part = keys[start : start + CHUNK]
         rows = conn.execute(
             sa.select(lot.c.item_id, lot.c.lot_code, lot.c.id, lot.c.expiry_date).where(
-                lot.c.item_id.in_(item_ids[start : start + CHUNK]), lot.c.lot_code.in_(codes)
+                lot.c.item_id.in_(sorted({i for i, _ in part})),
+                lot.c.lot_code.in_(sorted({c for _, c in part})),
             )
         )
         for r in rows:
@@ -67,25 +68,21 @@ SerialWanted = tuple[int, str, int, int, str, int, str]
 
 
 def new_serials(conn: Connection, wanted: Sequence[SerialWanted]) -> dict[tuple[int, str], int]:
-    """Register new serial numbers (refusing any that exist or repeat): three statements."""
+    """Register new serial numbers (refusing any that exist or repeat): three statements per
+    5,000 serial numbers."""
     if not wanted:
         return {}
-    seen: set[tuple[int, str]] = set()
+    seen: dict[tuple[int, str], str] = {}
     for item_id, number, *_rest, field in wanted:
         if (item_id, number) in seen:
             raise ValidationFailed(f"serial {number} is given twice", field=field)
-        seen.add((item_id, number))
-    item_ids = sorted({w[0] for w in wanted})
-    numbers = sorted({w[1] for w in wanted})
-    taken = conn.execute(
-        sa.select(serial.c.item_id, serial.c.serial_number).where(
-            serial.c.item_id.in_(item_ids), serial.c.serial_number.in_(numbers)
-        )
-    ).all()
-    for r in taken:
-        if (r.item_id, r.serial_number) in seen:
-            field = next(w[6] for w in wanted if (w[0], w[1]) == (r.item_id, r.serial_number))
-            raise ValidationFailed(f"serial {r.serial_number} already exists", field=field)
+        seen[(item_id, number)] = field
+    keys = sorted(seen)
+    for part in _parts(keys):
+        for r in conn.execute(_serials_of(part)):
+            key = (int(r.item_id), r.serial_number)
+            if key in seen:
+                raise ValidationFailed(f"serial {r.serial_number} already exists", field=seen[key])
     conn.execute(
         serial.insert(),
         [
@@ -101,13 +98,22 @@ def new_serials(conn: Connection, wanted: Sequence[SerialWanted]) -> dict[tuple[
             for item_id, number, lot_id, location_id, status, owner_id, _ in wanted
         ],
     )
-    rows = conn.execute(
-        sa.select(serial.c.item_id, serial.c.serial_number, serial.c.id).where(
-            serial.c.item_id.in_(item_ids), serial.c.serial_number.in_(numbers)
-        )
+    found: dict[tuple[int, str], int] = {}
+    for part in _parts(keys):
+        for r in conn.execute(_serials_of(part)):
+            key = (int(r.item_id), r.serial_number)
+            if key in seen:
+                found[key] = int(r.id)
+    return found
+
+
+def _parts(keys: list[tuple[int, str]]) -> list[list[tuple[int, str]]]:
+    return [keys[start : start + CHUNK] for start in range(0, len(keys), CHUNK)]
+
+
+def _serials_of(keys: list[tuple[int, str]]) -> sa.Select[tuple[int, str, int]]:
+    """The serial rows that may be ``keys`` (their items × their numbers, filtered after)."""
+    return sa.select(serial.c.item_id, serial.c.serial_number, serial.c.id).where(
+        serial.c.item_id.in_(sorted({i for i, _ in keys})),
+        serial.c.serial_number.in_(sorted({n for _, n in keys})),
     )
-    return {
-        (int(r.item_id), r.serial_number): int(r.id)
-        for r in rows
-        if (r.item_id, r.serial_number) in seen
-    }

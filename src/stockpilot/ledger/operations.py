@@ -20,12 +20,12 @@ from sqlalchemy.engine import Connection
 from stockpilot.catalog.service import (
     ItemRef,
     UnitFactors,
-    ensure_lot,
     items_by_sku,
     require_reason_code,
     status_allocatable,
 )
 from stockpilot.ledger.keys import MoveLine, PostingContext
+from stockpilot.ledger.lots import SerialWanted, ensure_lots, new_serials
 from stockpilot.ledger.posting import post_moves
 from stockpilot.network.service import (
     company_id_by_code,
@@ -119,16 +119,30 @@ def _quantity(units: UnitFactors, itm: ItemRef, ln: StockLine, i: int) -> int:
 
 
 def _lot_ids(conn: Connection, items: dict[str, ItemRef], lines: Sequence[StockLine]) -> list[int]:
-    ids: list[int] = []
+    """Each line's lot id, the document's new lots created in bulk (ledger.lots): a lot keeps
+    the expiry it was first given, in this document as on earlier receipts."""
+    wanted: dict[tuple[int, str], tuple[date | None, str]] = {}
     for i, ln in enumerate(lines):
         itm = items[ln.sku]
-        if itm.lot_tracked:
-            ids.append(ensure_lot(conn, itm, ln.lot or "", ln.expiry_date, field=f"lines[{i}].lot"))
-        elif ln.lot:
-            raise ValidationFailed(f"{itm.sku} is not lot-tracked", field=f"lines[{i}].lot")
-        else:
-            ids.append(0)
-    return ids
+        if not itm.lot_tracked:
+            if ln.lot:
+                raise ValidationFailed(f"{itm.sku} is not lot-tracked", field=f"lines[{i}].lot")
+            continue
+        if not ln.lot:
+            raise ValidationFailed(
+                f"{itm.sku} is lot-tracked: a lot is required", field=f"lines[{i}].lot"
+            )
+        key = (itm.id, ln.lot)
+        first = wanted.get(key)
+        if first is None or first[0] is None:
+            wanted[key] = (ln.expiry_date, f"lines[{i}].lot")
+        elif ln.expiry_date is not None and ln.expiry_date != first[0]:
+            raise ValidationFailed(
+                f"lot {ln.lot} of {itm.sku} already has expiry {first[0]}",
+                field=f"lines[{i}].expiry_date",
+            )
+    ids = ensure_lots(conn, wanted)
+    return [ids.get((items[ln.sku].id, ln.lot or ""), 0) for ln in lines]
 
 
 def receive(
@@ -142,13 +156,16 @@ def receive(
     reason_code: str = "RECEIPT",
     effective_at: datetime | None = None,
 ) -> PostedDocument:
-    """Receive goods from the site's supplier location into bins (adds to what is there)."""
+    """Receive goods from the site's supplier location into bins (adds to what is there).
+    Lots and serial numbers of the whole document are resolved in bulk: a constant number of
+    statements for any number of lines."""
     res = _Resolver(conn, actor, site_code)
     items = res.items(lines)
     units = UnitFactors(conn, [(items[ln.sku], ln.uom) for ln in lines])
     lot_ids = _lot_ids(conn, items, lines)
     source = virtual_location(conn, res.site.id, "supplier")
-    moves: list[MoveLine] = []
+    entered: list[tuple[ItemRef, int, dict[str, Any]]] = []
+    serials: list[SerialWanted] = []
     for i, ln in enumerate(lines):
         itm = items[ln.sku]
         qty = _quantity(units, itm, ln, i)
@@ -166,60 +183,41 @@ def receive(
             "unit_cost": ln.unit_cost,
         }
         if itm.serial_tracked:
-            moves.extend(_serial_units(conn, itm, ln, qty, i, common))
-        else:
-            if ln.serials:
-                raise ValidationFailed(
-                    f"{itm.sku} is not serial-tracked", field=f"lines[{i}].serials"
+            _check_serials(itm, ln, qty, i)
+            serials.extend(
+                (
+                    itm.id,
+                    s,
+                    lot_ids[i],
+                    source,
+                    ln.status,
+                    common["owner_id"],
+                    f"lines[{i}].serials",
                 )
+                for s in ln.serials
+            )
+        elif ln.serials:
+            raise ValidationFailed(f"{itm.sku} is not serial-tracked", field=f"lines[{i}].serials")
+        entered.append((itm, qty, common))
+    serial_ids = new_serials(conn, serials)
+    moves: list[MoveLine] = []
+    for (itm, qty, common), ln in zip(entered, lines, strict=True):
+        if itm.serial_tracked:
+            moves.extend(
+                MoveLine(quantity=1, serial_id=serial_ids[(itm.id, s)], **common)
+                for s in ln.serials
+            )
+        else:
             moves.append(MoveLine(quantity=qty, **common))
     return _finish(conn, actor, res, moves, document_type, document_id, reason_code, effective_at)
 
 
-def _serial_units(
-    conn: Connection, itm: ItemRef, ln: StockLine, qty: int, i: int, common: dict[str, Any]
-) -> list[MoveLine]:
+def _check_serials(itm: ItemRef, ln: StockLine, qty: int, i: int) -> None:
     if len(ln.serials) != qty or len(set(ln.serials)) != qty:
         raise ValidationFailed(
             f"{itm.sku} is serial-tracked: give {qty} distinct serial numbers",
             field=f"lines[{i}].serials",
         )
-    taken = (
-        conn.execute(
-            sa.select(serial.c.serial_number).where(
-                serial.c.item_id == itm.id, serial.c.serial_number.in_(ln.serials)
-            )
-        )
-        .scalars()
-        .first()
-    )
-    if taken is not None:
-        raise ValidationFailed(
-            f"serial {taken} of {itm.sku} already exists", field=f"lines[{i}].serials"
-        )
-    conn.execute(
-        serial.insert(),
-        [
-            {
-                "item_id": itm.id,
-                "serial_number": s,
-                "lot_id": common["lot_id"],
-                "location_id": common["from_location_id"],
-                "status": common["from_status"],
-                "owner_id": common["owner_id"],
-                "in_stock": False,
-            }
-            for s in ln.serials
-        ],
-    )
-    ids = dict(
-        conn.execute(
-            sa.select(serial.c.serial_number, serial.c.id).where(
-                serial.c.item_id == itm.id, serial.c.serial_number.in_(ln.serials)
-            )
-        ).all()
-    )
-    return [MoveLine(quantity=1, serial_id=ids[s], **common) for s in ln.serials]
 
 
 def relocate(
