@@ -372,3 +372,47 @@ def data_quality_inputs(conn: Connection) -> Any:
         {"item": pl.String},
     )
     return DataQualityInputs(items, units, suppliers, supplier_items, receipts, demand)
+
+
+def storage_capacity(conn: Connection) -> Any:
+    """``item, site, storage_capacity``: per item-site, the capacity of the bins that hold it
+    (physical storage, pick and bulk locations with stock on hand), for the item-sites whose
+    every such bin has a capacity — a bin without one leaves the item-site uncapped. ``item`` is
+    the item id as text, ``site`` the site code (as the planning run keys its frames)."""
+    import polars as pl
+
+    from stockpilot.persistence.tables import balance, location
+    from stockpilot.replenishment.frames import read_frame
+
+    held = (
+        sa.select(
+            balance.c.item_id, location.c.site_id, location.c.id.label("location_id"),
+            location.c.capacity,
+        )
+        .join(location, location.c.id == balance.c.location_id)
+        .where(
+            location.c.is_virtual.is_(False),
+            location.c.active.is_(True),
+            location.c.kind.in_(("storage", "pick", "bulk")),
+            balance.c.quantity_on_hand > 0,
+        )
+        .distinct()
+        .subquery()
+    )  # fmt: skip
+    frame = read_frame(
+        conn,
+        sa.select(
+            held.c.item_id,
+            site.c.code,
+            sa.func.sum(held.c.capacity),
+            sa.func.count(),
+            sa.func.count(held.c.capacity),
+        )
+        .join(site, site.c.id == held.c.site_id)
+        .group_by(held.c.item_id, site.c.code),
+        {"item": pl.Int64, "site": pl.String, "storage_capacity": pl.Float64,
+         "bins": pl.Int64, "with_capacity": pl.Int64},
+    )  # fmt: skip
+    return frame.filter(pl.col("bins") == pl.col("with_capacity")).select(
+        pl.col("item").cast(pl.String), "site", "storage_capacity"
+    )

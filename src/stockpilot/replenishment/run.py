@@ -47,6 +47,7 @@ from stockpilot.persistence.warehouse_tables import (
 )
 from stockpilot.planning.engine import PlanConfig, plan
 from stockpilot.planning.proposals import propose
+from stockpilot.replenishment import queries
 from stockpilot.replenishment.frames import read_frame, write_frame
 from stockpilot.shared.actor import SYSTEM, Actor
 from stockpilot.shared.clock import today, utcnow
@@ -360,7 +361,10 @@ def compute_plan(
     with db.read() as conn:
         sites = load_sites(conn)
         demand = load_demand(conn, sites)
-        items = load_items(conn, sites)
+        # Storage caps come from the bins that hold each item (their capacity, summed).
+        items = load_items(conn, sites).join(
+            queries.storage_capacity(conn), on=["item", "site"], how="left"
+        )
         receipts = load_receipts(conn, sites)
         positions = load_positions(conn, sites)
     mark("read")
