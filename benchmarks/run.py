@@ -34,6 +34,7 @@ MODULES = [
     ("planning_db", "benchmarks.bench_planning_db", ["--skus", "5000"]),
     ("policy_quality", "benchmarks.bench_policy_quality", []),
     ("tasks_rules", "benchmarks.bench_tasks_rules", ["--quick"]),
+    ("outbound", "benchmarks.bench_outbound", ["--quick"]),
     ("task_queue", "benchmarks.bench_task_queue", ["--quick"]),
 ]
 

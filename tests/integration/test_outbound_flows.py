@@ -90,12 +90,12 @@ def test_batch_picking_gives_each_order_a_slot_and_zone_picking_a_list_per_zone(
     db: Database,
 ) -> None:
     build_world(db)
-    for code, zone_code in (("Z1-01", "Z1"), ("Z2-01", "Z2")):
-        db.run(
-            lambda c, code=code, zone_code=zone_code: network.create_location(
-                c, SYSTEM, "WH1", code, "storage", zone_code=zone_code
-            )
-        )
+
+    def zoned_bins(conn: sa.Connection) -> None:
+        for code, zone_code in (("Z1-01", "Z1"), ("Z2-01", "Z2")):
+            network.create_location(conn, SYSTEM, "WH1", code, "storage", zone_code=zone_code)
+
+    db.run(zoned_bins)
     receive(db, "SKU-1", 10, "Z1-01")
     receive(db, "SKU-2", 10, "Z2-01")
     orders = [order(db, [("SKU-1", 1), ("SKU-2", 1)]) for _ in range(3)]

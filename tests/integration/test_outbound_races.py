@@ -3,7 +3,9 @@ no drift, nothing allocated twice."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -34,10 +36,10 @@ def test_racing_confirmations_of_the_same_picks_post_each_exactly_once(
     orders = [order(race_db, [("SKU-1", 2)]) for _ in range(8)]
     release(race_db, wave(race_db, orders))
     picks = tasks_of(race_db, "pick")
-    workers = [partial(_confirm, race_db, t.id) for t in picks for _ in range(3)]
-    workers += [
-        partial(lambda: picking_batch(race_db, [t.id for t in picks[:4]])) for _ in range(2)
+    workers: list[Callable[[], Any]] = [
+        partial(_confirm, race_db, t.id) for t in picks for _ in range(3)
     ]
+    workers += [partial(picking_batch, race_db, [t.id for t in picks[:4]]) for _ in range(2)]
     result = race(workers)
     assert all(type(e).__name__ == "Conflict" for e in result.errors), result.errors
     with race_db.read() as conn:
@@ -69,7 +71,8 @@ def test_racing_wave_releases_of_the_same_item_never_allocate_a_unit_twice(
     receive(race_db, "SKU-1", 10, "A-02")
     receive(race_db, "SKU-1", 5, "B-01")
     waves = [wave(race_db, [order(race_db, [("SKU-1", 3)])]) for _ in range(8)]
-    result = race([partial(release, race_db, w) for w in waves] * 2)
+    workers: list[Callable[[], Any]] = [partial(release, race_db, w) for w in waves for _ in (1, 2)]
+    result = race(workers)
     assert all(type(e).__name__ == "Conflict" for e in result.errors), result.errors
     assert len(result.values) == 8
     with race_db.read() as conn:

@@ -242,7 +242,7 @@ def load_allocations(
         stmt = stmt.with_for_update(of=allocation)
     # Positional: the columns are selected in the fields' order (a mapping per row costs
     # more than the query for a pick list of thousands).
-    rows = [AllocationState(*r) for r in conn.execute(stmt)]
+    rows = [AllocationState(*tuple(r)) for r in conn.execute(stmt)]
     missing = set(allocation_ids) - {r.id for r in rows}
     if missing:
         raise NotFound(f"allocation {min(missing)} not found", field="allocation_id")
@@ -359,8 +359,8 @@ def post_many(
     of statements whatever the count. Returns ``(posted, released)``."""
     if not picks:
         return 0, 0
-    now = utcnow()
-    params = []
+    stamp = raw.timestamp(conn, utcnow())
+    rows: list[tuple[int, int, int, object, int, int]] = []
     moves = []
     releases: dict[int, int] = {}
     for state, quantity, to_location_id in picks:
@@ -369,9 +369,7 @@ def post_many(
                 f"quantity must be between 0 and {state.quantity_open}", field="quantity"
             )
         released = state.quantity_open - quantity
-        params.append(
-            {"allocation_id": state.id, "posted": quantity, "released": released, "closed_at": now}
-        )
+        rows.append((quantity, released, quantity + released, stamp, state.id, quantity + released))
         if released:
             releases[state.balance_id] = releases.get(state.balance_id, 0) + released
         if quantity:
@@ -388,36 +386,17 @@ def post_many(
                     consumes_allocated=quantity,
                 )
             )
-    stamp = raw.timestamp(conn, now)
-    rows = [
-        (
-            p["posted"],
-            p["released"],
-            p["posted"] + p["released"],
-            stamp,
-            p["allocation_id"],
-            p["posted"] + p["released"],
-        )
-        for p in params
-    ]
-    whole = [
-        r[4]
-        for r, (state, quantity, _) in zip(rows, picks, strict=True)
-        if quantity == state.quantity_open
-    ]
-    partial = [
-        r
-        for r, (state, quantity, _) in zip(rows, picks, strict=True)
-        if quantity != state.quantity_open
-    ]
+    whole = [r[4] for r in rows if r[1] == 0]  # nothing released: picked in full
+    partial = [r for r in rows if r[1] != 0]
     resolved = 0
     if whole:
         # Picked in full: each posts what is open, in one statement for the lot.
-        resolved += raw.execute(
-            conn,
-            raw.Sql(_POST_WHOLE.format(marks=", ".join("?" * len(whole)))),
-            (stamp, *whole),
-        )
+        if conn.dialect.name == "postgresql":  # one array, not one parameter per id
+            sql = raw.Sql(_POST_WHOLE.format(marks="").replace("IN ()", "= ANY(?)"))
+            resolved += raw.execute(conn, sql, (stamp, whole))
+        else:
+            sql = raw.Sql(_POST_WHOLE.format(marks=", ".join("?" * len(whole))))
+            resolved += raw.execute(conn, sql, (stamp, *whole))
     if partial:
         resolved += raw.execute_many(conn, _RESOLVE_MANY, partial)
     if resolved != len(rows):

@@ -28,6 +28,7 @@ from sqlalchemy.engine import Connection
 
 from stockpilot.ledger import balances
 from stockpilot.outbound import allocation_rules as rules
+from stockpilot.outbound import bulk
 from stockpilot.persistence import raw
 from stockpilot.persistence.tables import (
     balance,
@@ -493,7 +494,16 @@ _LINE_ALLOCATED = raw.Sql(
     "UPDATE sales_order_line SET quantity_allocated = quantity_allocated + ?, "
     "short_cause = COALESCE(CAST(? AS VARCHAR(40)), short_cause) WHERE id = ?"
 )
+_LINE_ALLOCATED_PG = (
+    "UPDATE sales_order_line AS l SET quantity_allocated = l.quantity_allocated + v.q, "
+    "short_cause = COALESCE(v.cause, l.short_cause) "
+    "FROM unnest(%s::bigint[], %s::varchar[], %s::bigint[]) AS v(q, cause, id) WHERE l.id = v.id"
+)
 _ORDER_STATUS = raw.Sql("UPDATE sales_order SET status = ?, version = version + 1 WHERE id = ?")
+_ORDER_STATUS_PG = (
+    "UPDATE sales_order AS o SET status = v.status, version = o.version + 1 "
+    "FROM unnest(%s::varchar[], %s::bigint[]) AS v(status, id) WHERE o.id = v.id"
+)
 
 
 def _short_causes(
@@ -531,7 +541,12 @@ def _short_causes(
 def _write_lines(conn: Connection, got: dict[int, int], causes: dict[int, str]) -> None:
     ids = sorted(set(got) | set(causes))
     if ids:
-        raw.execute_many(conn, _LINE_ALLOCATED, [(got.get(i, 0), causes.get(i), i) for i in ids])
+        bulk.update_rows(
+            conn,
+            _LINE_ALLOCATED,
+            _LINE_ALLOCATED_PG,
+            [(got.get(i, 0), causes.get(i), i) for i in ids],
+        )
 
 
 def order_status(lines: Sequence[tuple[int, int, int, int]]) -> str:
@@ -588,9 +603,10 @@ def refresh_statuses(conn: Connection, order_ids: Sequence[int]) -> dict[int, st
             continue
         updates.append({"order_id": order_id, "new_status": new})
     if updates:
-        raw.execute_many(
+        bulk.update_rows(
             conn,
             _ORDER_STATUS,
+            _ORDER_STATUS_PG,
             [
                 (u["new_status"], u["order_id"])
                 for u in sorted(updates, key=lambda u: u["order_id"])

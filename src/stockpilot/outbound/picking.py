@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection
 from stockpilot.ledger import allocation as alloc
 from stockpilot.ledger.keys import PostingContext
 from stockpilot.outbound import allocation_rules as rules
+from stockpilot.outbound import bulk
 from stockpilot.outbound.allocation import STORABLE_KINDS, lock_orders, refresh_statuses
 from stockpilot.outbound.sales_orders import line_counters
 from stockpilot.persistence import journal, raw
@@ -262,11 +263,7 @@ def confirm_picks(
     now = raw.timestamp(conn, utcnow())
     # The guarded transition of the whole list in one statement; the short ones then say
     # how much they picked.
-    claimed = raw.execute(
-        conn,
-        raw.Sql(_CONFIRM.format(marks=", ".join("?" * len(picks)))),
-        (now, actor.user_id, now, *(p.task.id for p in picks)),
-    )
+    claimed = bulk.update_ids(conn, _CONFIRM, (now, actor.user_id, now), [p.task.id for p in picks])
     if claimed != len(picks):
         raise Conflict("a task of the list was confirmed meanwhile", field="picks")
     shorts = [(p.quantity, p.task.id) for p in picks if p.quantity != p.task.quantity]
@@ -319,6 +316,6 @@ _CONFIRM = (
     "UPDATE task SET status = 'done', confirmed_at = ?, confirmed_by = ?, "
     "confirmed_quantity = quantity, confirmed_location_id = to_location_id, "
     "started_at = COALESCE(started_at, ?) "
-    "WHERE status IN ('open', 'assigned') AND id IN ({marks})"
+    "WHERE status IN ('open', 'assigned') AND id IN ({ids})"
 )
 _CONFIRMED_SHORT = raw.Sql("UPDATE task SET confirmed_quantity = ? WHERE id = ?")

@@ -21,7 +21,7 @@ from stockpilot.ledger import allocation as alloc
 from stockpilot.ledger.keys import PostingContext
 from stockpilot.network.service import site_by_code, site_in_scope, virtual_location
 from stockpilot.outbound import allocation as allocation_service
-from stockpilot.outbound import routes, shipping
+from stockpilot.outbound import bulk, routes, shipping
 from stockpilot.outbound.allocation import CLOSED_STATES, AllocationRun
 from stockpilot.outbound.schemas import SalesOrderCreate
 from stockpilot.persistence import journal, raw
@@ -341,16 +341,22 @@ def line_counters(conn: Connection, released: dict[int, int], posted: dict[int, 
     thousands)."""
     line_ids = sorted(set(released) | set(posted))
     if line_ids:
-        raw.execute_many(
+        bulk.update_rows(
             conn,
             _LINE_COUNTERS,
-            [(released.get(i, 0), posted.get(i, 0), posted.get(i, 0), i) for i in line_ids],
+            _LINE_COUNTERS_PG,
+            [(released.get(i, 0), posted.get(i, 0), i) for i in line_ids],
         )
 
 
 _LINE_COUNTERS = raw.Sql(
-    "UPDATE sales_order_line SET quantity_allocated = quantity_allocated - ? - ?, "
-    "quantity_picked = quantity_picked + ? WHERE id = ?"
+    "UPDATE sales_order_line SET quantity_allocated = quantity_allocated - ?1 - ?2, "
+    "quantity_picked = quantity_picked + ?2 WHERE id = ?3"
+)
+_LINE_COUNTERS_PG = (
+    "UPDATE sales_order_line AS l SET quantity_allocated = l.quantity_allocated - v.r - v.p, "
+    "quantity_picked = l.quantity_picked + v.p "
+    "FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[]) AS v(r, p, id) WHERE l.id = v.id"
 )
 
 
