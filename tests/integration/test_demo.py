@@ -36,7 +36,7 @@ def _weekly(db: Database) -> np.ndarray:
                 demand_history.c.site_id,
                 demand_history.c.requested_date,
                 demand_history.c.quantity,
-            )
+            ).where(demand_history.c.source == "demo")
         ).all()
     keys = sorted({(r.item_id, r.site_id) for r in rows})
     index = {k: i for i, k in enumerate(keys)}
@@ -135,3 +135,97 @@ def test_the_demo_refuses_a_database_that_already_has_items(db: Database) -> Non
     build_demo(db, skus=20, sites=2, seed=1, today=TODAY)
     with pytest.raises(Conflict):
         build_demo(db, skus=20, sites=2, seed=1, today=TODAY)
+
+
+def test_the_demo_warehouse_opens_with_work_waiting_at_every_site(db: Database) -> None:
+    from stockpilot.inbound.scan import is_valid_gtin, is_valid_sscc
+    from stockpilot.persistence.tables import customer, sales_order
+    from stockpilot.persistence.warehouse_tables import (
+        asn,
+        asn_line,
+        item_gtin,
+        pick_face,
+        purchase_order,
+        purchase_order_line,
+        route,
+        task,
+    )
+
+    result = build_demo(db, skus=300, seed=5, today=TODAY)
+    with db.read() as conn:
+        codes = dict(conn.execute(sa.select(site.c.id, site.c.code)).all())
+        routes = conn.execute(sa.select(route.c.site_id, route.c.cutoff_time)).all()
+        faces = conn.execute(
+            sa.select(location.c.site_id, location.c.kind, pick_face).join(
+                location, location.c.id == pick_face.c.location_id
+            )
+        ).all()
+        orders = conn.execute(
+            sa.select(purchase_order.c.site_id, purchase_order.c.status, purchase_order.c.id)
+        ).all()
+        due = conn.execute(sa.select(purchase_order_line.c.due_date)).scalars().all()
+        notice = conn.execute(sa.select(asn)).one()
+        pallets = conn.execute(sa.select(asn_line.c.sscc).distinct()).scalars().all()
+        gtins = conn.execute(sa.select(item_gtin.c.gtin)).scalars().all()
+        terms = conn.execute(
+            sa.select(customer.c.ship_complete, customer.c.min_shelf_life_days)
+        ).all()
+        sales = conn.execute(
+            sa.select(
+                sales_order.c.site_id,
+                sales_order.c.status,
+                sales_order.c.route_id,
+                sales_order.c.promised_date,
+                sales_order.c.channel,
+                sales_order.c.priority,
+            )
+        ).all()
+        putaways = conn.execute(
+            sa.select(sa.func.count()).where(task.c.type == "putaway", task.c.status == "open")
+        ).scalar_one()
+        assert verify(conn).ok
+    assert {codes[s] for s, _ in routes} == set(codes.values())
+    assert all(cutoff and len(cutoff) == 5 for _, cutoff in routes)
+    assert {codes[f.site_id] for f in faces} == set(codes.values())
+    assert all(f.kind == "pick" and 0 < f.min_quantity < f.max_quantity for f in faces)
+    statuses = {(codes[s], status) for s, status, _ in orders}
+    assert {("HUB", "confirmed"), ("HUB", "partially_received")} <= statuses
+    assert {code for code, _ in statuses} == set(codes.values())
+    assert all(d is not None for d in due) and putaways > 0
+    po_status = {i: status for _, status, i in orders}
+    assert notice.status == "open" and codes[notice.site_id] == "HUB"
+    assert len(pallets) == 2 and all(is_valid_sscc(code) for code in pallets)
+    assert "confirmed" in po_status.values()
+    assert 0 < len(gtins) < 300 and all(is_valid_gtin(g) for g in gtins)
+    assert any(complete for complete, _ in terms) and any(days for _, days in terms)
+    assert {codes[s.site_id] for s in sales} == set(codes.values())
+    assert all(s.status == "open" and s.route_id and s.promised_date for s in sales)
+    assert len({s.channel for s in sales}) > 1 and any(s.priority for s in sales)
+    assert result.counts["sales_orders"] == len(sales) and result.counts["asns"] == 1
+
+
+def test_the_demo_asn_pallet_is_received_by_its_sscc_and_an_open_order_allocates(
+    db: Database,
+) -> None:
+    from stockpilot.inbound.receiving import receive_goods
+    from stockpilot.inbound.schemas import ReceiptCreate
+    from stockpilot.outbound.sales_orders import allocate_order
+    from stockpilot.persistence.tables import sales_order
+    from stockpilot.persistence.warehouse_tables import asn_line
+    from stockpilot.shared.actor import SYSTEM
+
+    build_demo(db, skus=120, seed=9, today=TODAY)
+    with db.read() as conn:
+        pallet = conn.execute(sa.select(sa.func.min(asn_line.c.sscc))).scalar_one()
+        order_id = conn.execute(sa.select(sa.func.min(sales_order.c.id))).scalar_one()
+    receipt = db.run(
+        lambda conn: receive_goods(
+            conn, SYSTEM, ReceiptCreate(site="HUB", sscc=pallet), max_lines=100
+        )
+    )
+    assert receipt["lines"] and {ln["sscc"] for ln in receipt["lines"]} == {pallet}
+    assert receipt["purchase_order_status"] == "partially_received"
+    allocated = db.run(lambda conn: allocate_order(conn, SYSTEM, order_id))
+    assert allocated and all(a.quantity_allocated >= 0 for a in allocated)
+    with db.read() as conn:
+        assert verify(conn).ok

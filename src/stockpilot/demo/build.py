@@ -17,7 +17,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from stockpilot.demo import catalogue, demand
+from stockpilot.demo import catalogue, demand, warehouse
 from stockpilot.governance.users import add_user, issue_token
 from stockpilot.importing.bulk import ids_by
 from stockpilot.importing.stock import post_opening
@@ -129,6 +129,9 @@ class _Loader:
         with deferred_checks(self.conn, [demand_history, receipt_history]):
             opening = self._history()
         self._opening_stock(opening)
+        self.progress("work waiting", 0, 1)
+        self.result.counts.update(warehouse.load_work(self.conn, self._work_inputs(opening)))
+        self.progress("work waiting", 1, 1)
         self._admin()
         journal.record(
             self.conn,
@@ -159,6 +162,9 @@ class _Loader:
         self.suppliers = catalogue.make_suppliers(n_sup, self.rng)
         n_cus = max(20, min(3000, self.spec.skus // 10))
         customers = catalogue.make_customers(n_cus, self.rng)
+        # Terms come from a stream of their own, so the rest of the distributor is unchanged.
+        terms = warehouse.customer_terms(n_cus, np.random.default_rng([self.spec.seed, 5]))
+        customers = [c | t for c, t in zip(customers, terms, strict=True)]
         self.conn.execute(supplier.insert(), self.suppliers)
         self.conn.execute(customer.insert(), customers)
         self.supplier_ids = ids_by(self.conn, supplier.c.code, [s["code"] for s in self.suppliers])
@@ -329,6 +335,22 @@ class _Loader:
                     document_type="opening", reason_code="OPENING",
                 )  # fmt: skip
         self.result.counts["stock_lines"] = total + len(serial_lines)
+
+    def _work_inputs(self, opening: Any) -> warehouse.WorkInputs:
+        return warehouse.WorkInputs(
+            today=self.spec.today or today(),
+            site_ids=self.site_ids,
+            site_codes=self.spec.site_codes(),
+            item_ids=self.item_ids,
+            items=self.items,
+            opening=opening,
+            pick_bins=[zones["PICK"] for zones in self.bins],
+            customer_ids=self.customer_ids,
+            customer_weights=self.customer_weights,
+            supplier_ids=[self.supplier_ids[s["code"]] for s in self.suppliers],
+            lead_days=[float(s["lead_time_days"]) for s in self.suppliers],
+            seed=self.spec.seed,
+        )
 
     def _placement(self, s: int, i: int, quantity: int) -> list[tuple[int, int]]:
         zones = self.bins[s]
