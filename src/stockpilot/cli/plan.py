@@ -355,11 +355,37 @@ def data_health_command(
         Console(stderr=True).print(f"wrote {findings.height} findings to {out}")
 
 
+def sourcing_command(
+    disrupted: Annotated[
+        list[str] | None,
+        typer.Option("--disrupted", help="a supplier code out of action (repeatable)"),
+    ] = None,
+) -> None:
+    """Alternate suppliers for the items whose supplier is disrupted or whose lead time has
+    drifted, chosen by cost, lead time and reliability (planning/sourcing.py)."""
+    from stockpilot.bootstrap import open_database
+    from stockpilot.planning.sourcing import alternate_sources
+    from stockpilot.replenishment.queries import sourcing_inputs
+
+    db = open_database()
+    try:
+        with db.read() as conn:
+            primaries, candidates = sourcing_inputs(conn)
+    finally:
+        db.dispose()
+    found = alternate_sources(primaries, candidates, disrupted or ())
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=200)
+    console.print(_frame_table(found, f"Alternate sources: {found.height} items need one"))
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``plan``, ``simulate`` and ``data-health`` commands to ``app``."""
     app.command("plan")(plan_command)
     app.command("simulate")(simulate_command)
     app.command("data-health")(data_health_command)
+    app.command("sourcing")(sourcing_command)
 
 
 if __name__ == "__main__":  # pragma: no cover - manual use

@@ -416,3 +416,94 @@ def storage_capacity(conn: Connection) -> Any:
     return frame.filter(pl.col("bins") == pl.col("with_capacity")).select(
         pl.col("item").cast(pl.String), "site", "storage_capacity"
     )
+
+
+def sourcing_inputs(conn: Connection) -> tuple[Any, Any]:
+    """``(primaries, candidates)`` for :func:`stockpilot.planning.sourcing.alternate_sources`,
+    keyed by SKU and supplier code: each active item's primary supplier with its quoted and
+    actual (median of receipts) lead time, and every supplier-item row (the primary's included)
+    with its cost, lead time and on-time share (received within the quoted lead time)."""
+    import polars as pl
+
+    from stockpilot.persistence.tables import receipt_history, supplier_item
+    from stockpilot.replenishment.frames import read_frame
+
+    quoted = sa.func.coalesce(supplier_item.c.lead_time_days, supplier.c.lead_time_days)
+    candidates = read_frame(
+        conn,
+        sa.select(
+            item.c.sku, supplier.c.code,
+            sa.cast(sa.func.coalesce(supplier_item.c.unit_cost, item.c.unit_cost), sa.Float),
+            quoted,
+        )
+        .select_from(
+            supplier_item.join(item, item.c.id == supplier_item.c.item_id).join(
+                supplier, supplier.c.id == supplier_item.c.supplier_id
+            )
+        )
+        .where(item.c.active.is_(True)),
+        {"item": pl.String, "supplier": pl.String, "unit_cost": pl.Float64,
+         "lead_time_days": pl.Float64},
+    )  # fmt: skip
+    primary_quoted = sa.func.coalesce(supplier_item.c.lead_time_days, supplier.c.lead_time_days)
+    primaries = read_frame(
+        conn,
+        sa.select(
+            item.c.sku, supplier.c.code, primary_quoted,
+            sa.cast(sa.func.coalesce(supplier_item.c.unit_cost, item.c.unit_cost), sa.Float),
+        )
+        .select_from(
+            item.join(supplier, supplier.c.id == item.c.supplier_id).outerjoin(
+                supplier_item,
+                sa.and_(
+                    supplier_item.c.item_id == item.c.id,
+                    supplier_item.c.supplier_id == item.c.supplier_id,
+                ),
+            )
+        )
+        .where(item.c.active.is_(True)),
+        {"item": pl.String, "supplier": pl.String, "quoted_lead_time_days": pl.Float64,
+         "unit_cost": pl.Float64},
+    )  # fmt: skip
+    receipts = read_frame(
+        conn,
+        sa.select(
+            item.c.sku, supplier.c.code, receipt_history.c.order_date,
+            receipt_history.c.receipt_date,
+        ).select_from(
+            receipt_history.join(item, item.c.id == receipt_history.c.item_id).join(
+                supplier, supplier.c.id == receipt_history.c.supplier_id
+            )
+        ),
+        {"item": pl.String, "supplier": pl.String, "order_date": pl.String,
+         "receipt_date": pl.String},
+    ).with_columns(
+        (
+            pl.col("receipt_date").str.slice(0, 10).str.to_date()
+            - pl.col("order_date").str.slice(0, 10).str.to_date()
+        ).dt.total_days().alias("days")
+    )  # fmt: skip
+    actual = receipts.group_by("item", "supplier").agg(
+        pl.col("days").median().alias("actual_lead_time_days")
+    )
+    primaries = primaries.join(actual, on=["item", "supplier"], how="left")
+    # The primary is a candidate too (with the master's quoted lead time) when it has no
+    # supplier-item row of its own.
+    candidates = pl.concat(
+        [
+            candidates,
+            primaries.select(
+                "item", "supplier", "unit_cost", pl.col("quoted_lead_time_days").alias(
+                    "lead_time_days"
+                ),
+            ),
+        ]
+    ).unique(["item", "supplier"], keep="first")  # fmt: skip
+    on_time = (
+        receipts.join(candidates.select("item", "supplier", "lead_time_days"),
+                      on=["item", "supplier"], how="inner")
+        .group_by("item", "supplier")
+        .agg((pl.col("days") <= pl.col("lead_time_days")).mean().alias("on_time_share"))
+    )  # fmt: skip
+    candidates = candidates.join(on_time, on=["item", "supplier"], how="left")
+    return primaries.drop("unit_cost"), candidates

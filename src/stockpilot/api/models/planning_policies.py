@@ -44,3 +44,20 @@ class DataQualityReport(Out):
     counts: list[DataQualityCount]
     items: list[DataQualityFinding]
     next_cursor: str | None
+
+
+class AlternateSource(Out):
+    """An item whose supplier fails and the supplier chosen in its place (null: none)."""
+
+    sku: str
+    primary: str
+    reason: str = Field(description="disrupted, or the lead time drift that triggered it")
+    alternate: str | None
+    unit_cost: float | None
+    lead_time_days: float | None
+    on_time_share: float | None
+    score: float | None = Field(description="cost, lead time and reliability, lower is better")
+
+
+class AlternateSources(Out):
+    items: list[AlternateSource]
