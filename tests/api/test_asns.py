@@ -404,3 +404,13 @@ def test_asn_lines_count_their_reception_in_the_database(
             )
         ).all()
     assert dict(rows) == {PALLET_A: 0, PALLET_B: 40}
+
+
+def test_an_asn_longer_than_the_batch_limit_is_refused(
+    client: TestClient, world: dict[str, Any]
+) -> None:
+    line = {"purchase_order": "PO-1001", "sku": "SKU-1", "quantity": 1}
+    body = {"number": "ASN-L", "lines": [line] * 51}  # the test app allows 50 lines
+    assert_problem(
+        client.post(API + "/asns", json=body, headers=auth(world["buyer"])), 422, "lines"
+    )

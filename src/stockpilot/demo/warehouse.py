@@ -39,6 +39,7 @@ GTIN_SHARE = 0.35
 FAST_SHARE = 0.25  # the share of a site's stocked items that get a pick face
 FACE_MAX = catalogue.PICK_CAPACITY // 2  # what the opening stock put in each forward bin
 FACE_MIN = FACE_MAX // 5
+PARTIAL_RECEIPTS = 4
 
 
 @dataclass(frozen=True)
@@ -151,9 +152,10 @@ def plan_purchase_orders(w: WorkInputs, rng: np.random.Generator) -> list[OrderP
             lines = [(i, _order_quantity(w.items, i, rng)) for i in chosen]
             offset = round(w.lead_days[sup] * rng.uniform(0.2, 1.0)) - int(rng.integers(0, 4))
             received = []
-            # A third of the hub's orders partially received (half of the first line or two).
+            # A third of the hub's orders partially received (half of the first line or two),
+            # at most PARTIAL_RECEIPTS: each receipt reads the hub's bin table for its putaway.
             # Only the hub buys in the history, so branch orders are still all on their way.
-            if s == 0 and k % 3 == 1:
+            if s == 0 and k % 3 == 1 and k < 3 * PARTIAL_RECEIPTS:
                 received = [(j, max(1, q // 2)) for j, (_, q) in enumerate(lines[:2])]
             plans.append(OrderPlan(s, sup, lines, w.today + timedelta(days=offset), received))
     return plans

@@ -99,10 +99,18 @@ class _Header:
     lines: list[_Line]
 
 
-def create_asns(conn: Connection, actor: Actor, docs: Sequence[AsnDocument]) -> list[int]:
-    """Check and insert ``docs``; returns the new ASN ids in order."""
+def create_asns(
+    conn: Connection, actor: Actor, docs: Sequence[AsnDocument], *, max_lines: int | None = None
+) -> list[int]:
+    """Check and insert ``docs``; returns the new ASN ids in order. ``max_lines`` caps the
+    lines of each ASN (the API's batch limit; an import has none)."""
     if not docs:
         raise ValidationFailed("nothing to create: the file holds no ASN", field="asns")
+    for doc in docs:
+        if max_lines is not None and len(doc.cmd.lines) > max_lines:
+            raise ValidationFailed(
+                f"at most {max_lines} lines per document", field=f"{doc.prefix}lines"
+            )
     refs = _References.load(conn, actor, docs)
     headers = [_check_document(conn, actor, doc, refs) for doc in docs]
     _check_unique(conn, headers)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request, Response
 from sqlalchemy.engine import Connection
 from starlette.concurrency import run_in_threadpool
 
-from stockpilot.api.deps import DbDep, VisibleSite, require
+from stockpilot.api.deps import DbDep, SettingsDep, VisibleSite, require
 from stockpilot.api.idempotency import WriterDep
 from stockpilot.api.models import PROBLEM_MEDIA_TYPE, Page, Problem, doc
 from stockpilot.api.models.asns import Asn, AsnsCreated
@@ -36,12 +36,14 @@ class UnsupportedMediaType(StockpilotError):
 
 
 @router.post("/asns", status_code=201, responses=doc(Asn, 201, "Created"))
-def create_asn(cmd: AsnCreate, writer: WriterDep, actor: Writer) -> Response:
+def create_asn(cmd: AsnCreate, writer: WriterDep, settings: SettingsDep, actor: Writer) -> Response:
     """An ASN from JSON: its lines name PO lines (by PO id or number), SKUs or GTINs,
     quantities, lots, expiry dates, serials and the SSCC of the pallet each travels on."""
 
     def work(conn: Connection) -> tuple[int, Any]:
-        (asn_id,) = asns.create_asns(conn, actor, [asns.AsnDocument(cmd)])
+        (asn_id,) = asns.create_asns(
+            conn, actor, [asns.AsnDocument(cmd)], max_lines=settings.max_batch_lines
+        )
         return 201, asns.get_asn(conn, actor, asn_id)
 
     return writer.run(actor, work).response()
@@ -72,7 +74,9 @@ _X12_BODY = {
     },
     openapi_extra=_X12_BODY,
 )
-async def create_asns_from_x12(request: Request, writer: WriterDep, actor: Writer) -> Response:
+async def create_asns_from_x12(
+    request: Request, writer: WriterDep, settings: SettingsDep, actor: Writer
+) -> Response:
     """ASNs from a raw X12 856 interchange (the body is the EDI text): every transaction set
     becomes one ASN, all or none; an error names the segment and element."""
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -88,14 +92,14 @@ async def create_asns_from_x12(request: Request, writer: WriterDep, actor: Write
     if not text.strip():
         raise ValidationFailed("the body is empty: send the 856 interchange", field="body")
     # Parsing and writing run in the thread pool: a large interchange must not stall the loop.
-    return await run_in_threadpool(_create_from_text, text, writer, actor)
+    return await run_in_threadpool(_create_from_text, text, writer, actor, settings.max_batch_lines)
 
 
-def _create_from_text(text: str, writer: Any, actor: Actor) -> Response:
+def _create_from_text(text: str, writer: Any, actor: Actor, max_lines: int) -> Response:
     docs = asns.documents_from_parsed(parse_856(text), "x12")
 
     def work(conn: Connection) -> tuple[int, Any]:
-        ids = asns.create_asns(conn, actor, docs)
+        ids = asns.create_asns(conn, actor, docs, max_lines=max_lines)
         return 201, {"ids": ids, "asns": [asns.get_asn(conn, actor, i) for i in ids]}
 
     return writer.run(actor, work).response()
