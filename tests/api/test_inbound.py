@@ -342,3 +342,60 @@ def test_an_accepted_purchase_proposal_becomes_a_draft_purchase_order(
     )
     body = client.get(f"{API}/purchase-orders/{order_id}", headers=auth(world["buyer"])).json()
     assert body["status"] == "draft" and body["lines"][0]["quantity_open"] == 5
+
+
+def test_a_putaway_into_a_bin_of_the_wrong_temperature_class_is_refused_naming_the_bin(
+    client: TestClient, stocked: Database, world: dict[str, str]
+) -> None:
+    freezer = {"site": "WH1", "code": "F-01", "type": "storage", "temperature_class": "frozen"}
+    assert (
+        client.post(API + "/locations", json=freezer, headers=auth(world["admin"])).status_code
+        == 201
+    )
+    po = _po(client, world["buyer"], 10)
+    receipt = client.post(
+        API + "/receipts",
+        json={
+            "site": "WH1",
+            "purchase_order": po["id"],
+            "lines": [{"sku": "SKU-1", "quantity": 10}],
+        },
+        headers=auth(world["receiver"]),
+    ).json()
+    task_id = receipt["putaway_tasks"][0]
+    before = row_counts(stocked)
+    refused = client.post(
+        f"{API}/tasks/{task_id}/confirm",
+        json={"location": "F-01", "reason": "COUNT"},
+        headers=auth(world["receiver"]),
+    )
+    body = assert_problem(refused, 422, "location")
+    assert "frozen" in body["detail"]
+    assert row_counts(stocked) == before
+
+
+@pytest.mark.parametrize("status", ["received", "closed", "partially_received"])
+def test_no_route_sets_a_purchase_order_state_directly(
+    client: TestClient, world: dict[str, str], status: str
+) -> None:
+    body = {
+        "site": "WH1",
+        "supplier": "S1",
+        "status": status,
+        "lines": [{"sku": "SKU-1", "quantity": 1}],
+    }
+    assert_problem(
+        client.post(API + "/purchase-orders", json=body, headers=auth(world["buyer"])),
+        422,
+        "status",
+    )
+    po = _po(client, world["buyer"], 5)
+    assert_problem(
+        client.post(f"{API}/purchase-orders/{po['id']}/close", headers=auth(world["buyer"])),
+        409,
+        "state",
+    )
+    assert_problem(
+        client.post(f"{API}/purchase-orders/{po['id']}/confirm", headers=auth(world["receiver"])),
+        403,
+    )
