@@ -4,21 +4,28 @@ received by its SSCC through the one receiving service, PO and ASN lines followi
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy import event
 from typer.testing import CliRunner
 
 from stockpilot.cli.main import app
 from stockpilot.importing import import_csv
-from stockpilot.inbound.asns import get_asn
+from stockpilot.inbound.asn_schemas import AsnCreate, AsnLineCreate
+from stockpilot.inbound.asns import AsnDocument, create_asns, get_asn
 from stockpilot.inbound.receiving import receive_goods
 from stockpilot.inbound.schemas import ReceiptCreate
 from stockpilot.ledger.verify import verify
 from stockpilot.network.service import create_location
 from stockpilot.persistence.db import Database
+from stockpilot.persistence.tables import item
 from stockpilot.persistence.warehouse_tables import asn, asn_line, purchase_order_line, task
 from stockpilot.settings import get_settings
 from stockpilot.shared.actor import SYSTEM
@@ -179,3 +186,45 @@ def test_an_unknown_pallet_is_not_found(world: Database) -> None:
     assert refused.value.field == "sscc"
     with world.read() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(asn_line)).scalar_one() == 0
+
+
+@contextmanager
+def _counting(db: Database) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    for engine in db.engines:
+        event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        for engine in db.engines:
+            event.remove(engine, "before_cursor_execute", count)
+
+
+def test_an_asn_of_two_hundred_lines_issues_as_many_statements_as_one_of_three(
+    world: Database, tmp_path: Path
+) -> None:
+    skus = [f"BULK-{i:04d}" for i in range(200)]
+    world.run(lambda c: c.execute(item.insert(), [{"sku": s, "base_uom": "EA"} for s in skus]))
+    rows = "".join(f"PO-BIG,WH1,S1,{s},10\n" for s in skus)
+    import_csv(
+        world, "purchase-orders", _file(tmp_path, "big.csv", ORDERS.split("\n")[0] + "\n" + rows)
+    )
+
+    def announce(number: str, count: int, pallets: int) -> list[str]:
+        lines = [
+            AsnLineCreate(
+                purchase_order="PO-BIG", sku=s, quantity=Decimal(5), sscc=sscc(pallets + k % 7)
+            )
+            for k, s in enumerate(skus[:count])
+        ]
+        cmd = AsnCreate(number=number, lines=lines)
+        with _counting(world) as statements:
+            world.run(lambda conn: create_asns(conn, SYSTEM, [AsnDocument(cmd)]))
+        return statements
+
+    small = announce("ASN-S", 3, 8000)
+    assert len(announce("ASN-L", 200, 9000)) == len(small) <= 20, small
