@@ -184,11 +184,11 @@ def create_putaway_tasks(
     st: SiteRef,
     dock_lines: Sequence[tuple[int, int, dict[str, Any]]],
     receipt_id: int,
-) -> list[int]:
+) -> None:
     """One directed putaway task per receipt line waiting at the dock: ``(receipt line id,
-    owner id, receipt line row)``."""
+    owner id, receipt line row)``; the tasks are found by their receipt line."""
     if not dock_lines:
-        return []
+        return
     item_ids = sorted({row["item_id"] for _, _, row in dock_lines})
     table, holdings = site_bins(conn, st.id, item_ids)
     lots = {row["item_id"]: row["lot_id"] or None for _, _, row in dock_lines}
@@ -223,8 +223,8 @@ def create_putaway_tasks(
                 document_line_id=line_id,
             )
         )
-    ids = tasks.create_tasks(conn, new)
-    return ids
+    # No ids back: on SQLite a RETURNING that keeps the order is one statement per row.
+    tasks.create_tasks(conn, new, return_ids=False)
 
 
 @tasks.handler("putaway")

@@ -436,8 +436,13 @@ def _match_po_lines(
         .order_by(purchase_order_line.c.line_no)
     ).all()
     by_no = {r.line_no: r for r in rows}
+    open_by_item: dict[int, list[Any]] = defaultdict(list)  # a dict, not a scan per line
+    for r in rows:
+        if not r.closed:
+            open_by_item[r.item_id].append(r)
     receiving: dict[int, int] = defaultdict(int)
     matched: dict[int, Any] = {}
+    first_index: dict[int, int] = {}
     for ln in lines:
         if ln.po_line_no is not None:
             row = by_no.get(ln.po_line_no)
@@ -447,7 +452,7 @@ def _match_po_lines(
                     field=f"lines[{ln.index}].purchase_order_line",
                 )
         else:
-            candidates = [r for r in rows if r.item_id == ln.item.id and not r.closed]
+            candidates = open_by_item.get(ln.item.id)
             if not candidates:
                 raise ValidationFailed(
                     f"{ln.item.sku} is not on purchase order {po.id}",
@@ -458,6 +463,7 @@ def _match_po_lines(
                 candidates[-1],
             )
         matched[ln.index] = row
+        first_index.setdefault(row.id, ln.index)
         receiving[row.id] += ln.quantity
     percent = tolerance.supplier_tolerance(
         conn.execute(
@@ -478,6 +484,8 @@ def _match_po_lines(
             approval = tolerance.Approval(
                 approver=str(row.over_receipt_approved_by), is_supervisor=True
             )
+        if row.quantity_received + receiving[row.id] <= row.quantity:
+            continue  # not beyond the order: accepted whatever the tolerance
         allowed_extra = row.over_receipt_allowed if approval is not None else 0
         decision = tolerance.decide_receipt(
             ordered=row.quantity + allowed_extra,
@@ -485,16 +493,10 @@ def _match_po_lines(
             receiving=receiving[row.id],
             tolerance_percent=percent,
             receiver=receiver,
-            field=f"lines[{_first_index(matched, row.id)}].quantity",
+            field=f"lines[{first_index[row.id]}].quantity",
         )
-        tolerance.ensure_accepted(
-            decision, field=f"lines[{_first_index(matched, row.id)}].quantity"
-        )
+        tolerance.ensure_accepted(decision, field=f"lines[{first_index[row.id]}].quantity")
     return matched
-
-
-def _first_index(matched: dict[int, Any], po_line_id: int) -> int:
-    return min(i for i, r in matched.items() if r.id == po_line_id)
 
 
 def _update_purchase_order(

@@ -154,31 +154,55 @@ def _line_ref(line: MoveLine, index: int) -> int:
     return line.line_no if line.line_no is not None else index
 
 
+_MOVE_SERIAL = (
+    sa.update(serial)
+    .where(
+        serial.c.id == sa.bindparam("serial_id"),
+        serial.c.location_id == sa.bindparam("source"),
+        serial.c.status == sa.bindparam("from_status"),
+    )
+    .values(
+        location_id=sa.bindparam("target"),
+        status=sa.bindparam("to_status"),
+        in_stock=sa.bindparam("stocked"),
+    )
+)
+
+
 def _move_serials(conn: Connection, lines: Sequence[MoveLine], virtual: Mapping[int, bool]) -> None:
-    """A serial is one unit at one place: move it only from where it is (guarded)."""
+    """A serial is one unit at one place: move it only from where it is (guarded), all of the
+    document's serials in one executemany (both drivers report its summed row count)."""
     for line in lines:
         if line.quantity != 1:
             raise ValidationFailed(
                 "a serial-numbered move carries exactly one unit", field="quantity"
             )
-        result = conn.execute(
-            sa.update(serial)
-            .where(
-                serial.c.id == line.serial_id,
-                serial.c.location_id == line.from_location_id,
-                serial.c.status == line.from_status,
-            )
-            .values(
-                location_id=line.to_location_id,
-                status=line.to_status,
-                in_stock=not virtual[line.to_location_id],
-            )
+    params = [
+        {
+            "serial_id": line.serial_id,
+            "source": line.from_location_id,
+            "from_status": line.from_status,
+            "target": line.to_location_id,
+            "to_status": line.to_status,
+            "stocked": not virtual[line.to_location_id],
+        }
+        for line in lines
+    ]
+    moved = conn.execute(_MOVE_SERIAL, params[0] if len(params) == 1 else params).rowcount
+    if moved != len(params):
+        # Nothing is half-written: the caller's transaction rolls back on this exception.
+        at = dict(
+            conn.execute(
+                sa.select(serial.c.id, serial.c.location_id).where(
+                    serial.c.id.in_([line.serial_id for line in lines])
+                )
+            ).all()
         )
-        if result.rowcount != 1:
-            raise ValidationFailed(
-                f"serial {line.serial_id} is not at location {line.from_location_id}",
-                field="serial",
-            )
+        line = next((ln for ln in lines if at.get(ln.serial_id) != ln.to_location_id), lines[0])
+        raise ValidationFailed(
+            f"serial {line.serial_id} is not at location {line.from_location_id}",
+            field="serial",
+        )
 
 
 def _diagnose(
