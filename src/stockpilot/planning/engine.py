@@ -139,6 +139,22 @@ def protection_rate(path: FloatArray, horizon: FloatArray) -> FloatArray:
     return np.asarray(np.maximum(total / h, 0.0), dtype=np.float64)
 
 
+POOL_CELLS = 2_000_000  # honest-z cells (rows × periods) a class's shape is drawn from
+
+
+def _thinned(rows: np.ndarray, groups: np.ndarray, periods: int) -> np.ndarray:
+    """``rows`` with each group thinned evenly to at most ``POOL_CELLS / periods`` rows: a
+    class's error shape needs a few hundred thousand errors, not every series' (the honest-z
+    replay is a loop over periods on every pooled row)."""
+    keep = max(POOL_CELLS // max(periods, 1), 1)
+    parts = []
+    for g in np.unique(groups[rows]):
+        members = rows[groups[rows] == g]
+        step = int(np.ceil(members.size / keep))
+        parts.append(members[::step] if step > 1 else members)
+    return np.sort(np.concatenate(parts)) if parts else rows
+
+
 def _half_life(config: PlanConfig) -> float:
     return float(config.error_half_life or _ppy(config.period))
 
@@ -386,7 +402,9 @@ def plan(
     shaped = np.isfinite(sigma_h_policy) & ~np.isin(np.arange(keys.height), errors.rows)
     # The class's shape pools every series of the class with measured errors (its slow members
     # included): a pool of the normal rows alone over-protected the demo's smooth class.
-    pool = np.flatnonzero(~poisson_rows | np.isfinite(sigma_h))
+    pool = _thinned(
+        np.flatnonzero(~poisson_rows | np.isfinite(sigma_h)), class_code, history.demand.shape[1]
+    )
     shape = error_shapes(
         honest_z(
             all_errors[pool],

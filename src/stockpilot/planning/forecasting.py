@@ -55,7 +55,7 @@ __all__ = [
 CANDIDATES: dict[str, tuple[str, ...]] = {
     "smooth": ("ses", "holt", "holt_winters"),
     "erratic": ("ses", "holt", "holt_winters"),
-    "intermittent": ("sba", "tsb", "croston", "ses"),
+    "intermittent": ("sba", "tsb", "ses"),
     "lumpy": ("sba", "tsb", "ses"),
 }
 
