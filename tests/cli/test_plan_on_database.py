@@ -59,3 +59,17 @@ def test_simulate_on_the_database_compares_scenarios_with_the_baseline(
     assert result.exit_code == 0, result.output
     for name in ("baseline", "no receipts for 6", "demand +50%", "lead time x2"):
         assert name in result.output
+
+
+def test_simulate_on_the_database_replays_a_warehouse_capacity_scenario(
+    db: Database, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _network(db)
+    monkeypatch.setenv("STOCKPILOT_DATABASE_URL", db_url)
+    from stockpilot.settings import get_settings
+
+    get_settings.cache_clear()
+    result = CliRunner().invoke(_app(), ["simulate", "--inbound-lines", "1"])
+    get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert "baseline" in result.output and "warehouse capacity" in result.output

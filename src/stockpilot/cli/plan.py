@@ -129,6 +129,13 @@ def simulate_command(
     lead_time_factor: Annotated[
         float, typer.Option("--lead-time-factor", min=0.1, help="database: lead time × k")
     ] = 1.0,
+    inbound_lines: Annotated[
+        int, typer.Option("--inbound-lines", min=0, help="database: receipts per period at most")
+    ] = 0,
+    storage_capacity: Annotated[
+        float,
+        typer.Option("--storage-capacity", min=0.0, help="database: total on-hand at most"),
+    ] = 0.0,
     pilot: Annotated[
         str | None,
         typer.Option(
@@ -162,7 +169,14 @@ def simulate_command(
             period=period,
             service_level=service_level,
             service_type=service_type,
-            scenarios=_scenario_specs(disruption_weeks, spike_pct, spike_length, lead_time_factor),
+            scenarios=_scenario_specs(
+                disruption_weeks,
+                spike_pct,
+                spike_length,
+                lead_time_factor,
+                inbound_lines,
+                storage_capacity,
+            ),
         )
         return
     from stockpilot.planning.csv_io import PlanInputs
@@ -251,9 +265,23 @@ def _frame_table(frame: object, title: str) -> Table:
 
 
 def _scenario_specs(
-    disruption: int, spike_pct: float, spike_length: int, lead_time_factor: float
+    disruption: int,
+    spike_pct: float,
+    spike_length: int,
+    lead_time_factor: float,
+    inbound_lines: int = 0,
+    storage_capacity: float = 0.0,
 ) -> list[dict[str, object]]:
     specs: list[dict[str, object]] = []
+    if inbound_lines or storage_capacity:
+        specs.append(
+            {
+                "name": "warehouse capacity",
+                "kind": "warehouse_capacity",
+                "inbound_lines_per_period": inbound_lines,
+                "storage_capacity": storage_capacity,
+            }
+        )
     if disruption:
         specs.append(
             {

@@ -6,6 +6,9 @@ inventory position ``IP = net inventory + pipeline`` is compared with ``s``; if 
 order of ``S − IP`` (raised to MOQ, rounded up to packs) is placed and arrives at period
 ``t + L + 1`` (``L`` whole periods after the period it was placed in).
 
+Warehouse capacity (``Scenario.inbound_lines_per_period``, ``storage_capacity``): receipts
+beyond the inbound lines a period allows, or beyond the storage room left, wait a period.
+
 Levels may change over time: ``reorder_point`` and ``order_up_to`` are either one value per
 series or an ``n × T`` matrix (column ``t`` is the policy in force at period ``t``, e.g. a
 rolling re-plan); stock, backorders and the pipeline carry over when the levels change. The
@@ -67,6 +70,11 @@ class Scenario:
     disruption_length: int = 0  # no receipts during the window (they arrive after it)
     lead_time_factor: float = 1.0
     lead_time_delay: int = 0
+    # Warehouse capacity: at most this many series received per period (0: no limit), and the
+    # total on-hand of all series at most this many units (0: no limit). Receipts over either
+    # wait for the next period.
+    inbound_lines_per_period: int = 0
+    storage_capacity: float = 0.0
 
 
 def static_min_max(mean_demand: FloatArray, lead_time: np.ndarray, review: np.ndarray) -> Policy:
@@ -77,6 +85,31 @@ def static_min_max(mean_demand: FloatArray, lead_time: np.ndarray, review: np.nd
 
 def _column(level: FloatArray, t: int) -> FloatArray:
     return level[:, t] if level.ndim == 2 else level
+
+
+def _receivable(arrivals: FloatArray, t: int, net: FloatArray, sc: Scenario) -> FloatArray:
+    """What the warehouse can take in at period ``t`` under the scenario's inbound-line and
+    storage limits; the rest of ``arrivals[:, t]`` moves to ``t + 1`` (in place).
+
+    Lines are received in series order, rotated by the period so no series always waits; a
+    storage limit scales every receipt by the same share of the room left.
+    """
+    due = arrivals[:, t].copy()
+    if not (sc.inbound_lines_per_period or sc.storage_capacity) or t + 1 >= arrivals.shape[1]:
+        return due
+    if sc.inbound_lines_per_period:
+        lines = np.flatnonzero(due > 0)
+        if lines.size > sc.inbound_lines_per_period:
+            order = np.roll(lines, -(t % lines.size))
+            due[order[sc.inbound_lines_per_period :]] = 0.0
+    if sc.storage_capacity:
+        room = max(sc.storage_capacity - float(np.maximum(net, 0.0).sum()), 0.0)
+        total = float(due.sum())
+        if total > room:
+            due *= room / total
+    arrivals[:, t + 1] += arrivals[:, t] - due
+    arrivals[:, t] = due
+    return due
 
 
 def simulate(
@@ -113,7 +146,7 @@ def simulate(
     rows = np.arange(n)
     for t in range(t_len):
         measured = t >= warmup
-        arriving = arrivals[:, t]
+        arriving = _receivable(arrivals, t, net, sc)
         net += arriving
         pipeline -= arriving
         want = d[:, t]

@@ -2,7 +2,8 @@
 
 The engine plans on the history before the last ``holdout`` periods; the held-out actual demand
 is then replayed against those policies under the baseline and under each scenario (supplier
-disruption, lead time × k, lead-time delay, demand spike), side by side. Results are stored in
+disruption, lead time × k, lead-time delay, demand spike, warehouse capacity: inbound lines per
+period and storage room), side by side. Results are stored in
 the ``scenario`` table with their parameters.
 """
 
@@ -14,7 +15,7 @@ from typing import Annotated, Any
 import numpy as np
 import polars as pl
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from stockpilot.persistence import journal
 from stockpilot.persistence.db import Database
@@ -35,12 +36,26 @@ class ScenarioSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     name: str = Field(min_length=1, max_length=60)
-    kind: str = Field(pattern="^(supplier_disruption|demand_spike|lead_time_delay)$")
+    kind: str = Field(
+        pattern="^(supplier_disruption|demand_spike|lead_time_delay|warehouse_capacity)$"
+    )
     start: StrictInt = Field(default=0, ge=0, le=520)
     length: StrictInt = Field(default=4, ge=0, le=104)
     lead_time_factor: StrictFloat = Field(default=1.0, gt=0, le=10)
     delay_periods: StrictInt = Field(default=0, ge=0, le=52)
     demand_change_pct: StrictFloat = Field(default=0.0, ge=-100, le=1000)
+    inbound_lines_per_period: StrictInt = Field(default=0, ge=0, le=10_000_000)
+    storage_capacity: StrictFloat = Field(default=0.0, ge=0)
+
+    @model_validator(mode="after")
+    def _capacity_named(self) -> ScenarioSpec:
+        if self.kind == "warehouse_capacity" and not (
+            self.inbound_lines_per_period or self.storage_capacity
+        ):
+            raise ValueError(
+                "a warehouse_capacity scenario needs inbound_lines_per_period or storage_capacity"
+            )
+        return self
 
     def to_scenario(self) -> Scenario:
         if self.kind == "supplier_disruption":
@@ -49,6 +64,12 @@ class ScenarioSpec(BaseModel):
                 disruption_start=self.start,
                 disruption_length=self.length,
                 lead_time_factor=self.lead_time_factor,
+            )
+        if self.kind == "warehouse_capacity":
+            return Scenario(
+                name=self.name,
+                inbound_lines_per_period=self.inbound_lines_per_period,
+                storage_capacity=self.storage_capacity,
             )
         if self.kind == "demand_spike":
             return Scenario(
