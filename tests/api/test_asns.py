@@ -414,3 +414,31 @@ def test_an_asn_longer_than_the_batch_limit_is_refused(
     assert_problem(
         client.post(API + "/asns", json=body, headers=auth(world["buyer"])), 422, "lines"
     )
+
+
+def test_an_856_is_held_to_the_limits_of_a_json_body(
+    client: TestClient, stocked: Database, world: dict[str, Any]
+) -> None:
+    text = x12_856("ASN-7", "PO-1001", [(sscc(7), [Item(2, "LOT-1", 5, lot="L" * 61)])])
+    refused = assert_problem(_send_x12(client, world["edi"], text), 422, "lines[0].lot")
+    assert "HL 4" in refused["detail"]
+    with stocked.read() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(asn)).scalar_one() == 0
+
+
+def test_an_856_sent_twice_with_one_idempotency_key_is_stored_once(
+    client: TestClient, stocked: Database, world: dict[str, Any]
+) -> None:
+    first = _send_x12(client, world["edi"], two_pallets(), **{"Idempotency-Key": "edi-1"})
+    again = _send_x12(client, world["edi"], two_pallets(), **{"Idempotency-Key": "edi-1"})
+    assert first.status_code == again.status_code == 201
+    assert again.headers.get("Idempotent-Replayed") == "true" and again.json() == first.json()
+    with stocked.read() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(asn)).scalar_one() == 1
+
+
+def test_the_x12_route_declares_its_text_body_in_openapi(client: TestClient) -> None:
+    operation = client.get("/openapi.json").json()["paths"]["/api/v1/asns/x12"]["post"]
+    content = operation["requestBody"]["content"]
+    assert {"text/plain", "application/edi-x12"} <= set(content)
+    assert {"201", "415", "413", "422"} <= set(operation["responses"])

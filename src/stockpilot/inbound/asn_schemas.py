@@ -60,30 +60,33 @@ def from_parsed(parsed: Asn) -> tuple[AsnCreate, list[str | None]]:
     """An ASN read from X12 or CSV as the command, and where each line stands in its file
     (``HL 4, segment 18`` or ``row 3``) so that a refusal can point there.
 
-    The sender's reference becomes the supplier only when it is one of our supplier codes
-    (the service decides); PO numbers stay numbers, never ids.
+    The command is validated like a JSON body (lengths, quantities): a file is held to the
+    same limits as the API. The sender's reference becomes the supplier only when it is one
+    of our supplier codes (the service decides); PO numbers stay numbers, never ids.
+    Raises pydantic's ``ValidationError``.
     """
     lines = [
-        AsnLineCreate.model_construct(
-            purchase_order=ln.po_number,
-            po_line=ln.po_line,
-            sku=ln.sku,
-            gtin=ln.gtin,
-            quantity=Decimal(ln.quantity),
-            uom=ln.uom,
-            lot=ln.lot,
-            expiry_date=ln.expiry_date,
-            serials=list(ln.serials),
-            sscc=ln.sscc or ln.carton_sscc,
-        )
+        {
+            "purchase_order": ln.po_number,
+            "po_line": ln.po_line,
+            "sku": ln.sku,
+            "gtin": ln.gtin,
+            "quantity": Decimal(ln.quantity),
+            "uom": ln.uom,
+            "lot": ln.lot,
+            "expiry_date": ln.expiry_date,
+            "serials": list(ln.serials),
+            "sscc": ln.sscc or ln.carton_sscc,
+        }
         for ln in parsed.lines
     ]
-    cmd = AsnCreate.model_construct(
-        number=parsed.number,
-        supplier=parsed.supplier_ref,
-        site=None,
-        ship_date=parsed.ship_date,
-        expected_date=parsed.expected_date,
-        lines=lines,
+    cmd = AsnCreate.model_validate(
+        {
+            "number": parsed.number,
+            "supplier": parsed.supplier_ref,
+            "ship_date": parsed.ship_date,
+            "expected_date": parsed.expected_date,
+            "lines": lines,
+        }
     )
     return cmd, [ln.source for ln in parsed.lines]

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from pydantic import ValidationError
 from sqlalchemy.engine import Connection
 
 from stockpilot.catalog.service import ItemRef, UnitFactors, items_by_sku
@@ -41,7 +42,7 @@ from stockpilot.persistence.warehouse_tables import (
 from stockpilot.shared.actor import Actor
 from stockpilot.shared.clock import utcnow
 from stockpilot.shared.errors import Conflict, ValidationFailed
-from stockpilot.shared.fields import iso_utc
+from stockpilot.shared.fields import MAX_QUANTITY, iso_utc
 from stockpilot.shared.quantities import to_base_units
 
 OPEN_ASN_STATES = ("open", "receiving")
@@ -72,10 +73,30 @@ def documents_from_parsed(parsed: Sequence[Asn], origin: str) -> list[AsnDocumen
     ``asns[k].`` when the file holds several."""
     out = []
     for k, one in enumerate(parsed):
-        cmd, sources = from_parsed(one)
         prefix = f"asns[{k}]." if len(parsed) > 1 else ""
+        try:
+            cmd, sources = from_parsed(one)
+        except ValidationError as exc:
+            raise _refusal(exc, one, prefix) from None
         out.append(AsnDocument(cmd, origin, sources, prefix))
     return out
+
+
+def _refusal(exc: ValidationError, parsed: Asn, prefix: str) -> ValidationFailed:
+    """The first refused field of a parsed ASN, named as in a JSON body, with its place in
+    the file."""
+    first = exc.errors()[0]
+    loc = [str(p) for p in first.get("loc", ())]
+    if len(loc) >= 3 and loc[0] == "lines" and loc[1].isdigit():
+        index = int(loc[1])
+        field = f"{prefix}lines[{index}].{loc[2]}"
+        source = parsed.lines[index].source if index < len(parsed.lines) else None
+    else:
+        field, source = prefix + ".".join(loc or ["asn"]), None
+    where = f" ({source})" if source else ""
+    return ValidationFailed(
+        f"ASN {parsed.number}: {first.get('msg', 'invalid')}{where}", field=field
+    )
 
 
 @dataclass(frozen=True)
@@ -291,6 +312,11 @@ def _check_document(conn: Connection, actor: Actor, doc: AsnDocument, refs: _Ref
     for i, (ln, po, itm) in enumerate(zip(cmd.lines, orders, items, strict=True)):
         factor = units.factor(itm, ln.uom, field=doc.where(i, "uom"))
         quantity = to_base_units(ln.quantity, factor, field=doc.where(i, "quantity"))
+        if quantity > MAX_QUANTITY:
+            raise ValidationFailed(
+                f"more than {MAX_QUANTITY} base units{doc.source(i)}",
+                field=doc.where(i, "quantity"),
+            )
         _check_tracking(doc, i, ln, itm, quantity)
         po_line = _po_line(doc, i, ln, po, itm, refs, taken)
         if po_line is not None:
