@@ -152,6 +152,7 @@ def test_a_bad_csv_row_refuses_the_whole_file_naming_row_and_column(
         (ASN_CSV.replace(P1, P1[:-1] + str((int(P1[-1]) + 1) % 10), 1), 1, "sscc"),
         (ASN_CSV.replace("SN-A|SN-B", "SN-A"), 3, "serials"),
         (ASN_CSV.replace("PO-7001,2,LOT-1", "PO-7001,9,LOT-1"), 2, "po_line"),
+        (ASN_CSV.replace("ASN-7001", "ASN-" + "7" * 41), 1, "asn_number"),
     ]  # fmt: skip
     for text, row, column in cases:
         with pytest.raises(RowError) as refused:

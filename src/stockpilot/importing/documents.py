@@ -162,7 +162,13 @@ def load_asns(path: Path) -> tuple[CsvRows, AsnFile]:
             path.name, "x12", documents_from_parsed(parsed, "x12")
         )
     data = read_csv(path, ASN_REQUIRED, ASN_OPTIONAL)
-    return data, AsnFile(path.name, "csv", documents_from_parsed(asns_from_rows(data), "csv"))
+    parsed = asns_from_rows(data)
+    try:
+        documents = documents_from_parsed(parsed, "csv")
+    except StockpilotError as exc:
+        sources = [[ln.source for ln in one.lines] for one in parsed]
+        raise _asn_row_error(path.name, sources, exc) from None
+    return data, AsnFile(path.name, "csv", documents)
 
 
 def write_asns(conn: Connection, actor: Actor, data: CsvRows, found: AsnFile) -> ImportSummary:
@@ -170,7 +176,8 @@ def write_asns(conn: Connection, actor: Actor, data: CsvRows, found: AsnFile) ->
         ids = create_asns(conn, actor, found.documents)
     except StockpilotError as exc:
         if found.origin == "csv":
-            raise _asn_row_error(found, exc) from None
+            sources = [list(d.sources) for d in found.documents]
+            raise _asn_row_error(found.name, sources, exc) from None
         raise type(exc)(f"{found.name}: {exc.detail}", field=exc.field, **exc.extra) from None
     lines = sum(len(d.cmd.lines) for d in found.documents)
     return ImportSummary("asns", rows=lines, created=len(ids))
@@ -179,18 +186,19 @@ def write_asns(conn: Connection, actor: Actor, data: CsvRows, found: AsnFile) ->
 _ASN_COLUMNS = {"po_line": "po_line", "purchase_order": "purchase_order", "number": "asn_number"}
 
 
-def _asn_row_error(found: AsnFile, exc: StockpilotError) -> RowError:
+def _asn_row_error(file: str, sources: list[list[str | None]], exc: StockpilotError) -> RowError:
+    """A service error about ``[asns[k].]lines[i].column`` (or a header field) as the CSV row
+    that line came from."""
     field = exc.field or ""
     prefix = re.match(r"^asns\[(\d+)\]\.", field)
-    doc_index = int(prefix.group(1)) if prefix else 0
-    doc = found.documents[min(doc_index, len(found.documents) - 1)]
+    lines = sources[min(int(prefix.group(1)) if prefix else 0, len(sources) - 1)]
     match = _FIELD.match(field)
     if match is not None:
         index, column = int(match.group(2)), match.group(3)
     else:
         # A header field (site, supplier, number) is read from the ASN's purchase orders.
         index, column = 0, _ASN_COLUMNS.get(field.rsplit(".", 1)[-1], "purchase_order")
-    source = doc.sources[index] if index < len(doc.sources) else None
+    source = lines[index] if index < len(lines) else None
     row = int(source.removeprefix("row ")) if source and source.startswith("row ") else 1
     detail = exc.detail.replace(f" ({source})", "") if source else exc.detail
-    return RowError(found.name, row, _ASN_COLUMNS.get(column, column), detail)
+    return RowError(file, row, _ASN_COLUMNS.get(column, column), detail)
