@@ -35,6 +35,7 @@ from stockpilot.persistence.tables import (
     allocation,
     audit_log,
     balance,
+    demand_history,
     item,
     location,
     lot,
@@ -44,6 +45,7 @@ from stockpilot.persistence.tables import (
     sales_order_line,
     serial,
 )
+from stockpilot.persistence.warehouse_tables import shipment, shipment_line
 from stockpilot.shared.actor import SYSTEM
 from stockpilot.shared.errors import InsufficientStock, StockpilotError, ValidationFailed
 from tests.support.world import build_world
@@ -59,6 +61,9 @@ STOCK = [("SKU-1", None), ("LOT-1", "L1"), ("LOT-1", "L2"), ("LOT-1", "L3")]
 EXPIRY = {"L1": date(2027, 1, 1), "L2": date(2028, 1, 1), "L3": None}
 # Rows a step may write; deleting them gives every example the same empty warehouse.
 DYNAMIC_TABLES = [
+    shipment_line,  # a counter pick records its shipment
+    shipment,
+    demand_history,  # every order line is a demand row
     allocation,
     sales_order_line,
     sales_order,
