@@ -229,3 +229,70 @@ def test_an_asn_of_two_hundred_lines_issues_as_many_statements_as_one_of_three(
 
     small = announce("ASN-S", 3, 8000)
     assert len(announce("ASN-L", 200, 9000)) == len(small) <= 20, small
+
+
+def _race(workers: list[Any]) -> tuple[list[Any], list[BaseException]]:
+    """Start every worker at once (a barrier); their results and their errors."""
+    import threading
+
+    barrier = threading.Barrier(len(workers))
+    values: list[Any] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def run(work: Any) -> None:
+        barrier.wait()
+        try:
+            value = work()
+        except BaseException as exc:  # every error is a finding
+            with lock:
+                errors.append(exc)
+        else:
+            with lock:
+                values.append(value)
+
+    threads = [threading.Thread(target=run, args=(w,)) for w in workers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not any(t.is_alive() for t in threads), "a racer hung"
+    return values, errors
+
+
+def _announcer(db: Database, number: str, quantity: int, pallet: str) -> Any:
+    line = AsnLineCreate(
+        purchase_order="PO-7001", po_line=1, sku="SKU-1", quantity=Decimal(quantity), sscc=pallet
+    )
+    cmd = AsnCreate(number=number, lines=[line])
+    return lambda: db.run(lambda conn: create_asns(conn, SYSTEM, [AsnDocument(cmd)]))
+
+
+def test_racing_notices_of_one_pallet_store_it_once(world: Database, db_url: str) -> None:
+    racers = Database(db_url, pool_size=8, max_overflow=0)
+    try:
+        values, errors = _race([_announcer(racers, f"ASN-R{k}", 1, sscc(4242)) for k in range(8)])
+    finally:
+        racers.dispose()
+    assert len(values) == 1 and len(errors) == 7
+    assert all(isinstance(e, Conflict) and e.field == "lines[0].sscc" for e in errors), errors
+    with world.read() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(asn_line)).scalar_one() == 1
+
+
+def test_racing_notices_of_one_po_line_stay_within_its_tolerance(
+    world: Database, db_url: str
+) -> None:
+    # 100 ordered, 5 % tolerance: 105 may be announced, so five notices of 20 fit, not six.
+    racers = Database(db_url, pool_size=8, max_overflow=0)
+    try:
+        values, errors = _race(
+            [_announcer(racers, f"ASN-T{k}", 20, sscc(5000 + k)) for k in range(8)]
+        )
+    finally:
+        racers.dispose()
+    assert len(values) == 5, errors
+    assert all(isinstance(e, ValidationFailed) and e.field == "lines[0].quantity" for e in errors)
+    with world.read() as conn:
+        total = conn.execute(sa.select(sa.func.sum(asn_line.c.quantity))).scalar_one()
+    assert total == 100

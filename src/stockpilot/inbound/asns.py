@@ -229,11 +229,16 @@ class _References:
             ]
         po_lines: dict[int, list[Any]] = defaultdict(list)
         if orders:
-            for r in conn.execute(
+            stmt = (
                 sa.select(purchase_order_line)
                 .where(purchase_order_line.c.order_id.in_(sorted(o.id for o in orders)))
                 .order_by(purchase_order_line.c.order_id, purchase_order_line.c.line_no)
-            ):
+            )
+            if conn.dialect.name == "postgresql":
+                # Two notices against one PO line must not both pass the tolerance check on
+                # what the other has not committed yet: the lines are locked, in key order.
+                stmt = stmt.with_for_update()
+            for r in conn.execute(stmt):
                 po_lines[r.order_id].append(r)
         gtins = _gtins(conn, docs)
         skus = {ln.sku for ln in lines if ln.sku} | set(gtins.values())
@@ -568,6 +573,7 @@ def _check_unique(conn: Connection, headers: list[_Header]) -> None:
             where.setdefault(ln.sscc, (h, ln.index))
     if not where:
         return
+    _lock_codes(conn, sorted(where))
     used = conn.execute(
         sa.select(asn_line.c.sscc).where(asn_line.c.sscc.in_(sorted(where))).limit(1)
     ).scalar()
@@ -577,6 +583,21 @@ def _check_unique(conn: Connection, headers: list[_Header]) -> None:
             f"SSCC {used} was announced already{h.doc.source(index)}",
             field=h.doc.where(index, "sscc"),
         )
+
+
+def _lock_codes(conn: Connection, codes: list[str]) -> None:
+    """On PostgreSQL, serialise the notices that announce the same SSCC until commit
+    (transaction advisory locks, taken in key order so that two notices cannot deadlock);
+    SQLite already runs one write transaction at a time."""
+    if conn.dialect.name != "postgresql":
+        return
+    conn.execute(
+        sa.text(
+            "SELECT pg_advisory_xact_lock(k) FROM (SELECT DISTINCT hashtextextended(c, 856) AS k"
+            " FROM unnest(CAST(:codes AS text[])) AS c ORDER BY k) AS keys"
+        ),
+        {"codes": codes},
+    )
 
 
 # --- reading ------------------------------------------------------------------------------------
