@@ -290,3 +290,22 @@ def test_wave_command_names_a_bad_method() -> None:
     with pytest.raises(Exception) as bad:
         WaveCreate.model_validate({"site": "WH1", "sales_orders": [1], "method": "fast"})
     assert "method" in str(bad.value)
+
+
+def test_stockpilot_tasks_top_off_creates_the_replenishments_from_the_command_line(
+    db: Database, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from stockpilot.cli.main import app
+
+    build_world(db)
+    add_pick_face(db, "A-01", "SKU-1", 10, 30)
+    receive(db, "SKU-1", 100, "B-01")
+    monkeypatch.setenv("STOCKPILOT_DATABASE_URL", db_url)
+    result = CliRunner().invoke(app, ["tasks", "top-off", "--site", "WH1"])
+    assert result.exit_code == 0, result.output
+    assert "1 replenishment task(s) created at WH1" in result.output
+    assert [t.quantity for t in tasks_of(db, "replenish")] == [30]
+    refused = CliRunner().invoke(app, ["tasks", "top-off", "--site", "NOPE"])
+    assert refused.exit_code == 1
