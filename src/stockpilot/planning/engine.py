@@ -32,7 +32,7 @@ import polars as pl
 from stockpilot.planning.calibration import error_shapes, honest_z
 from stockpilot.planning.empirical import horizon_errors
 from stockpilot.planning.events import event_uplift
-from stockpilot.planning.forecasting import ForecastConfig, forecast_all
+from stockpilot.planning.forecasting import ForecastConfig, forecast_all, seasonal_rows
 from stockpilot.planning.history import DemandHistory, Period, build_demand_history
 from stockpilot.planning.history import periods_per_year as _ppy
 from stockpilot.planning.horizon_error import HorizonErrorStats, horizon_error_stats
@@ -232,6 +232,20 @@ def _path_starts(
     return (last + 7 * steps).astype("datetime64[D]")
 
 
+def _seasonal_build(
+    method: np.ndarray, protection: FloatArray, average: FloatArray, horizon: FloatArray
+) -> FloatArray:
+    """Pre-season build-up of seasonal rows: how much more the seasonal path asks over the
+    protection interval than the item's average rate (item units; 0 elsewhere or off-season).
+
+    >>> _seasonal_build(np.array(["holt_winters", "ses"]), np.array([30.0, 30.0]),
+    ...     np.array([20.0, 20.0]), np.array([4.0, 4.0])).tolist()
+    [40.0, 0.0]
+    """
+    build = np.maximum(protection - np.maximum(average, 0.0), 0.0) * horizon
+    return np.asarray(np.where(method == "holt_winters", build, 0.0), dtype=np.float64)
+
+
 def _largest_uplift(factor: FloatArray, horizon: FloatArray) -> FloatArray:
     """The largest multiplier over each row's first ``⌈H⌉`` path periods."""
     h = np.minimum(np.ceil(horizon - 1e-9), factor.shape[1]).astype(np.int64)
@@ -354,7 +368,9 @@ def plan(
     # Large sizes are what makes a series erratic or lumpy: winsorising them would bias the
     # forecast low, so those classes are forecast on the raw demand.
     heavy = np.isin(classes, ["erratic", "lumpy"])
-    y_forecast = np.where(heavy[:, None], history.demand, history.cleaned)
+    # A peak that comes back every season is demand, not an outlier: seasonal series keep it.
+    recurring = seasonal_rows(history.demand, season, config.forecast.seasonality_acf)
+    y_forecast = np.where((heavy | recurring)[:, None], history.demand, history.cleaned)
     fc = forecast_all(
         y_forecast,
         classes,
@@ -495,6 +511,9 @@ def plan(
                     "excess_flag": excess_flag,
                     "event_uplift": _largest_uplift(uplift.factor, horizon) - 1.0,
                     "event_build": event_build,
+                    "seasonal_build": _seasonal_build(
+                        fc.frame["method"].to_numpy(), base_rate, forecast, horizon
+                    ),
                 }
             ),
             fc.frame.select("alpha", "beta", "phi", "gamma", "mae", "rmse", "mase"),

@@ -50,6 +50,7 @@ __all__ = [
     "forecast_all",
     "horizon_error_sigma",
     "run_method",
+    "seasonal_rows",
 ]
 
 CANDIDATES: dict[str, tuple[str, ...]] = {
@@ -168,6 +169,11 @@ def _seasonal(y: FloatArray, season: int, threshold: float) -> npt.NDArray[np.bo
     with np.errstate(invalid="ignore", divide="ignore"):
         acf = np.where(denom > 0, num / denom, 0.0)
     return np.asarray(acf > threshold, dtype=bool)
+
+
+def seasonal_rows(y: FloatArray, season: int, threshold: float) -> npt.NDArray[np.bool_]:
+    """Series whose lag-``season`` autocorrelation exceeds ``threshold`` (two seasons at least)."""
+    return _seasonal(y, season, threshold)
 
 
 def horizon_error_sigma(y: FloatArray, fitted: FloatArray, horizon: npt.ArrayLike) -> FloatArray:

@@ -76,3 +76,27 @@ def test_an_event_ending_before_it_starts_is_refused(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["plan", "--from-csv", str(tmp_path)])
     assert result.exit_code == 2
     assert "events.csv" in result.output and "end" in result.output
+
+
+def test_a_seasonal_item_with_a_long_lead_time_builds_up_before_its_season(tmp_path: Path) -> None:
+    # Five years of monthly demand peaking in November-December (300 against 100); the history
+    # ends in August and the lead time is three months: the plan protects the peak now.
+    rows = ["item,site,date,quantity"]
+    rng = np.random.default_rng(2)
+    for month in range(56):  # 2020-01 .. 2024-08
+        year, m = 2020 + month // 12, month % 12 + 1
+        level = 300 if m in (11, 12) else 100
+        rows.append(f"XMAS,S1,{year}-{m:02d}-01,{int(level + rng.integers(-5, 6))}")
+    (tmp_path / "demand.csv").write_text("\n".join(rows) + "\n")
+    (tmp_path / "items.csv").write_text("item,site,lead_time_days\nXMAS,S1,91\n")
+    app = typer.Typer()
+    register(app)
+    out = tmp_path / "policies.csv"
+    result = CliRunner().invoke(
+        app, ["plan", "--from-csv", str(tmp_path), "--out", str(out), "--period", "month"]
+    )
+    assert result.exit_code == 0, result.output
+    row = pl.read_csv(out).row(0, named=True)
+    assert row["method"] == "holt_winters"
+    assert row["seasonal_build"] > 100  # September-December ask more than four average months
+    assert row["demand_over_protection"] > row["forecast_per_period"] * row["protection_periods"]
