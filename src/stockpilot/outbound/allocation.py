@@ -335,16 +335,17 @@ def _demand_line(row: Any, now_day: date) -> rules.DemandLine:
 
 
 def _customer_rules(rows: Sequence[Any]) -> dict[int, rules.CustomerRules]:
+    first = {r.customer_id: r for r in reversed(rows)}  # one row per customer is enough
     return {
-        r.customer_id: rules.CustomerRules(
-            customer_id=r.customer_id,
+        customer_id: rules.CustomerRules(
+            customer_id=customer_id,
             ship_complete=bool(r.ship_complete),
             # A customer who allows substitutes gets them allocated; the others are offered
             # them (the answer names what could replace the short part).
             substitutes="allocate" if r.allow_substitutes else "offer",
             min_remaining_shelf_life_days=int(r.min_shelf_life_days or 0),
         )
-        for r in rows
+        for customer_id, r in first.items()
     }
 
 

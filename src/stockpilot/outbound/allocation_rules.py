@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections import ChainMap, defaultdict
 from collections.abc import Mapping, MutableMapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
 
@@ -305,14 +305,20 @@ class _Run:
     remaining: dict[int, int]
     by_item: dict[int, list[StockSlot]]
     substitutes: Mapping[int, Sequence[int]]
+    eligible_keys: dict[tuple[int, int], tuple[int, ...]] = field(default_factory=dict)
 
 
 def _eligible(run: _Run, item_id: int, min_days: int) -> int:
-    return sum(
-        run.remaining[s.key]
-        for s in run.by_item.get(item_id, ())
-        if _exclusion(s, run.today, min_days) is None
-    )
+    # Which keys a shelf life admits does not change during a run: decided once per pair.
+    keys = run.eligible_keys.get((item_id, min_days))
+    if keys is None:
+        keys = run.eligible_keys[(item_id, min_days)] = tuple(
+            s.key
+            for s in run.by_item.get(item_id, ())
+            if _exclusion(s, run.today, min_days) is None
+        )
+    remaining = run.remaining
+    return sum(remaining[k] for k in keys)
 
 
 def _fill(
