@@ -36,6 +36,7 @@ MODULES = [
     ("tasks_rules", "benchmarks.bench_tasks_rules", ["--quick"]),
     ("outbound", "benchmarks.bench_outbound", ["--quick"]),
     ("task_queue", "benchmarks.bench_task_queue", ["--quick"]),
+    ("receiving", "benchmarks.bench_receiving", ["--quick"]),
 ]
 
 

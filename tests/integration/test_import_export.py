@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from stockpilot.bootstrap import initialise
 from stockpilot.importing import export_csv, import_csv
+from stockpilot.importing import stock as stock_import
 from stockpilot.ledger import operations, positions
 from stockpilot.ledger.posting import LOCATION_FLAGS
 from stockpilot.ledger.verify import verify
@@ -29,7 +30,7 @@ from stockpilot.persistence.tables import (
     site,
     supplier,
 )
-from stockpilot.persistence.warehouse_tables import receipt_line, task
+from stockpilot.persistence.warehouse_tables import receipt, receipt_line, task
 from stockpilot.shared.actor import SYSTEM
 from stockpilot.shared.errors import RowError, ValidationFailed
 from tests.support.world import build_world, receive
@@ -149,6 +150,38 @@ def test_stock_import_adds_to_what_is_there_in_any_unit_with_lots(
     assert lines == 6 and putaways == 0
 
 
+def test_a_stock_file_is_received_as_one_receipt_per_site_and_chunk_straight_into_its_bins(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _master(db, tmp_path)
+    build_world(db)
+    monkeypatch.setattr(stock_import, "POSTING_CHUNK", 2)
+    text = (
+        "site,location,sku,quantity\n"
+        "NEW,P-01,BOLT-1,1\nWH1,A-01,SKU-1,4\nNEW,R-01,BOLT-1,2\nNEW,H-01,GLOVE-1,3\n"
+        "WH1,A-02,SKU-1,5\n"
+    )
+    summary = import_csv(db, "stock", _csv(tmp_path, "stock.csv", text))
+    assert summary.quantity == 15
+    with db.read() as conn:
+        receipts = conn.execute(
+            sa.select(site.c.code, sa.func.count(receipt_line.c.id))
+            .join(receipt, receipt.c.site_id == site.c.id)
+            .join(receipt_line, receipt_line.c.receipt_id == receipt.c.id)
+            .group_by(receipt.c.id, site.c.code)
+        ).all()
+        moves = conn.execute(
+            sa.select(move.c.document_type, move.c.document_id, move.c.reason_code)
+        ).all()
+        receipt_ids = set(conn.execute(sa.select(receipt.c.id)).scalars())
+        assert conn.execute(sa.select(sa.func.count()).select_from(task)).scalar_one() == 0
+        assert verify(conn).ok
+    assert sorted(tuple(r) for r in receipts) == [("NEW", 1), ("NEW", 2), ("WH1", 2)]
+    assert {(t, r) for t, _, r in moves} == {("receipt", "OPENING")}
+    assert {d for _, d, _ in moves} == receipt_ids
+    assert _on_hand(db, "BOLT-1", "NEW") == 3 and _on_hand(db, "SKU-1", "WH1") == 9
+
+
 def test_history_imports_append_demand_and_receipt_rows(db: Database, tmp_path: Path) -> None:
     _master(db, tmp_path)
     import_csv(db, "customers", _csv(tmp_path, "c.csv", "code,name\nC1,First\n"))
@@ -190,6 +223,17 @@ BAD_FILES = [
     ("stock", "site,location,sku,quantity,uom\nNEW,P-01,BOLT-1,1,CS\nNEW,P-01,BOLT-1,0.5,EA\n",
      2, "quantity"),
     ("stock", "site,location,sku,quantity\nNEW,P-01,BOLT-1,5\nNEW,H-01,OIL-1,5\n", 2, "lot"),
+    ("stock", "site,location,sku,quantity\nNEW,P-01,BOLT-1,5\nNOPE,P-01,BOLT-1,5\n", 2, "site"),
+    ("stock", "site,location,sku,quantity\nNEW,P-01,BOLT-1,5\nNEW,P-01,BOLT-1,five\n", 2,
+     "quantity"),
+    ("stock", "site,location,sku,quantity,status\nNEW,P-01,BOLT-1,5,\nNEW,P-01,BOLT-1,5,lost\n",
+     2, "status"),
+    ("stock", "site,location,sku,quantity,owner\nNEW,P-01,BOLT-1,5,\nNEW,P-01,BOLT-1,5,NOPE\n",
+     2, "owner"),
+    ("stock", "site,location,sku,quantity,serials\nNEW,P-01,BOLT-1,5,\nNEW,P-01,BOLT-1,1,SN-1\n",
+     2, "serials"),
+    ("stock", "site,location,sku,quantity,lot,expiry_date\nNEW,H-01,OIL-1,5,L1,2027-01-31\n"
+     "NEW,R-01,OIL-1,5,L1,2027-02-28\n", 2, "expiry_date"),
     ("demand-history", "item,site,date,quantity\nBOLT-1,NEW,2024-01-08,4\nBOLT-1,NEW,8/1/24,4\n",
      2, "date"),
     ("receipt-history", "item,site,supplier,order_date,receipt_date,quantity\n"

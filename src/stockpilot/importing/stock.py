@@ -83,29 +83,43 @@ def validate_stock(data: CsvRows) -> list[StockLine]:
 _QUANTITY = re.compile(r"(?=[0.]*[1-9])[0-9]{1,15}(\.[0-9]{1,9})?", re.ASCII)
 _MONEY = re.compile(r"[0-9]{1,12}(\.[0-9]{1,6})?", re.ASCII)
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
-_LENGTHS = (("site", 40), ("location", 60), ("sku", 60))
 _OPTIONAL_LENGTHS = (("lot", 60), ("status", 20), ("uom", 20), ("owner", 40))
 
 
 def _plain(cells: dict[str, str]) -> tuple[str, InboundLine] | None:
     """The row's site and line when every cell is plainly valid, else None. Cells arrive
-    stripped and non-empty (csvrows.read_csv), and only of the file's known columns."""
-    for name, longest in _LENGTHS:
-        value = cells.get(name)
-        if value is None or len(value) > longest:
-            return None
-    quantity = cells.get("quantity")
-    if quantity is None or _QUANTITY.fullmatch(quantity) is None:
+    stripped and non-empty (csvrows.read_csv), and only of the file's known columns. The
+    usual opening balance (site, location, sku, a whole quantity, perhaps a unit cost) is
+    decided in a few tests: this runs once per row of files of hundreds of thousands."""
+    try:
+        site_code, bin_code, sku, text = (
+            cells["site"], cells["location"], cells["sku"], cells["quantity"]
+        )  # fmt: skip
+    except KeyError:
         return None
-    if len(cells) == 4:  # the usual opening balance: site, location, sku, quantity
-        return cells["site"], InboundLine(cells["sku"], Decimal(quantity), None, cells["location"])
+    if len(site_code) > 40 or len(bin_code) > 60 or len(sku) > 60:
+        return None
+    quantity: int | Decimal
+    if text.isdigit() and text.isascii() and len(text) <= 15:
+        quantity = int(text)  # an int, as Decimal(text) would say it: "007" is 7
+        if not quantity:
+            return None
+    elif _QUANTITY.fullmatch(text) is not None:
+        quantity = Decimal(text)
+    else:
+        return None
+    count = len(cells)
+    if count == 4:
+        return site_code, InboundLine(sku, quantity, None, bin_code)
+    cost = cells.get("unit_cost")
+    if cost is not None and _MONEY.fullmatch(cost) is None:
+        return None
+    if count == 5 and cost is not None:
+        return site_code, InboundLine(sku, quantity, None, bin_code, unit_cost=Decimal(cost))
     for name, longest in _OPTIONAL_LENGTHS:
         value = cells.get(name)
         if value is not None and len(value) > longest:
             return None
-    cost = cells.get("unit_cost")
-    if cost is not None and _MONEY.fullmatch(cost) is None:
-        return None
     expiry: date | None = None
     if "expiry_date" in cells:
         if _DATE.fullmatch(cells["expiry_date"]) is None:
@@ -115,10 +129,10 @@ def _plain(cells: dict[str, str]) -> tuple[str, InboundLine] | None:
         except ValueError:
             return None
     line = InboundLine(
-        sku=cells["sku"],
-        quantity=Decimal(quantity),
+        sku=sku,
+        quantity=quantity,
         uom=cells.get("uom"),
-        location=cells["location"],
+        location=bin_code,
         lot=cells.get("lot"),
         expiry_date=expiry,
         status=cells.get("status", "available"),
@@ -126,7 +140,7 @@ def _plain(cells: dict[str, str]) -> tuple[str, InboundLine] | None:
         unit_cost=None if cost is None else Decimal(cost),
         serials=tuple(parse_list(cells.get("serials"))),
     )
-    return cells["site"], line
+    return site_code, line
 
 
 def _line(row: StockRow) -> InboundLine:

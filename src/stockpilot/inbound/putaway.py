@@ -297,6 +297,7 @@ def confirm_putaway(
             .select_from(task)
             .where(
                 task.c.document_type == "receipt",
+                task.c.document_id == row.document_id,  # the document index, not a scan
                 task.c.document_line_id == row.document_line_id,
                 task.c.status.in_(tasks.OPEN_STATES),
             )

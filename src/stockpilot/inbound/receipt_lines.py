@@ -34,7 +34,7 @@ class InboundLine:
     """One receipt line as entered and already parsed: codes, the quantity in its unit."""
 
     sku: str
-    quantity: Decimal
+    quantity: Decimal | int
     uom: str | None = None
     location: str | None = None
     """A bin to receive straight into; None: the site's dock (a putaway task follows)."""
@@ -138,14 +138,19 @@ def resolve_lines(
     return out
 
 
-def _base_units(quantity: Decimal, factor: Fraction | None, i: int) -> int:
+def _base_units(quantity: Decimal | int, factor: Fraction | None, i: int) -> int:
     """Whole base units of ``quantity`` (worth ``factor`` each; None: the base unit itself).
 
-    The common case — a whole number in the base unit — takes one exact integer ratio; every
-    other case, and every refusal, is ``shared.quantities.to_base_units``'s."""
-    numerator, denominator = quantity.as_integer_ratio()
-    if factor is None and denominator == 1 and 0 < numerator <= MAX_QUANTITY:
-        return numerator
+    The common case — a whole number in the base unit — is a type test or one exact integer
+    ratio; every other case, and every refusal, is ``shared.quantities.to_base_units``'s."""
+    if factor is None:
+        if type(quantity) is int:
+            whole: int | None = quantity
+        else:
+            numerator, denominator = quantity.as_integer_ratio()
+            whole = numerator if denominator == 1 else None
+        if whole is not None and 0 < whole <= MAX_QUANTITY:
+            return whole
     return to_base_units(quantity, factor or Fraction(1), field=f"lines[{i}].quantity")
 
 

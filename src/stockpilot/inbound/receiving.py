@@ -152,7 +152,7 @@ def post_receipt(
             reason_code=header.reason_code,
         ),
     )
-    raw.execute_many(conn, _INSERT_LINE, rows)
+    _insert_lines(conn, rows)
     line_ids: list[int] = []
     if dock_id is not None:
         line_ids = _line_ids(conn, receipt_id)
@@ -183,6 +183,23 @@ def post_receipt(
     return PostedReceipt(receipt_id, line_ids, quantity)
 
 
+def _insert_lines(conn: Connection, rows: list[tuple[object, ...]]) -> None:
+    """The receipt's lines: one executemany on SQLite; one INSERT of unnested arrays on
+    PostgreSQL, where an executemany is still a statement per row on the server."""
+    if conn.dialect.name == "postgresql":
+        raw.execute(conn, _INSERT_LINES_PG, [list(column) for column in zip(*rows, strict=True)])
+    else:
+        raw.execute_many(conn, _INSERT_LINE, rows)
+
+
+_INSERT_LINES_PG = raw.Sql(
+    "",
+    "INSERT INTO receipt_line (receipt_id, line_no, item_id, lot_id, status, quantity, "
+    "location_id, purchase_order_line_id, asn_line_id, sscc, available_at) "
+    "SELECT * FROM unnest(%s::bigint[], %s::integer[], %s::bigint[], %s::bigint[], "
+    "%s::varchar[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], %s::varchar[], "
+    "%s::timestamp[])",
+)
 _INSERT_LINE = raw.Sql(
     "INSERT INTO receipt_line (receipt_id, line_no, item_id, lot_id, status, quantity, "
     "location_id, purchase_order_line_id, asn_line_id, sscc, available_at) "
