@@ -202,9 +202,11 @@ def simulate_command(
     console.print(_frame_table(report, f"Replay of the last {holdout} periods"))
     from stockpilot.planning.backtest import backtest_policies
 
+    # Re-planned after each period's demand, as a planner running the engine every period does.
     replayed = backtest_policies(
-        inputs.demand, inputs.receipts, inputs.items, config, holdout, replan_every=1
-    )
+        inputs.demand, inputs.receipts, inputs.items, config, holdout, replan_every=1,
+        at_review=True,
+    )  # fmt: skip
     assert replayed.calibration is not None
     console.print(
         _frame_table(

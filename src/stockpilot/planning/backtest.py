@@ -66,6 +66,7 @@ class Replay:
     protection_mean: FloatArray | None = None
     protection_sigma: FloatArray | None = None
     protection_periods: FloatArray | None = None
+    at_review: bool = False
 
     def policy(self, reorder_point: FloatArray, order_up_to: FloatArray) -> Policy:
         return Policy(reorder_point, order_up_to, self.lead, self.review, self.moq, self.pack)
@@ -114,9 +115,14 @@ def build_replay(
     holdout: int = 26,
     replan_every: int | None = 1,
     warmup: int | None = None,
+    at_review: bool = False,
 ) -> Replay:
     """Plan at the holdout's start and every ``replan_every`` periods after it (``None``: one
-    frozen plan); ``warmup`` defaults to the longest lead time + review + 1 periods."""
+    frozen plan); ``warmup`` defaults to the longest lead time + review + 1 periods.
+
+    ``at_review``: the review at the end of a period orders with the plan made from every period
+    up to and including it (a planner who re-plans after the period's demand is known), instead
+    of the plan made at the start of the period."""
     full = build_demand_history(lines, config.period, config.start, config.end)
     t_len = full.demand.shape[1]
     first = t_len - holdout
@@ -139,7 +145,7 @@ def build_replay(
     step = replan_every or holdout
     for origin in range(first + step, t_len, step):
         later = _aligned(keys, _plan_before(lines, receipts, items, config, full, origin), columns)
-        col = origin - first + warmup
+        col = origin - first + warmup - (1 if at_review else 0)
         for c in columns:
             levels[c][:, col:] = later[c].fill_null(0.0).to_numpy()[:, None]
     return Replay(
@@ -147,7 +153,7 @@ def build_replay(
         levels["forecast_per_period"], lead, review,
         _item_values(items, keys, "moq", 0.0), _item_values(items, keys, "pack_size", 1.0), warmup,
         levels["demand_over_protection"], levels["sigma_over_protection"],
-        levels["protection_periods"],
+        levels["protection_periods"], at_review,
     )  # fmt: skip
 
 
@@ -221,6 +227,7 @@ def backtest_policies(
     holdout: int = 26,
     replan_every: int | None = 1,
     warmup: int | None = None,
+    at_review: bool = False,
 ) -> BacktestResult:
     """Replay the last ``holdout`` periods with rolling re-plans (see the module docstring).
 
@@ -229,7 +236,7 @@ def backtest_policies(
     static_scale, static_fill_rate_at_equal_fill, static_average_on_hand_at_equal_fill``.
     Replays use backorders. ``replan_every=None`` freezes the first plan for the whole holdout.
     """
-    replay = build_replay(lines, receipts, items, config, holdout, replan_every, warmup)
+    replay = build_replay(lines, receipts, items, config, holdout, replan_every, warmup, at_review)
     pol = replay.policies
     ppy = periods_per_year(config.period)
 
@@ -292,7 +299,8 @@ def backtest_policies(
         assert replay.protection_periods is not None
         z = standardised_errors(
             replay.demand, replay.protection_mean, replay.protection_sigma,
-            replay.protection_periods, replay.warmup,
+            replay.protection_periods, replay.warmup - int(replay.at_review),
+            offset=int(replay.at_review),
         )  # fmt: skip
         calibration = calibration_by_class(
             pol["demand_class"].to_numpy().astype(str), z, series, holdout
