@@ -309,3 +309,20 @@ def test_stockpilot_tasks_top_off_creates_the_replenishments_from_the_command_li
     assert [t.quantity for t in tasks_of(db, "replenish")] == [30]
     refused = CliRunner().invoke(app, ["tasks", "top-off", "--site", "NOPE"])
     assert refused.exit_code == 1
+
+
+def test_allocated_demand_below_a_faces_min_asks_for_its_replenishment_before_any_wave(
+    db: Database,
+) -> None:
+    build_world(db)
+    add_pick_face(db, "A-01", "SKU-1", 5, 20)
+    receive(db, "SKU-1", 8, "A-01")
+    receive(db, "SKU-1", 50, "B-01")
+    order_id = order(db, [("SKU-1", 6)])
+    db.run(lambda c: sales_orders.allocate_order(c, SYSTEM, order_id))
+    (refill,) = tasks_of(db, "replenish")
+    assert (refill.to_location_id, refill.quantity) == (ids(db)["A-01"], 18)
+    release(db, wave(db, [order_id]))
+    (pick,) = tasks_of(db, "pick")
+    (lifted,) = tasks_of(db, "replenish")  # not a second one: lifted above the new pick
+    assert lifted.id == refill.id and lifted.priority > pick.priority

@@ -23,6 +23,7 @@ from stockpilot.network.service import site_by_code, site_in_scope, virtual_loca
 from stockpilot.outbound import allocation as allocation_service
 from stockpilot.outbound import bulk, routes, shipping
 from stockpilot.outbound.allocation import CLOSED_STATES, AllocationRun
+from stockpilot.outbound.replenishment import replenish_faces
 from stockpilot.outbound.schemas import SalesOrderCreate
 from stockpilot.persistence import journal, raw
 from stockpilot.persistence.tables import (
@@ -156,6 +157,7 @@ def allocate_order(conn: Connection, actor: Actor, order_id: int) -> list[LineAl
     if order.status in CLOSED_STATES:
         raise Conflict(f"sales order {order_id} is {order.status}", field="status")
     run = allocation_service.allocate_orders(conn, order.site_id, [order_id], locked=True)
+    _refill_faces(conn, actor, order.site_id, run)
     skus = allocation_service.item_skus(
         conn,
         [ln.item_id for ln in run.lines]
@@ -203,6 +205,7 @@ def reallocate_backorders(
     if not order_ids:
         return AllocationRun()
     run = allocation_service.allocate_orders(conn, site_id, order_ids)
+    _refill_faces(conn, actor, site_id, run)
     if run.grants:
         journal.record(
             conn,
@@ -218,6 +221,14 @@ def reallocate_backorders(
             topic="sales_order.allocated",
         )
     return run
+
+
+def _refill_faces(conn: Connection, actor: Actor, site_id: int, run: AllocationRun) -> None:
+    """Allocated demand that takes a pick face below its min asks for its replenishment now,
+    before the face runs out (lifted above the picks once a wave releases them)."""
+    items = sorted({g.item_id for g in run.grants})
+    if items:
+        replenish_faces(conn, actor, site_id, item_ids=items)
 
 
 def _open_allocation_ids(conn: Connection, order_id: int) -> list[int]:
