@@ -144,3 +144,22 @@ def test_a_wave_is_released_once_and_a_direct_pick_of_its_orders_is_refused(
     assert_problem(client.post(f"{API}/sales-orders/{order_id}/pick", headers=h), 409)
     assert_problem(client.post(f"{API}/sales-orders/{order_id}/ship", headers=h), 409)
     assert row_counts(stocked) == before
+
+
+def test_waves_are_planned_by_route_through_the_api(stocked: Database, client: TestClient) -> None:
+    h = auth(make_user(stocked, "admin"))
+    _route(client, h)
+    ids = [
+        client.post(
+            f"{API}/sales-orders", json={**order_body(), "route": "NORTH"}, headers=h
+        ).json()["id"]
+        for _ in range(2)
+    ]
+    planned = client.post(f"{API}/waves/plan", json={"site": "WH1", "by": ["route"]}, headers=h)
+    assert planned.status_code == 201, planned.text
+    assert [w["sales_orders"] for w in planned.json()["items"]] == [ids]
+    assert_problem(
+        client.post(f"{API}/waves/plan", json={"site": "WH1", "by": ["zone"]}, headers=h),
+        422,
+        "by[0]",
+    )

@@ -326,3 +326,22 @@ def test_allocated_demand_below_a_faces_min_asks_for_its_replenishment_before_an
     (pick,) = tasks_of(db, "pick")
     (lifted,) = tasks_of(db, "replenish")  # not a second one: lifted above the new pick
     assert lifted.id == refill.id and lifted.priority > pick.priority
+
+
+def test_waves_are_planned_by_route_and_an_order_already_waved_is_left_out(db: Database) -> None:
+    from stockpilot.outbound import waves as wave_service
+    from stockpilot.outbound.schemas import WavePlan
+
+    build_world(db)
+    add_route(db, "NORTH", "15:00")
+    add_route(db, "SOUTH", "17:00")
+    north = [order(db, [("SKU-1", 1)], route="NORTH") for _ in range(2)]
+    south = order(db, [("SKU-2", 1)], route="SOUTH")
+    already = order(db, [("SKU-1", 1)], route="SOUTH")
+    wave(db, [already])
+    planned = db.run(
+        lambda c: wave_service.plan_waves(c, SYSTEM, WavePlan(site="WH1", by=["route"]))
+    )
+    with db.read() as conn:
+        members = [wave_service.get_wave(conn, SYSTEM, w)["sales_orders"] for w in planned]
+    assert members == [north, [south]]

@@ -28,7 +28,7 @@ from stockpilot.outbound.allocation import (
 )
 from stockpilot.outbound.locations import staging_location
 from stockpilot.outbound.replenishment import replenish_faces
-from stockpilot.outbound.schemas import WaveCreate
+from stockpilot.outbound.schemas import WaveCreate, WavePlan
 from stockpilot.persistence import journal
 from stockpilot.persistence.tables import (
     allocation,
@@ -126,6 +126,61 @@ def create_wave(conn: Connection, actor: Actor, cmd: WaveCreate) -> int:
         topic="wave.created",
     )
     return wave_id
+
+
+def plan_waves(conn: Connection, actor: Actor, cmd: WavePlan) -> list[int]:
+    """Plan waves of a site's open orders not riding in a wave, grouped by route and/or ship
+    date (waves_rules.group_lines), each at most ``max_lines`` lines (an order is never split).
+    Returns the new waves' ids, in group order."""
+    st = site_in_scope(conn, actor, cmd.site)
+    riding = sa.select(wave_order.c.order_id).join(wave, wave.c.id == wave_order.c.wave_id)
+    riding = riding.where(wave.c.status.in_(("planned", "released")))
+    rows = conn.execute(
+        sa.select(
+            sales_order_line.c.id,
+            sales_order_line.c.order_id,
+            sales_order_line.c.item_id,
+            sales_order_line.c.quantity,
+            route.c.code.label("route"),
+            sales_order.c.promised_date,
+            sales_order.c.requested_date,
+        )
+        .join(sales_order, sales_order.c.id == sales_order_line.c.order_id)
+        .outerjoin(route, route.c.id == sales_order.c.route_id)
+        .where(
+            sales_order.c.site_id == st.id,
+            sales_order.c.status.not_in(CLOSED_STATES),
+            sales_order_line.c.quantity > sales_order_line.c.quantity_picked,
+            sales_order.c.id.not_in(riding),
+        )
+        .order_by(sales_order.c.id, sales_order_line.c.line_no)
+    ).all()
+    lines = [
+        waves_rules.WaveLine(
+            line_id=r.id,
+            order_id=r.order_id,
+            item_id=r.item_id,
+            quantity=int(r.quantity),
+            location_id=0,  # grouping by route or date needs no bin
+            route=r.route,
+            ship_date=r.promised_date or r.requested_date,
+        )
+        for r in rows
+    ]
+    groups = waves_rules.group_lines(lines, cmd.by, max_lines=cmd.max_lines) if lines else ()
+    return [
+        create_wave(
+            conn,
+            actor,
+            WaveCreate(
+                site=cmd.site,
+                sales_orders=list(g.order_ids),
+                method=cmd.method,
+                cart_size=cmd.cart_size,
+            ),
+        )
+        for g in groups
+    ]
 
 
 def _wave(conn: Connection, actor: Actor, wave_id: int, *, lock: bool = False) -> Any:

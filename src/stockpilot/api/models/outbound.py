@@ -62,6 +62,12 @@ class WaveReleased(Wave):
     lines_short: int = Field(description="order lines still short after the release")
 
 
+class WavesPlanned(Out):
+    """The waves a plan created, one per group (route, ship date)."""
+
+    items: list[Wave]
+
+
 class TasksCreated(Out):
     """Tasks created by a request (a top-off of the pick faces)."""
 

@@ -11,10 +11,16 @@ from sqlalchemy.engine import Connection
 from stockpilot.api.deps import DbDep, require
 from stockpilot.api.idempotency import WriterDep
 from stockpilot.api.models import doc
-from stockpilot.api.models.outbound import PicksConfirmed, TasksCreated, Wave, WaveReleased
+from stockpilot.api.models.outbound import (
+    PicksConfirmed,
+    TasksCreated,
+    Wave,
+    WaveReleased,
+    WavesPlanned,
+)
 from stockpilot.api.routing import VisibleRoute
 from stockpilot.outbound import picking, replenishment, waves
-from stockpilot.outbound.schemas import PickBatch, SiteRequest, WaveCreate
+from stockpilot.outbound.schemas import PickBatch, SiteRequest, WaveCreate, WavePlan
 from stockpilot.shared.actor import Actor
 
 router = APIRouter(route_class=VisibleRoute, tags=["waves"])
@@ -30,6 +36,17 @@ def create_wave(cmd: WaveCreate, writer: WriterDep, actor: Planner) -> Response:
     def work(conn: Connection) -> tuple[int, Any]:
         wave_id = waves.create_wave(conn, actor, cmd)
         return 201, waves.get_wave(conn, actor, wave_id)
+
+    return writer.run(actor, work).response()
+
+
+@router.post("/waves/plan", status_code=201, responses=doc(WavesPlanned, 201, "Created"))
+def plan_waves(cmd: WavePlan, writer: WriterDep, actor: Planner) -> Response:
+    """Plan waves of the site's open orders that ride in no wave, by route and/or ship date."""
+
+    def work(conn: Connection) -> tuple[int, Any]:
+        ids = waves.plan_waves(conn, actor, cmd)
+        return 201, {"items": [waves.get_wave(conn, actor, i) for i in ids]}
 
     return writer.run(actor, work).response()
 
