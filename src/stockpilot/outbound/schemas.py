@@ -64,11 +64,16 @@ class WaveCreate(_Command):
     )
 
 
+WaveGrouping = Literal["route", "ship_date"]
+
+
+def _route_and_date() -> list[WaveGrouping]:
+    return ["route", "ship_date"]
+
+
 class WavePlan(_Command):
     site: str = Field(min_length=1, max_length=40)
-    by: list[Literal["route", "ship_date"]] = Field(
-        default_factory=lambda: ["route", "ship_date"], min_length=1, max_length=2
-    )
+    by: list[WaveGrouping] = Field(default_factory=_route_and_date, min_length=1, max_length=2)
     max_lines: Count | None = Field(default=None, ge=1, le=MAX_LINES)
     method: PickMethod = "discrete"
     cart_size: Count | None = Field(default=None, ge=1, le=100)
