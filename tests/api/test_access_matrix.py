@@ -151,6 +151,21 @@ def routes(order_id: int) -> list[Route]:
             all_sites_only=True,
         ),
         Route("GET", "/audit", "audit:read", sites=_rows("site")),
+        Route("GET", "/purchase-orders", "purchase_orders:read", sites=_rows("site")),
+        Route(
+            "POST",
+            "/purchase-orders",
+            "purchase_orders:write",
+            lambda: {
+                "site": "WH1",
+                "supplier": "S-MATRIX",
+                "lines": [{"sku": "SKU-1", "quantity": 5, "unit_price": "2.00"}],
+            },
+        ),
+        Route("GET", "/asns", "purchase_orders:read"),
+        Route("GET", "/tasks", "tasks:read", sites=_rows("site")),
+        Route("POST", "/tasks/next?site=WH1", "tasks:write"),
+        Route("GET", "/routes", "sales_orders:read", sites=_rows("site")),
     ]
 
 
@@ -175,8 +190,20 @@ def _call(client: TestClient, route: Route, token: str | None) -> Any:
 def busy(stocked: Database, client: TestClient) -> dict[str, int]:
     """Orders, allocations, moves and zones in both sites, made by an administrator."""
     h = auth(make_user(stocked, "admin"))
+    supplier = {"code": "S-MATRIX", "name": "Matrix"}
+    assert client.post(f"{API}/suppliers", json=supplier, headers=h).status_code == 201
     ids = {}
     for site in ("WH1", "WH2"):
+        po = {"site": site, "supplier": "S-MATRIX", "lines": [{"sku": "SKU-1", "quantity": 4}]}
+        po_id = client.post(f"{API}/purchase-orders", json=po, headers=h).json()["id"]
+        to_dock = {
+            "site": site,
+            "purchase_order": po_id,
+            "lines": [{"sku": "SKU-1", "quantity": 4}],
+        }
+        assert client.post(f"{API}/receipts", json=to_dock, headers=h).status_code == 201
+        route = {"site": site, "code": "AM", "cutoff_time": "11:00"}
+        assert client.post(f"{API}/routes", json=route, headers=h).status_code == 201
         order = client.post(f"{API}/sales-orders", json=order_body(site, 3), headers=h).json()
         client.post(f"{API}/sales-orders/{order['id']}/allocate", headers=h)
         receipt = {

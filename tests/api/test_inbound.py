@@ -399,3 +399,31 @@ def test_no_route_sets_a_purchase_order_state_directly(
         client.post(f"{API}/purchase-orders/{po['id']}/confirm", headers=auth(world["receiver"])),
         403,
     )
+
+
+def test_a_backorder_is_allocated_when_its_stock_is_put_away(
+    client: TestClient, stocked: Database, world: dict[str, str]
+) -> None:
+    h = auth(world["admin"])
+    order = {"site": "WH1", "customer": "C1", "lines": [{"sku": "SKU-2", "quantity": 600}]}
+    so = client.post(API + "/sales-orders", json=order, headers=h).json()
+    first = client.post(f"{API}/sales-orders/{so['id']}/allocate", headers=h).json()
+    assert first["lines"][0]["quantity_short"] == 100  # 500 of SKU-2 on hand at WH1
+    body = {"site": "WH1", "supplier": "S1", "lines": [{"sku": "SKU-2", "quantity": 100}]}
+    po = client.post(API + "/purchase-orders", json=body, headers=auth(world["buyer"])).json()
+    receipt = {
+        "site": "WH1",
+        "purchase_order": po["id"],
+        "lines": [{"sku": "SKU-2", "quantity": 100}],
+    }
+    task_id = client.post(API + "/receipts", json=receipt, headers=auth(world["receiver"])).json()[
+        "putaway_tasks"
+    ][0]
+    assert (
+        client.post(
+            f"{API}/tasks/{task_id}/confirm", json={}, headers=auth(world["receiver"])
+        ).status_code
+        == 200
+    )
+    after = client.get(f"{API}/sales-orders/{so['id']}", headers=h).json()
+    assert after["lines"][0]["quantity_allocated"] == 600

@@ -269,6 +269,11 @@ def confirm_putaway(
             ],
             PostingContext(document_type="putaway", document_id=row.id, user_id=actor.user_id),
         )
+    if quantity:
+        # The stock is available now: orders waiting for it are allocated in rank order.
+        from stockpilot.outbound.sales_orders import reallocate_backorders
+
+        reallocate_backorders(conn, actor, row.site_id, [row.item_id])
     rest = row.quantity - quantity
     follow_up: list[int] = []
     if rest > 0:
