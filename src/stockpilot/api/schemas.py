@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from stockpilot.governance.permissions import ROLES
 from stockpilot.persistence.tables import PhysicalLocationKind
@@ -16,17 +16,19 @@ from stockpilot.shared.fields import (
     MAX_LINES,
     BaseQuantity,
     Boolean,
+    Code,
+    Command,
     Count,
     Int32,
     IsoDate,
     Money,
     PositiveId,
     Quantity,
+    Serials,
     SignedQuantity,
+    SiteCode,
 )
 
-Code = Annotated[str, Field(min_length=1, max_length=60)]
-SiteCode = Annotated[str, Field(min_length=1, max_length=40)]
 # Quantities as entered, in any unit of measure; the services convert them exactly, refuse
 # fractions of a base unit and bound the base quantity again (stockpilot.shared.fields).
 
@@ -35,13 +37,7 @@ def _lines() -> Any:
     return Field(min_length=1, max_length=MAX_LINES)
 
 
-Serials = Annotated[
-    list[Annotated[str, Field(min_length=1, max_length=80)]], Field(max_length=10000)
-]
-
-
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
+_Body = Command
 
 
 class ReceiptLineCreate(_Body):

@@ -18,8 +18,6 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from stockpilot.catalog.service import require_reason_code
-from stockpilot.ledger.keys import MoveLine, PostingContext
-from stockpilot.ledger.posting import post_moves
 from stockpilot.network.service import SiteRef
 from stockpilot.persistence.planning_tables import item_location_policy
 from stockpilot.persistence.tables import balance, item, location, zone
@@ -251,24 +249,7 @@ def confirm_putaway(
         target = chosen
     if target is None:
         raise ValidationFailed("no bin was directed: say which bin you used", field="location")
-    if quantity:
-        post_moves(
-            conn,
-            [
-                MoveLine(
-                    item_id=row.item_id,
-                    from_location_id=row.from_location_id,
-                    to_location_id=target,
-                    quantity=quantity,
-                    owner_id=row.owner_id,
-                    lot_id=row.lot_id,
-                    from_status=row.stock_status,
-                    to_status=row.stock_status,
-                    reason_code=confirmation.reason,
-                )
-            ],
-            PostingContext(document_type="putaway", document_id=row.id, user_id=actor.user_id),
-        )
+    tasks.post_task_move(conn, actor, row, target, quantity, confirmation.reason, "putaway")
     if quantity:
         # The stock is available now: orders waiting for it are allocated in rank order.
         from stockpilot.outbound.sales_orders import reallocate_backorders

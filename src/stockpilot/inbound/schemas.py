@@ -2,27 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from stockpilot.shared.fields import (
     MAX_LINES,
+    Code,
+    Command,
     IsoDate,
     Money,
     PositiveId,
     Quantity,
+    Serials,
+    SiteCode,
 )
 
-Code = Annotated[str, Field(min_length=1, max_length=60)]
-SiteCode = Annotated[str, Field(min_length=1, max_length=40)]
-Serials = Annotated[
-    list[Annotated[str, Field(min_length=1, max_length=80)]], Field(max_length=10000)
-]
-
-
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
+_Body = Command
 
 
 class PurchaseOrderLineCreate(_Body):

@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Final
 
-from pydantic import BeforeValidator, Field, ValidationInfo, WithJsonSchema
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, WithJsonSchema
 
 MAX_QUANTITY: Final = 10**15
 """The largest quantity one line may carry, as entered and in base units."""
@@ -197,6 +197,21 @@ Boolean = Annotated[bool, BeforeValidator(_boolean), _schema(type="boolean")]
 IsoDate = Annotated[date, BeforeValidator(_iso_date), _schema(type="string", format="date")]
 IsoDateTime = Annotated[
     datetime, BeforeValidator(_iso_datetime), _schema(type="string", format="date-time")
+]
+
+
+class Command(BaseModel):
+    """A request body: unknown fields are refused (a typo is an error naming the field),
+    text is stripped, and infinities and NaN are not numbers."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
+
+
+Code = Annotated[str, Field(min_length=1, max_length=60)]
+"""A code of an item, bin or document as the API takes it."""
+SiteCode = Annotated[str, Field(min_length=1, max_length=40)]
+Serials = Annotated[
+    list[Annotated[str, Field(min_length=1, max_length=80)]], Field(max_length=10000)
 ]
 
 

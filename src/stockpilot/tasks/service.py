@@ -428,8 +428,6 @@ def _move_stock(
 ) -> Outcome:
     """Replenishment and move tasks: the stock goes from the task's source to its target (or
     to the bin the operator names, with a reason)."""
-    from stockpilot.ledger.keys import MoveLine, PostingContext
-    from stockpilot.ledger.posting import post_moves
 
     target = row.to_location_id
     if confirmation.location is not None:
@@ -442,27 +440,42 @@ def _move_stock(
     if target is None:
         raise ValidationFailed("say which bin the stock went to", field="location")
     quantity = row.quantity if confirmation.quantity is None else confirmation.quantity
-    if quantity:
-        post_moves(
-            conn,
-            [
-                MoveLine(
-                    item_id=row.item_id,
-                    from_location_id=row.from_location_id,
-                    to_location_id=target,
-                    quantity=quantity,
-                    owner_id=row.owner_id,
-                    lot_id=row.lot_id,
-                    from_status=row.stock_status,
-                    to_status=row.stock_status,
-                    reason_code=confirmation.reason,
-                )
-            ],
-            PostingContext(
-                document_type=f"task_{row.type}", document_id=row.id, user_id=actor.user_id
-            ),
-        )
+    post_task_move(conn, actor, row, target, quantity, confirmation.reason, f"task_{row.type}")
     return Outcome(quantity, target)
+
+
+def post_task_move(
+    conn: Connection,
+    actor: Actor,
+    row: TaskRow,
+    target: int,
+    quantity: int,
+    reason: str | None,
+    document_type: str,
+) -> None:
+    """Post what a task moved: ``quantity`` of its stock key from its source to ``target``."""
+    from stockpilot.ledger.keys import MoveLine, PostingContext
+    from stockpilot.ledger.posting import post_moves
+
+    if not quantity:
+        return
+    post_moves(
+        conn,
+        [
+            MoveLine(
+                item_id=row.item_id,
+                from_location_id=row.from_location_id,
+                to_location_id=target,
+                quantity=quantity,
+                owner_id=row.owner_id,
+                lot_id=row.lot_id,
+                from_status=row.stock_status,
+                to_status=row.stock_status,
+                reason_code=reason,
+            )
+        ],
+        PostingContext(document_type=document_type, document_id=row.id, user_id=actor.user_id),
+    )
 
 
 HANDLERS["replenish"] = _move_stock
