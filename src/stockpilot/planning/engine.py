@@ -32,7 +32,7 @@ import polars as pl
 from stockpilot.planning.calibration import error_shapes, honest_z
 from stockpilot.planning.empirical import horizon_errors
 from stockpilot.planning.events import event_uplift
-from stockpilot.planning.forecasting import ForecastConfig, forecast_all, seasonal_rows
+from stockpilot.planning.forecasting import ForecastConfig, forecast_all
 from stockpilot.planning.history import DemandHistory, Period, build_demand_history
 from stockpilot.planning.history import periods_per_year as _ppy
 from stockpilot.planning.horizon_error import HorizonErrorStats, horizon_error_stats
@@ -368,9 +368,7 @@ def plan(
     # Large sizes are what makes a series erratic or lumpy: winsorising them would bias the
     # forecast low, so those classes are forecast on the raw demand.
     heavy = np.isin(classes, ["erratic", "lumpy"])
-    # A peak that comes back every season is demand, not an outlier: seasonal series keep it.
-    recurring = seasonal_rows(history.demand, season, config.forecast.seasonality_acf)
-    y_forecast = np.where((heavy | recurring)[:, None], history.demand, history.cleaned)
+    y_forecast = np.where(heavy[:, None], history.demand, history.cleaned)
     fc = forecast_all(
         y_forecast,
         classes,
