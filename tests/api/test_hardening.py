@@ -48,8 +48,10 @@ def test_a_document_of_many_empty_lines_is_refused_with_a_bounded_list_of_errors
     )
     problem = assert_problem(response, 422)
     assert 1 <= len(problem["errors"]) <= MAX_ERRORS
-    if path != "/receipts":  # a receipt line may be only a scan: its first refusal is the service's
-        assert "errors; the first" in problem["detail"]
+    if path != "/receipts":  # a receipt line may be only a scan: its refusal is the service's
+        # Validation stops at the first invalid line: the refusal names line 0 and says so.
+        assert problem["field"].startswith("lines[0]"), problem
+        assert "first invalid one" in problem["detail"], problem["detail"]
 
 
 def test_a_document_longer_than_any_batch_is_refused_as_one_error_naming_lines(

@@ -119,7 +119,13 @@ def validation_problem(exc: RequestValidationError) -> dict[str, Any]:
     detail = f"{first['field']}: {first['message']}"
     if total > len(errors):
         detail += f" ({total} errors; the first {len(errors)} are listed)"
+    elif any(_in_document_lines(err.get("loc", ())) for err in exc.errors()[:1]):
+        detail += " (lines are checked up to the first invalid one)"
     return problem(422, detail, field=first["field"], errors=errors, type_suffix="validation")
+
+
+def _in_document_lines(loc: Sequence[str | int]) -> bool:
+    return len(loc) >= 3 and loc[0] == "body" and isinstance(loc[2], int)
 
 
 # FastAPI answers a body it could not decode (bad UTF-8, nested too deep, an integer of

@@ -34,7 +34,7 @@ from stockpilot.shared.fields import (
 
 
 def _lines() -> Any:
-    return Field(min_length=1, max_length=MAX_LINES)
+    return Field(min_length=1, max_length=MAX_LINES, fail_fast=True)
 
 
 _Body = Command
@@ -157,7 +157,7 @@ class PickCreate(_Body):
 
 
 class PickRequest(_Body):
-    picks: list[PickCreate] | None = Field(default=None, max_length=MAX_LINES)
+    picks: list[PickCreate] | None = Field(default=None, max_length=MAX_LINES, fail_fast=True)
 
 
 Role = Literal[ROLES]  # type: ignore[valid-type]

@@ -53,7 +53,7 @@ class AsnCreate(_Body):
     )
     ship_date: IsoDate | None = None
     expected_date: IsoDate | None = None
-    lines: list[AsnLineCreate] = Field(min_length=1, max_length=MAX_LINES)
+    lines: list[AsnLineCreate] = Field(min_length=1, max_length=MAX_LINES, fail_fast=True)
 
 
 def from_parsed(parsed: Asn) -> tuple[AsnCreate, list[str | None]]:

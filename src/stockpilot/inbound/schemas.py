@@ -39,7 +39,7 @@ class PurchaseOrderCreate(_Body):
         default="confirmed",
         description="confirmed: sent to the supplier and receivable; draft: still being edited",
     )
-    lines: list[PurchaseOrderLineCreate] = Field(min_length=1, max_length=MAX_LINES)
+    lines: list[PurchaseOrderLineCreate] = Field(min_length=1, max_length=MAX_LINES, fail_fast=True)
 
 
 class OverReceiptApproval(_Body):
@@ -78,4 +78,6 @@ class ReceiptCreate(_Body):
     sscc: str | None = Field(
         default=None, max_length=60, description="receive every line of this ASN pallet"
     )
-    lines: list[ReceiptLineCreate] = Field(default_factory=list, max_length=MAX_LINES)
+    lines: list[ReceiptLineCreate] = Field(
+        default_factory=list, max_length=MAX_LINES, fail_fast=True
+    )

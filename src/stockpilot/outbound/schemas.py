@@ -36,7 +36,7 @@ class SalesOrderCreate(_Command):
     priority: StrictInt | None = Field(
         default=None, ge=1, le=5, description="1 (highest) … 5; overrides the customer's"
     )
-    lines: list[SalesOrderLineCreate] = Field(min_length=1, max_length=MAX_LINES)
+    lines: list[SalesOrderLineCreate] = Field(min_length=1, max_length=MAX_LINES, fail_fast=True)
 
 
 class RouteCreate(_Command):
@@ -57,7 +57,7 @@ class RouteCreate(_Command):
 
 class WaveCreate(_Command):
     site: str = Field(min_length=1, max_length=40)
-    sales_orders: list[PositiveId] = Field(min_length=1, max_length=MAX_LINES)
+    sales_orders: list[PositiveId] = Field(min_length=1, max_length=MAX_LINES, fail_fast=True)
     method: PickMethod = "discrete"
     cart_size: Count | None = Field(
         default=None, ge=1, le=100, description="batch picking: orders per cart (default 8)"
@@ -93,4 +93,4 @@ class PickConfirmation(_Command):
 
 
 class PickBatch(_Command):
-    picks: list[PickConfirmation] = Field(min_length=1, max_length=MAX_LINES)
+    picks: list[PickConfirmation] = Field(min_length=1, max_length=MAX_LINES, fail_fast=True)

@@ -29,7 +29,8 @@ MAX_FACTOR: Final = 10**9
 MAX_FRACTION_DIGITS: Final = 9
 MAX_LINES: Final = 5_000
 """No document body may hold more lines than this, whatever the configured batch limit: the
-schema refuses a longer list before validating its lines, so refusing one costs little."""
+schema refuses a longer list before validating its lines, and validation of the lines stops at
+the first invalid one (``fail_fast``), so refusing a document costs little however bad it is."""
 MAX_ERRORS: Final = 50
 """A refusal lists at most this many errors (and says how many there were)."""
 
