@@ -237,7 +237,7 @@ def _catalogue(db: Database, skus: int) -> list[str]:
     )
     with tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False) as handle:
         handle.write(bins)
-    import_csv(db, "locations", Path(handle.name))
+    import_csv(db, "locations", Path(handle.name), actor=SYSTEM)
     Path(handle.name).unlink()
     return codes
 
@@ -318,7 +318,7 @@ def import_figures(backend: str, *, skus: int, rounds: int) -> dict[str, Any]:
         rows = skus * len(SITES)
 
         def service() -> int:
-            summary = import_csv(db, "stock", path)
+            summary = import_csv(db, "stock", path, actor=SYSTEM)
             assert summary.rows == rows, summary
             return rows
 
@@ -345,10 +345,10 @@ def profile_import(backend: str, skus: int) -> None:
         codes = _catalogue(db, skus)
         path = Path(tmp) / "stock.csv"
         _stock_file(codes, path)
-        import_csv(db, "stock", path)
+        import_csv(db, "stock", path, actor=SYSTEM)
         prof = cProfile.Profile()
         prof.enable()
-        import_csv(db, "stock", path)
+        import_csv(db, "stock", path, actor=SYSTEM)
         prof.disable()
         pstats.Stats(prof, stream=sys.stderr).sort_stats("cumulative").print_stats(45)
 

@@ -53,8 +53,8 @@ ASN_CSV = (
 def world(db: Database, tmp_path: Path) -> Database:
     build_world(db)
     db.run(lambda conn: create_location(conn, SYSTEM, "WH1", "DOCK-1", "dock"))
-    import_csv(db, "suppliers", _file(tmp_path, "s.csv", "code,name\nS1,Atlas\n"))
-    import_csv(db, "purchase-orders", _file(tmp_path, "po.csv", ORDERS))
+    import_csv(db, "suppliers", _file(tmp_path, "s.csv", "code,name\nS1,Atlas\n"), actor=SYSTEM)
+    import_csv(db, "purchase-orders", _file(tmp_path, "po.csv", ORDERS), actor=SYSTEM)
     return db
 
 
@@ -156,7 +156,7 @@ def test_a_bad_csv_row_refuses_the_whole_file_naming_row_and_column(
     ]  # fmt: skip
     for text, row, column in cases:
         with pytest.raises(RowError) as refused:
-            import_csv(world, "asns", _file(tmp_path, "asn.csv", text))
+            import_csv(world, "asns", _file(tmp_path, "asn.csv", text), actor=SYSTEM)
         assert (refused.value.row, refused.value.column) == (row, column), str(refused.value)
     assert _asns(world) == 0
 
@@ -167,11 +167,11 @@ def test_a_bad_x12_file_names_the_segment_and_stores_nothing(
     good = x12_856("ASN-7003", "PO-7001", [(P1, [Item(1, "SKU-1", 10)])])
     broken = good.replace("\nSE*", "\nSE*1", 1)
     with pytest.raises(ValidationFailed) as refused:
-        import_csv(world, "asns", _file(tmp_path, "a.x12", broken))
+        import_csv(world, "asns", _file(tmp_path, "a.x12", broken), actor=SYSTEM)
     assert refused.value.field == "SE01"
     unknown = x12_856("ASN-7003", "PO-9999", [(P1, [Item(1, "SKU-1", 10)])])
     with pytest.raises(ValidationFailed) as refused:
-        import_csv(world, "asns", _file(tmp_path, "b.x12", unknown))
+        import_csv(world, "asns", _file(tmp_path, "b.x12", unknown), actor=SYSTEM)
     assert refused.value.field == "lines[0].purchase_order"
     assert "b.x12" in refused.value.detail and "HL 4" in refused.value.detail
     assert _asns(world) == 0
@@ -212,7 +212,10 @@ def test_an_asn_of_two_hundred_lines_issues_as_many_statements_as_one_of_three(
     world.run(lambda c: c.execute(item.insert(), [{"sku": s, "base_uom": "EA"} for s in skus]))
     rows = "".join(f"PO-BIG,WH1,S1,{s},10\n" for s in skus)
     import_csv(
-        world, "purchase-orders", _file(tmp_path, "big.csv", ORDERS.split("\n")[0] + "\n" + rows)
+        world,
+        "purchase-orders",
+        _file(tmp_path, "big.csv", ORDERS.split("\n")[0] + "\n" + rows),
+        actor=SYSTEM,
     )
 
     def announce(number: str, count: int, pallets: int) -> list[str]:

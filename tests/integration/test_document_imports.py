@@ -15,6 +15,7 @@ from stockpilot.persistence.db import Database
 from stockpilot.persistence.tables import audit_log, supplier
 from stockpilot.persistence.warehouse_tables import purchase_order, purchase_order_line
 from stockpilot.settings import get_settings
+from stockpilot.shared.actor import SYSTEM
 from stockpilot.shared.errors import RowError
 from tests.support.world import build_world
 
@@ -59,7 +60,7 @@ def test_purchase_orders_import_groups_rows_by_number_in_base_units(
     cli: CliRunner, db: Database, tmp_path: Path
 ) -> None:
     build_world(db)
-    import_csv(db, "suppliers", _file(tmp_path, "s.csv", "code,name\nS1,Atlas\n"))
+    import_csv(db, "suppliers", _file(tmp_path, "s.csv", "code,name\nS1,Atlas\n"), actor=SYSTEM)
     result = cli.invoke(app, ["import", "purchase-orders", str(_file(tmp_path, "po.csv", ORDERS))])
     assert result.exit_code == 0, result.output
     assert "2 created" in result.output
@@ -109,10 +110,10 @@ def test_a_bad_row_refuses_the_whole_file_naming_row_and_column(
     db: Database, tmp_path: Path, bad_row: str, row: int, column: str
 ) -> None:
     build_world(db)
-    import_csv(db, "suppliers", _file(tmp_path, "s.csv", "code,name\nS1,Atlas\n"))
+    import_csv(db, "suppliers", _file(tmp_path, "s.csv", "code,name\nS1,Atlas\n"), actor=SYSTEM)
     text = ORDERS.splitlines()[0] + "\n" + "\n".join(ORDERS.splitlines()[1:3]) + "\n" + bad_row
     with pytest.raises(RowError) as refused:
-        import_csv(db, "purchase-orders", _file(tmp_path, "po.csv", text + "\n"))
+        import_csv(db, "purchase-orders", _file(tmp_path, "po.csv", text + "\n"), actor=SYSTEM)
     assert (refused.value.row, refused.value.column) == (row, column), str(refused.value)
     assert _count(db, purchase_order) == 0 and _count(db, purchase_order_line) == 0
 
@@ -121,10 +122,10 @@ def test_an_order_number_already_used_is_refused_on_its_first_row(
     db: Database, tmp_path: Path
 ) -> None:
     build_world(db)
-    import_csv(db, "suppliers", _file(tmp_path, "s.csv", "code,name\nS1,Atlas\n"))
-    import_csv(db, "purchase-orders", _file(tmp_path, "a.csv", ORDERS))
+    import_csv(db, "suppliers", _file(tmp_path, "s.csv", "code,name\nS1,Atlas\n"), actor=SYSTEM)
+    import_csv(db, "purchase-orders", _file(tmp_path, "a.csv", ORDERS), actor=SYSTEM)
     again = ORDERS.replace("PO-2", "PO-9")
     with pytest.raises(RowError) as refused:
-        import_csv(db, "purchase-orders", _file(tmp_path, "b.csv", again))
+        import_csv(db, "purchase-orders", _file(tmp_path, "b.csv", again), actor=SYSTEM)
     assert (refused.value.row, refused.value.column) == (1, "number")
     assert _count(db, purchase_order) == 2

@@ -67,9 +67,9 @@ def _on_hand(db: Database, sku: str, site_code: str) -> int:
 
 
 def _master(db: Database, tmp_path: Path) -> None:
-    import_csv(db, "suppliers", _csv(tmp_path, "suppliers.csv", SUPPLIERS))
-    import_csv(db, "items", _csv(tmp_path, "items.csv", ITEMS))
-    import_csv(db, "locations", _csv(tmp_path, "locations.csv", LOCATIONS))
+    import_csv(db, "suppliers", _csv(tmp_path, "suppliers.csv", SUPPLIERS), actor=SYSTEM)
+    import_csv(db, "items", _csv(tmp_path, "items.csv", ITEMS), actor=SYSTEM)
+    import_csv(db, "locations", _csv(tmp_path, "locations.csv", LOCATIONS), actor=SYSTEM)
 
 
 def test_items_import_creates_items_with_units_supplier_and_lot_tracking(
@@ -93,10 +93,12 @@ def test_importing_the_same_master_data_again_updates_instead_of_duplicating(
 ) -> None:
     _master(db, tmp_path)
     changed = ITEMS.replace("Hex bolt M8", "Hex bolt M8 zinc")
-    summary = import_csv(db, "items", _csv(tmp_path, "items2.csv", changed))
+    summary = import_csv(db, "items", _csv(tmp_path, "items2.csv", changed), actor=SYSTEM)
     customers = "code,name,priority\nC9,Key account,1\n"
-    import_csv(db, "customers", _csv(tmp_path, "c.csv", customers))
-    import_csv(db, "customers", _csv(tmp_path, "c2.csv", customers.replace(",1", ",2")))
+    import_csv(db, "customers", _csv(tmp_path, "c.csv", customers), actor=SYSTEM)
+    import_csv(
+        db, "customers", _csv(tmp_path, "c2.csv", customers.replace(",1", ",2")), actor=SYSTEM
+    )
     assert (summary.created, summary.updated) == (0, 3)
     assert _count(db, item) == 3
     with db.read() as conn:
@@ -132,8 +134,8 @@ def test_stock_import_adds_to_what_is_there_in_any_unit_with_lots(
         "NEW,R-01,BOLT-1,150,,,,\n"
         "NEW,H-01,OIL-1,24,,L-1,2027-03-31,8.5\n"
     )
-    import_csv(db, "stock", _csv(tmp_path, "stock.csv", stock))
-    summary = import_csv(db, "stock", _csv(tmp_path, "stock.csv", stock))
+    import_csv(db, "stock", _csv(tmp_path, "stock.csv", stock), actor=SYSTEM)
+    summary = import_csv(db, "stock", _csv(tmp_path, "stock.csv", stock), actor=SYSTEM)
     assert summary.quantity == 200 + 150 + 24
     assert _on_hand(db, "BOLT-1", "NEW") == 2 * 350
     assert _on_hand(db, "OIL-1", "NEW") == 48
@@ -161,7 +163,7 @@ def test_a_stock_file_is_received_as_one_receipt_per_site_and_chunk_straight_int
         "NEW,P-01,BOLT-1,1\nWH1,A-01,SKU-1,4\nNEW,R-01,BOLT-1,2\nNEW,H-01,GLOVE-1,3\n"
         "WH1,A-02,SKU-1,5\n"
     )
-    summary = import_csv(db, "stock", _csv(tmp_path, "stock.csv", text))
+    summary = import_csv(db, "stock", _csv(tmp_path, "stock.csv", text), actor=SYSTEM)
     assert summary.quantity == 15
     with db.read() as conn:
         receipts = conn.execute(
@@ -184,7 +186,7 @@ def test_a_stock_file_is_received_as_one_receipt_per_site_and_chunk_straight_int
 
 def test_history_imports_append_demand_and_receipt_rows(db: Database, tmp_path: Path) -> None:
     _master(db, tmp_path)
-    import_csv(db, "customers", _csv(tmp_path, "c.csv", "code,name\nC1,First\n"))
+    import_csv(db, "customers", _csv(tmp_path, "c.csv", "code,name\nC1,First\n"), actor=SYSTEM)
     demand = (
         "item,site,date,quantity,customer,quantity_fulfilled\n"
         "BOLT-1,NEW,2024-01-08,40,C1,30\n"
@@ -194,8 +196,8 @@ def test_history_imports_append_demand_and_receipt_rows(db: Database, tmp_path: 
         "item,site,supplier,order_date,receipt_date,quantity\n"
         "BOLT-1,NEW,S1,2024-01-02,2024-01-16,500\n"
     )
-    import_csv(db, "demand-history", _csv(tmp_path, "d.csv", demand))
-    import_csv(db, "receipt-history", _csv(tmp_path, "r.csv", receipts))
+    import_csv(db, "demand-history", _csv(tmp_path, "d.csv", demand), actor=SYSTEM)
+    import_csv(db, "receipt-history", _csv(tmp_path, "r.csv", receipts), actor=SYSTEM)
     with db.read() as conn:
         lines = conn.execute(
             sa.select(
@@ -249,7 +251,7 @@ def test_a_bad_row_names_its_row_and_column_and_nothing_is_imported(
     tables = (item, item_uom, customer, supplier, location, move, demand_history, receipt_history)
     before = {t.name: _count(db, t) for t in tables}
     with pytest.raises(RowError) as err:
-        import_csv(db, kind, _csv(tmp_path, "bad.csv", text))
+        import_csv(db, kind, _csv(tmp_path, "bad.csv", text), actor=SYSTEM)
     assert (err.value.row, err.value.column) == (row, column)
     assert f"row {row}, column {column!r}" in str(err.value)
     assert {t.name: _count(db, t) for t in tables} == before
@@ -257,7 +259,9 @@ def test_a_bad_row_names_its_row_and_column_and_nothing_is_imported(
 
 def test_a_column_the_kind_does_not_know_is_refused_by_name(db: Database, tmp_path: Path) -> None:
     with pytest.raises(ValidationFailed) as err:
-        import_csv(db, "customers", _csv(tmp_path, "c.csv", "code,name,colour\nC1,One,red\n"))
+        import_csv(
+            db, "customers", _csv(tmp_path, "c.csv", "code,name,colour\nC1,One,red\n"), actor=SYSTEM
+        )
     assert err.value.field == "colour"
     assert _count(db, customer) == 0
 
@@ -268,7 +272,7 @@ def test_an_import_cannot_switch_lot_tracking_of_an_existing_item(
     _master(db, tmp_path)
     flipped = ITEMS.replace("OIL-1,Gear oil 1L,EA,true", "OIL-1,Gear oil 1L,EA,false")
     with pytest.raises(RowError) as err:
-        import_csv(db, "items", _csv(tmp_path, "items.csv", flipped))
+        import_csv(db, "items", _csv(tmp_path, "items.csv", flipped), actor=SYSTEM)
     assert (err.value.row, err.value.column) == (2, "lot_tracked")
 
 
@@ -295,9 +299,9 @@ def test_concurrent_imports_of_the_same_keys_all_land_and_the_ledger_balances(
         own = Database(db_url, pool_size=1, max_overflow=1)
         try:
             barrier.wait()
-            import_csv(own, "locations", paths[1])
-            import_csv(own, "items", paths[2])
-            import_csv(own, "stock", paths[0])
+            import_csv(own, "locations", paths[1], actor=SYSTEM)
+            import_csv(own, "items", paths[2], actor=SYSTEM)
+            import_csv(own, "stock", paths[0], actor=SYSTEM)
         except BaseException as exc:
             errors.append(exc)
         finally:
@@ -339,7 +343,9 @@ def test_exported_files_import_into_an_empty_database_and_export_identically(
     db: Database, tmp_path: Path
 ) -> None:
     _master(db, tmp_path)
-    import_csv(db, "customers", _csv(tmp_path, "c.csv", "code,name,priority\nC5,Five,1\n"))
+    import_csv(
+        db, "customers", _csv(tmp_path, "c.csv", "code,name,priority\nC5,Five,1\n"), actor=SYSTEM
+    )
     build_world(db)
     receive(db, "SKU-1", 30, "A-02")
     receive(db, "LOT-1", 7, "B-01", lot="L9", expiry_date=date(2026, 5, 1), status="quarantine")
@@ -349,7 +355,7 @@ def test_exported_files_import_into_an_empty_database_and_export_identically(
     first = {kind: _export(db, kind) for kind in kinds}
     _wipe(db)
     for kind in kinds:
-        import_csv(db, kind, _csv(tmp_path, f"{kind}.csv", first[kind]))
+        import_csv(db, kind, _csv(tmp_path, f"{kind}.csv", first[kind]), actor=SYSTEM)
     assert {kind: _export(db, kind) for kind in kinds} == first
     assert "WH1,B-01,LOT-1,L9,2026-05-01,quarantine,OWN,7,0," in first["stock"]
     assert "WH1,A-01,SER-1,,,available,OWN,2,0,SN-1;SN-2" in first["stock"]
@@ -373,7 +379,7 @@ def test_the_example_files_of_the_documentation_import_in_order(db: Database) ->
     examples = Path(__file__).resolve().parents[2] / "docs" / "examples"
     order = ("suppliers", "items", "customers", "locations", "stock")
     for kind in (*order, "demand-history", "receipt-history"):
-        import_csv(db, kind, examples / f"{kind}.csv")
+        import_csv(db, kind, examples / f"{kind}.csv", actor=SYSTEM)
     assert _on_hand(db, "FAS-000001", "HUB") == 300 + 2000
     assert _count(db, demand_history) == 3 and _count(db, receipt_history) == 2
     with db.read() as conn:

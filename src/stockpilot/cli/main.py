@@ -197,9 +197,10 @@ def import_(
 ) -> None:
     """Import a CSV file: every row or none (a bad row is named by row and column)."""
     from stockpilot.importing import import_csv
+    from stockpilot.shared.actor import SYSTEM
 
     with database() as db:
-        summary = import_csv(db, kind, file)
+        summary = import_csv(db, kind, file, actor=SYSTEM)
     stdout().print(summary.describe())
 
 

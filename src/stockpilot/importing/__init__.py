@@ -22,7 +22,7 @@ from stockpilot.importing.csvrows import CsvRows, HeaderError, read_csv
 from stockpilot.importing.exporting import EXPORTERS, export_csv
 from stockpilot.importing.masterdata import ImportSummary
 from stockpilot.persistence.db import Database
-from stockpilot.shared.actor import SYSTEM, Actor
+from stockpilot.shared.actor import Actor
 from stockpilot.shared.errors import ValidationFailed
 
 __all__ = [
@@ -105,7 +105,7 @@ IMPORT_KINDS = tuple(_KINDS)
 EXPORT_KINDS = tuple(EXPORTERS)
 
 
-def import_csv(db: Database, kind: str, path: Path, actor: Actor = SYSTEM) -> ImportSummary:
+def import_csv(db: Database, kind: str, path: Path, *, actor: Actor) -> ImportSummary:
     """Import one CSV file of ``kind``: all rows or none. Raises RowError for a bad row."""
     spec = _KINDS.get(kind)
     if spec is None:
