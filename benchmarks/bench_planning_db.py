@@ -25,6 +25,7 @@ from stockpilot.bootstrap import initialise
 from stockpilot.demo.build import build_demo
 from stockpilot.persistence.db import Database
 from stockpilot.replenishment.run import run_plan
+from stockpilot.shared.actor import SYSTEM
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -76,7 +77,7 @@ def run(skus: int, backend: str) -> dict[str, Any]:
             demo = build_demo(db, skus=skus)
             baseline, rows = _raw_read_seconds(db)
             started = time.perf_counter()
-            summary = run_plan(db)
+            summary = run_plan(db, actor=SYSTEM)
             total = time.perf_counter() - started
         finally:
             db.dispose()

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from stockpilot.persistence.db import Database
 from stockpilot.replenishment.run import run_plan
+from stockpilot.shared.actor import SYSTEM
 from tests.api.conftest import auth, make_user
 from tests.integration.test_planning_run import AS_OF, _network
 
@@ -38,7 +39,7 @@ def test_an_override_is_scored_once_its_horizon_has_passed(
     db: Database, client: TestClient
 ) -> None:
     _network(db)
-    run_plan(db, as_of=AS_OF - timedelta(days=120))
+    run_plan(db, as_of=AS_OF - timedelta(days=120), actor=SYSTEM)
     planner = make_user(db, "planner")
     target = _proposals(client, planner, "transfer")[0]
     overridden = client.post(

@@ -10,6 +10,7 @@ from stockpilot.persistence.planning_tables import item_location_policy
 from stockpilot.persistence.tables import item, location, site
 from stockpilot.replenishment import queries
 from stockpilot.replenishment.run import run_plan
+from stockpilot.shared.actor import SYSTEM
 from tests.integration.test_planning_run import AS_OF, _network
 from tests.support.world import receive
 
@@ -39,14 +40,14 @@ def _set_capacity(db: Database, site_code: str, capacity: int | None) -> None:
 
 def test_the_bins_holding_an_item_cap_its_order_up_to_level(db: Database) -> None:
     _network(db)
-    uncapped = _levels(db, run_plan(db, as_of=AS_OF).run_id)
+    uncapped = _levels(db, run_plan(db, as_of=AS_OF, actor=SYSTEM).run_id)
     assert uncapped[("FAST", "HUB")] > 150
     receive(db, "FAST", 10, "A-01", "HUB")  # FAST now lives in HUB's A-01
     _set_capacity(db, "HUB", 150)
     with db.read() as conn:
         caps = queries.storage_capacity(conn)
     assert caps.filter(caps["site"] == "HUB")["storage_capacity"].to_list() == [150.0]
-    capped = _levels(db, run_plan(db, as_of=AS_OF).run_id)
+    capped = _levels(db, run_plan(db, as_of=AS_OF, actor=SYSTEM).run_id)
     assert capped[("FAST", "HUB")] <= 150
     # The branch's bin has no capacity (and holds nothing): its level is not capped.
     assert capped[("FAST", "BR1")] == uncapped[("FAST", "BR1")]

@@ -78,7 +78,7 @@ def _network(db: Database, weeks: int = 104) -> None:
 
 def test_a_run_writes_one_policy_per_item_location_with_demand(db: Database) -> None:
     _network(db)
-    summary = run_plan(db, as_of=AS_OF)
+    summary = run_plan(db, as_of=AS_OF, actor=SYSTEM)
     with db.read() as conn:
         rows = conn.execute(
             sa.select(item_location_policy).where(item_location_policy.c.run_id == summary.run_id)
@@ -92,7 +92,7 @@ def test_a_run_writes_one_policy_per_item_location_with_demand(db: Database) -> 
 
 def test_empty_branch_is_replenished_from_the_hub_and_the_hub_buys(db: Database) -> None:
     _network(db)
-    summary = run_plan(db, as_of=AS_OF)
+    summary = run_plan(db, as_of=AS_OF, actor=SYSTEM)
     with db.read() as conn:
         rows = conn.execute(sa.select(proposal).where(proposal.c.run_id == summary.run_id)).all()
     kinds = {(r.kind, r.group_key.split(":")[0]) for r in rows}
@@ -111,11 +111,11 @@ def test_empty_branch_is_replenished_from_the_hub_and_the_hub_buys(db: Database)
 
 def test_stock_on_hand_suppresses_proposals_and_reruns_supersede_old_ones(db: Database) -> None:
     _network(db)
-    first = run_plan(db, as_of=AS_OF)
+    first = run_plan(db, as_of=AS_OF, actor=SYSTEM)
     for site in ("HUB", "BR1"):
         receive(db, "FAST", 5000, "A-01", site)
         receive(db, "SLOW", 500, "A-01", site)
-    second = run_plan(db, as_of=AS_OF)
+    second = run_plan(db, as_of=AS_OF, actor=SYSTEM)
     with db.read() as conn:
         statuses: dict[int, int] = dict(
             conn.execute(

@@ -49,7 +49,7 @@ def _proposals(db: Database, kind: str) -> list[sa.Row]:
 
 def test_accepting_a_purchase_group_creates_one_draft_order_with_its_lines(db: Database) -> None:
     _network(db)
-    run_plan(db, as_of=AS_OF)
+    run_plan(db, as_of=AS_OF, actor=SYSTEM)
     buyer = _user(db, "bea", "buyer")
     ids = [p.id for p in _proposals(db, "purchase")]
     result = db.run(lambda c: actions.accept(c, buyer, ids, LOOSE))
@@ -68,16 +68,16 @@ def test_accepting_a_purchase_group_creates_one_draft_order_with_its_lines(db: D
 
 def test_accepted_orders_count_as_on_order_in_the_next_run(db: Database) -> None:
     _network(db)
-    run_plan(db, as_of=AS_OF)
+    run_plan(db, as_of=AS_OF, actor=SYSTEM)
     ids = [p.id for p in _proposals(db, "purchase")] + [p.id for p in _proposals(db, "transfer")]
     db.run(lambda c: actions.accept(c, SYSTEM, ids, LOOSE))
-    again = run_plan(db, as_of=AS_OF)
+    again = run_plan(db, as_of=AS_OF, actor=SYSTEM)
     assert again.proposals == 0
 
 
 def test_override_needs_a_known_reason_and_is_recorded(db: Database) -> None:
     _network(db)
-    run_plan(db, as_of=AS_OF)
+    run_plan(db, as_of=AS_OF, actor=SYSTEM)
     target = _proposals(db, "transfer")[0]
     with pytest.raises(ValidationFailed) as err:
         db.run(lambda c: actions.override(c, SYSTEM, target.id, 5, "NOPE"))
@@ -98,7 +98,7 @@ def test_override_needs_a_known_reason_and_is_recorded(db: Database) -> None:
 
 def test_large_groups_wait_for_a_second_person_to_approve(db: Database) -> None:
     _network(db)
-    run_plan(db, as_of=AS_OF)
+    run_plan(db, as_of=AS_OF, actor=SYSTEM)
     buyer = _user(db, "bea", "buyer")
     controller = _user(db, "carl", "inventory_controller")
     ids = [p.id for p in _proposals(db, "purchase")]
@@ -113,7 +113,7 @@ def test_large_groups_wait_for_a_second_person_to_approve(db: Database) -> None:
 
 def test_transfer_acceptance_creates_a_draft_transfer_order(db: Database) -> None:
     _network(db)
-    run_plan(db, as_of=AS_OF)
+    run_plan(db, as_of=AS_OF, actor=SYSTEM)
     ids = [p.id for p in _proposals(db, "transfer")]
     db.run(lambda c: actions.accept(c, SYSTEM, ids, LOOSE))
     with db.read() as conn:
@@ -122,7 +122,7 @@ def test_transfer_acceptance_creates_a_draft_transfer_order(db: Database) -> Non
 
 def test_overrides_are_scored_against_the_demand_that_followed(db: Database) -> None:
     _network(db)
-    run_plan(db, as_of=AS_OF)
+    run_plan(db, as_of=AS_OF, actor=SYSTEM)
     target = next(p for p in _proposals(db, "transfer") if p.quantity > 20)
     db.run(lambda c: actions.override(c, SYSTEM, target.id, target.quantity * 3, "COUNT"))
     # What happened next: demand far below what the override assumed.
@@ -146,7 +146,7 @@ def test_overrides_are_scored_against_the_demand_that_followed(db: Database) -> 
 
 def test_override_scores_come_a_page_at_a_time(db: Database) -> None:
     _network(db)
-    run_plan(db, as_of=AS_OF)
+    run_plan(db, as_of=AS_OF, actor=SYSTEM)
     overridden = (_proposals(db, "transfer") + _proposals(db, "purchase"))[:3]
     assert len(overridden) == 3
 

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from stockpilot.persistence.db import Database
 from stockpilot.persistence.planning_tables import scenario
 from stockpilot.replenishment.scenarios import ScenarioRequest, run_scenarios
+from stockpilot.shared.actor import SYSTEM
 from stockpilot.shared.errors import ValidationFailed
 from tests.integration.test_planning_run import _network
 
@@ -31,7 +32,7 @@ def test_disruption_and_spike_lower_fill_rate_against_the_baseline(db: Database)
             ],
         }
     )
-    body = run_scenarios(db, request)
+    body = run_scenarios(db, request, actor=SYSTEM)
     rows = {r["scenario"]: r for r in body["results"]}
     base = rows["baseline"]["fill_rate"]
     assert base > 0.8
@@ -49,5 +50,5 @@ def test_unknown_site_is_refused_naming_the_field(db: Database) -> None:
         {"name": "x", "site": "NOPE", "scenarios": [{"name": "a", "kind": "demand_spike"}]}
     )
     with pytest.raises(ValidationFailed) as err:
-        run_scenarios(db, request)
+        run_scenarios(db, request, actor=SYSTEM)
     assert err.value.field == "site"

@@ -17,6 +17,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from stockpilot.planning.history import Period
+from stockpilot.shared.actor import SYSTEM
 
 __all__ = ["register"]
 
@@ -337,7 +338,7 @@ def _simulate_on_database(
     )
     db = open_database()
     try:
-        body = run_scenarios(db, request)
+        body = run_scenarios(db, request, actor=SYSTEM)
     except StockpilotError as exc:
         Console(stderr=True).print(f"[red]error:[/red] {exc.detail}")
         raise typer.Exit(code=2) from exc
@@ -464,6 +465,7 @@ def _plan_on_database(
             period=period,
             service_level=service_level,
             service_type=service_type,
+            actor=SYSTEM,
             progress=advance,
         )
     table = Table(title=f"planning run {summary.run_id}")

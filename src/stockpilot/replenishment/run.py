@@ -49,7 +49,7 @@ from stockpilot.planning.engine import PlanConfig, plan
 from stockpilot.planning.proposals import propose
 from stockpilot.replenishment import queries
 from stockpilot.replenishment.frames import read_frame, write_frame
-from stockpilot.shared.actor import SYSTEM, Actor
+from stockpilot.shared.actor import Actor
 from stockpilot.shared.clock import today, utcnow
 from stockpilot.transfers.transfer_orders import OPEN_STATES as TO_OPEN_STATES
 
@@ -405,7 +405,7 @@ def run_plan(
     service_level: float | None = None,
     service_type: str = "cycle",
     as_of: date | None = None,
-    actor: Actor = SYSTEM,
+    actor: Actor,
     progress: Callable[[str], None] | None = None,
 ) -> RunSummary:
     """Plan every item-location with demand and write policies and proposals (reads first,

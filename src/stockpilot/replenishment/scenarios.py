@@ -24,7 +24,7 @@ from stockpilot.planning.engine import PlanConfig, plan
 from stockpilot.planning.history import build_demand_history
 from stockpilot.planning.simulation import Policy, Scenario, compare_scenarios
 from stockpilot.replenishment.run import load_demand, load_items, load_receipts, load_sites
-from stockpilot.shared.actor import SYSTEM, Actor
+from stockpilot.shared.actor import Actor
 from stockpilot.shared.clock import utcnow
 from stockpilot.shared.errors import NotFound, ValidationFailed
 from stockpilot.shared.fields import StrictFloat, StrictInt
@@ -99,7 +99,7 @@ class ScenarioRequest(BaseModel):
     )
 
 
-def run_scenarios(db: Database, request: ScenarioRequest, actor: Actor = SYSTEM) -> dict[str, Any]:
+def run_scenarios(db: Database, request: ScenarioRequest, *, actor: Actor) -> dict[str, Any]:
     """Plan on the history before the holdout, replay it under each scenario, store the result."""
     body = compute_scenarios(db, request, actor)
     body["id"] = db.run(lambda conn: store_scenario(conn, actor, request, body))
