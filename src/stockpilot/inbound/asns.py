@@ -44,6 +44,7 @@ from stockpilot.shared.clock import utcnow
 from stockpilot.shared.errors import Conflict, ValidationFailed
 from stockpilot.shared.fields import MAX_QUANTITY, iso_utc
 from stockpilot.shared.quantities import to_base_units
+from stockpilot.shared.sql import scoped_page
 
 OPEN_ASN_STATES = ("open", "receiving")
 """ASNs whose unreceived lines are still on their way."""
@@ -708,13 +709,7 @@ def list_asns(
     site_id: int | None = None,
     status: str | None = None,
 ) -> list[dict[str, Any]]:
-    stmt = _select().order_by(asn.c.id).limit(limit)
-    if after_id is not None:
-        stmt = stmt.where(asn.c.id > after_id)
-    if not actor.all_sites:
-        stmt = stmt.where(asn.c.site_id.in_(sorted(actor.site_ids)))
-    if site_id is not None:
-        stmt = stmt.where(asn.c.site_id == site_id)
-    if status is not None:
-        stmt = stmt.where(asn.c.status == status)
+    stmt = scoped_page(
+        _select(), asn, actor, after_id=after_id, limit=limit, site_id=site_id, status=status
+    )
     return _render(conn, conn.execute(stmt).all())

@@ -34,7 +34,7 @@ from stockpilot.shared.clock import today, utcnow
 from stockpilot.shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from stockpilot.shared.fields import iso_utc
 from stockpilot.shared.quantities import to_base_units
-from stockpilot.shared.sql import insert_id
+from stockpilot.shared.sql import insert_id, scoped_page
 
 OPEN_STATES = PO_OPEN_STATES
 RECEIVING_STATES = PO_RECEIVING_STATES
@@ -305,13 +305,13 @@ def list_orders(
     site_id: int | None = None,
     status: str | None = None,
 ) -> list[dict[str, Any]]:
-    stmt = _select_orders().order_by(purchase_order.c.id).limit(limit)
-    if after_id is not None:
-        stmt = stmt.where(purchase_order.c.id > after_id)
-    if not actor.all_sites:
-        stmt = stmt.where(purchase_order.c.site_id.in_(sorted(actor.site_ids)))
-    if site_id is not None:
-        stmt = stmt.where(purchase_order.c.site_id == site_id)
-    if status is not None:
-        stmt = stmt.where(purchase_order.c.status == status)
+    stmt = scoped_page(
+        _select_orders(),
+        purchase_order,
+        actor,
+        after_id=after_id,
+        limit=limit,
+        site_id=site_id,
+        status=status,
+    )
     return _render(conn, conn.execute(stmt).all())

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from stockpilot.shared.actor import Actor
 from stockpilot.shared.errors import NotFound, PreconditionFailed, ValidationFailed
 
 
@@ -54,3 +55,25 @@ def edit_versioned(
 def insert_id(conn: Connection, stmt: sa.Insert) -> int:
     """Execute a single-row INSERT and return the new row's id."""
     return int(conn.execute(stmt.returning(sa.literal_column("id"))).scalar_one())
+
+
+def scoped_page(
+    stmt: sa.Select[Any],
+    table: sa.Table,
+    actor: Actor,
+    *,
+    after_id: int | None,
+    limit: int,
+    **equal: Any,
+) -> sa.Select[Any]:
+    """One keyset page of a site-scoped document table (``id > :after ORDER BY id LIMIT :n``):
+    only rows of the caller's sites, and of each ``column=value`` given (None: no filter)."""
+    stmt = stmt.order_by(table.c.id).limit(limit)
+    if after_id is not None:
+        stmt = stmt.where(table.c.id > after_id)
+    if not actor.all_sites:
+        stmt = stmt.where(table.c.site_id.in_(sorted(actor.site_ids)))
+    for name, value in equal.items():
+        if value is not None:
+            stmt = stmt.where(table.c[name] == value)
+    return stmt

@@ -13,8 +13,8 @@ owns the flow (inbound: putaway; outbound: pick; this module: replenish, move, c
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -27,6 +27,7 @@ from stockpilot.persistence.warehouse_tables import task
 from stockpilot.shared.actor import Actor
 from stockpilot.shared.clock import utcnow
 from stockpilot.shared.errors import Conflict, NotFound, ValidationFailed
+from stockpilot.shared.sql import scoped_page
 from stockpilot.tasks.priority import TaskFacts, score_task
 
 OPEN_STATES = ("open", "assigned")
@@ -341,22 +342,7 @@ class TaskFilter:
 def list_tasks(
     conn: Connection, actor: Actor, flt: TaskFilter, *, after_id: int | None, limit: int
 ) -> list[dict[str, Any]]:
-    stmt = _select().order_by(task.c.id).limit(limit)
-    if after_id is not None:
-        stmt = stmt.where(task.c.id > after_id)
-    if not actor.all_sites:
-        stmt = stmt.where(task.c.site_id.in_(sorted(actor.site_ids)))
-    conditions: Mapping[str, Any] = {
-        "site_id": flt.site_id,
-        "type": flt.type,
-        "status": flt.status,
-        "wave_id": flt.wave_id,
-        "document_type": flt.document_type,
-        "document_id": flt.document_id,
-    }
-    for name, value in conditions.items():
-        if value is not None:
-            stmt = stmt.where(task.c[name] == value)
+    stmt = scoped_page(_select(), task, actor, after_id=after_id, limit=limit, **asdict(flt))
     return [_render(r) for r in conn.execute(stmt)]
 
 
