@@ -229,7 +229,13 @@ def test_sigterm_stops_the_server_within_its_graceful_timeout(
         server.stop()
     # uvicorn alone re-raises the SIGTERM it handled once it has shut down; gunicorn exits 0.
     assert returncode in (0, -signal.SIGTERM)
-    assert "Application shutdown complete" in server.log.read_text()
+    log = server.log.read_text()
+    if workers == 1:
+        assert "Application shutdown complete" in log
+    else:
+        # The arbiter's graceful timeout equals the workers' own: whether a worker logs its
+        # shutdown before the arbiter ends it at that instant is a race; the arbiter's exit is not.
+        assert "Shutting down: Master" in log
 
 
 def test_workers_stop_by_themselves_when_their_arbiter_is_killed(
