@@ -2,15 +2,15 @@
 posting (a pick) moves the units and consumes the reservation; release gives it back.
 Each allocation resolves exactly once (posted + released = quantity, then closed).
 
-``choose_stock`` is the pure rule (FEFO for lot-tracked items, FIFO otherwise); the service
-functions lock candidate rows in id order, call it, and apply guarded increments.
+Which stock an order takes is decided by the outbound allocation rules
+(``outbound.allocation_rules``) and applied by ``outbound.allocation`` with guarded increments;
+this module owns what happens to an allocation afterwards: post, release, resolve.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -19,181 +19,9 @@ from stockpilot.ledger import balances
 from stockpilot.ledger.keys import MoveLine, PostingContext
 from stockpilot.ledger.posting import post_moves
 from stockpilot.persistence import raw
-from stockpilot.persistence.tables import allocation, balance, location, lot, stock_status
+from stockpilot.persistence.tables import allocation, balance
 from stockpilot.shared.clock import utcnow
 from stockpilot.shared.errors import Conflict, NotFound, ValidationFailed
-
-
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """A stock key that could supply an allocation, with what ranks it."""
-
-    balance_id: int
-    item_id: int
-    location_id: int
-    lot_id: int
-    quantity_available: int
-    expiry_date: date | None
-    lot_created_at: datetime | None
-    walk_sequence: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class AllocationRequest:
-    item_id: int
-    quantity: int
-    lot_tracked: bool = False
-    document_line_id: int | None = None
-    line_no: int | None = None
-    min_expiry_date: date | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Grant:
-    request_index: int
-    balance_id: int
-    item_id: int
-    location_id: int
-    lot_id: int
-    quantity: int
-
-
-def _fefo_key(c: Candidate) -> tuple[object, ...]:
-    # Earliest expiry first; lots without expiry after those with one; then oldest lot.
-    return (
-        c.expiry_date is None,
-        c.expiry_date or date.max,
-        c.lot_created_at or datetime.max,
-        c.balance_id,
-    )
-
-
-def _fifo_key(c: Candidate) -> tuple[object, ...]:
-    # The balance row id grows with the first receipt into a key: oldest stock first.
-    return (c.lot_created_at or datetime.min, c.balance_id)
-
-
-def choose_stock(
-    requests: Sequence[AllocationRequest], candidates: Sequence[Candidate]
-) -> list[Grant]:
-    """Spread each request over its item's candidates (FEFO or FIFO), never beyond availability.
-
-    Requests are served in the order given, so callers put higher-priority demand first.
-    """
-    left = {c.balance_id: c.quantity_available for c in candidates}
-    by_item: dict[int, list[Candidate]] = {}
-    for c in candidates:
-        by_item.setdefault(c.item_id, []).append(c)
-    grants: list[Grant] = []
-    for index, req in enumerate(requests):
-        pool = by_item.get(req.item_id, [])
-        if req.min_expiry_date is not None:
-            pool = [
-                c for c in pool if c.expiry_date is None or c.expiry_date >= req.min_expiry_date
-            ]
-        ordered = sorted(pool, key=_fefo_key if req.lot_tracked else _fifo_key)
-        need = req.quantity
-        for c in ordered:
-            if need == 0:
-                break
-            take = min(need, left[c.balance_id])
-            if take <= 0:
-                continue
-            left[c.balance_id] -= take
-            need -= take
-            grants.append(Grant(index, c.balance_id, c.item_id, c.location_id, c.lot_id, take))
-    return grants
-
-
-def lock_candidates(conn: Connection, site_id: int, item_ids: Sequence[int]) -> list[Candidate]:
-    """Lock every allocatable key of these items at a site (PostgreSQL: FOR UPDATE, key order).
-
-    On SQLite the write transaction already holds the database's write lock (BEGIN IMMEDIATE).
-    """
-    stmt = (
-        sa.select(
-            balance.c.id,
-            balance.c.item_id,
-            balance.c.location_id,
-            balance.c.lot_id,
-            (balance.c.quantity_on_hand - balance.c.quantity_allocated).label("available"),
-            location.c.walk_sequence,
-            lot.c.expiry_date,
-            lot.c.created_at,
-        )
-        .join(location, location.c.id == balance.c.location_id)
-        .join(stock_status, stock_status.c.code == balance.c.status)
-        .outerjoin(lot, lot.c.id == balance.c.lot_id)
-        .where(
-            balance.c.item_id.in_(sorted(set(item_ids))),
-            location.c.site_id == site_id,
-            location.c.is_virtual.is_(False),
-            stock_status.c.allocatable.is_(True),
-            balance.c.quantity_on_hand > balance.c.quantity_allocated,
-        )
-        # The same order as posting (sorted stock keys), so lockers never wait on each other
-        # in a cycle.
-        .order_by(
-            balance.c.item_id,
-            balance.c.location_id,
-            balance.c.lot_id,
-            balance.c.status,
-            balance.c.owner_id,
-        )
-        .with_for_update(of=balance)
-    )
-    return [
-        Candidate(
-            balance_id=r.id,
-            item_id=r.item_id,
-            location_id=r.location_id,
-            lot_id=r.lot_id,
-            quantity_available=r.available,
-            expiry_date=r.expiry_date,
-            lot_created_at=r.created_at,
-            walk_sequence=r.walk_sequence,
-        )
-        for r in conn.execute(stmt)
-    ]
-
-
-def allocate(
-    conn: Connection,
-    site_id: int,
-    requests: Sequence[AllocationRequest],
-    *,
-    document_type: str,
-    document_id: int | None,
-) -> list[Grant]:
-    """Reserve as much of each request as the site can supply now; returns what was granted."""
-    if not requests:
-        return []
-    candidates = lock_candidates(conn, site_id, [r.item_id for r in requests])
-    grants = choose_stock(requests, candidates)
-    if not grants:
-        return []
-    if not balances.increase_allocated(conn, [(g.balance_id, g.quantity) for g in grants]):
-        # Cannot happen while the rows are locked; the CHECK constraint is the last guard.
-        raise Conflict("stock changed during allocation; retry", field="lines")
-    now = utcnow()
-    conn.execute(
-        allocation.insert(),
-        [
-            {
-                "balance_id": g.balance_id,
-                "item_id": g.item_id,
-                "location_id": g.location_id,
-                "lot_id": g.lot_id,
-                "document_type": document_type,
-                "document_id": document_id,
-                "document_line_id": requests[g.request_index].document_line_id,
-                "quantity": g.quantity,
-                "created_at": now,
-            }
-            for g in grants
-        ],
-    )
-    return grants
 
 
 @dataclass(frozen=True)
