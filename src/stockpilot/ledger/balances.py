@@ -171,8 +171,32 @@ def decrease_allocated(conn: Connection, releases: Sequence[tuple[int, int]]) ->
 def _guarded(conn: Connection, stmt: Any, pairs: Sequence[tuple[int, int]]) -> bool:
     if not pairs:
         return True
-    params = [{"balance_id": b, "quantity": q} for b, q in sorted(pairs)]
+    summed: dict[int, int] = {}
+    for b, q in pairs:
+        summed[b] = summed.get(b, 0) + q
+    ordered = sorted(summed.items())
+    if len(ordered) > 1 and conn.dialect.name == "postgresql":
+        # One statement for the lot: the rows locked in id order first (the CTE), then
+        # changed from one unnest of arrays — not a statement per row on the server.
+        sql = _INCREASE_MANY_PG if stmt is _INCREASE_ALLOCATED else _DECREASE_MANY_PG
+        ids = [b for b, _ in ordered]
+        changed = raw.execute(conn, sql, (ids, ids, [q for _, q in ordered]))
+        return changed == len(ordered)
+    params = [{"balance_id": b, "quantity": q} for b, q in ordered]
     if len(params) == 1:
         return bool(conn.execute(stmt, params[0]).rowcount == 1)
     # Both drivers report the summed row count of an executemany.
     return bool(conn.execute(stmt, params).rowcount == len(params))
+
+
+_LOCKED_PG = (
+    "WITH locked AS (SELECT id FROM balance WHERE id = ANY(%s) ORDER BY id FOR UPDATE) "
+    "UPDATE balance AS b SET quantity_allocated = b.quantity_allocated {sign} v.q "
+    "FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, q) "
+    "WHERE b.id = v.id AND b.id IN (SELECT id FROM locked) AND {guard}"
+)
+_INCREASE_MANY_PG = raw.Sql(
+    "",
+    _LOCKED_PG.format(sign="+", guard="b.quantity_on_hand - b.quantity_allocated >= v.q"),
+)
+_DECREASE_MANY_PG = raw.Sql("", _LOCKED_PG.format(sign="-", guard="b.quantity_allocated >= v.q"))

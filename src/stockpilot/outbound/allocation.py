@@ -465,19 +465,24 @@ def _reserve(
         )
         for a in planned
     ]
-    # The driver's own executemany: thousands of rows per wave, no ids needed back.
-    raw.execute_many(
+    # Thousands of rows per wave, no ids needed back: one statement on the driver.
+    raw.insert_rows(
         conn,
-        _INSERT_ALLOCATION,
+        "allocation",
+        _ALLOCATION_COLUMNS,
         [
             (
                 g.balance_id,
                 g.item_id,
                 g.location_id,
                 g.lot_id,
+                "sales_order",
                 g.order_id,
                 g.line_id,
                 g.quantity,
+                0,
+                0,
+                "open",
                 now,
             )
             for g in grants
@@ -486,10 +491,19 @@ def _reserve(
     return grants
 
 
-_INSERT_ALLOCATION = raw.Sql(
-    "INSERT INTO allocation (balance_id, item_id, location_id, lot_id, document_type, "
-    "document_id, document_line_id, quantity, quantity_posted, quantity_released, state, "
-    "created_at) VALUES (?, ?, ?, ?, 'sales_order', ?, ?, ?, 0, 0, 'open', ?)"
+_ALLOCATION_COLUMNS = (
+    ("balance_id", "bigint"),
+    ("item_id", "bigint"),
+    ("location_id", "bigint"),
+    ("lot_id", "bigint"),
+    ("document_type", "varchar"),
+    ("document_id", "bigint"),
+    ("document_line_id", "bigint"),
+    ("quantity", "bigint"),
+    ("quantity_posted", "bigint"),
+    ("quantity_released", "bigint"),
+    ("state", "varchar"),
+    ("created_at", "timestamp"),
 )
 _LINE_ALLOCATED = raw.Sql(
     "UPDATE sales_order_line SET quantity_allocated = quantity_allocated + ?, "

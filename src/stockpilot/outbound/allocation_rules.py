@@ -433,18 +433,22 @@ def allocate(
         group = by_order[(ln.kind, ln.order_id)] if rules.ship_complete else [ln]
         for g in group:
             at_turn[g.line_id] = _eligible(run, g.item_id, rules.min_remaining_shelf_life_days)
-        # Tentative takes go to the chain's first map, so a refused ship-complete order
-        # leaves the run untouched without copying every stock key per line.
-        pool: ChainMap[int, int] = ChainMap({}, run.remaining)
+        # Tentative takes of a ship-complete order go to the chain's first map, so a refusal
+        # leaves the run untouched without copying every stock key; a partial line keeps
+        # whatever it gets and takes straight from the run.
+        tentative: dict[int, int] = {}
+        pool: MutableMapping[int, int] = (
+            ChainMap(tentative, run.remaining) if rules.ship_complete else run.remaining
+        )
         results = [(g, _fill(run, g, rules, pool)) for g in group]
-        whole = all(r[4] == 0 for _, r in results)
-        if rules.ship_complete and not whole:
-            short_ids = ", ".join(str(g.line_id) for g, r in results if r[4])
-            for g, r in results:
-                why = f"ship complete: line(s) {short_ids} cannot be filled, nothing allocated"
-                outcomes[g.line_id] = _outcome(g, rank, 0, start, at_turn, run, (why,), r[3])
-            continue
-        run.remaining.update(pool.maps[0])
+        if rules.ship_complete:
+            if not all(r[4] == 0 for _, r in results):
+                short_ids = ", ".join(str(g.line_id) for g, r in results if r[4])
+                for g, r in results:
+                    why = f"ship complete: line(s) {short_ids} cannot be filled, nothing allocated"
+                    outcomes[g.line_id] = _outcome(g, rank, 0, start, at_turn, run, (why,), r[3])
+                continue
+            run.remaining.update(tentative)
         for g, (allocs, offs, reasons, excluded, short) in results:
             allocations += allocs
             offers += offs

@@ -115,3 +115,62 @@ _JSON = json.JSONEncoder(separators=(",", ":"), default=str)
 
 def json_value(value: Any) -> str | None:
     return None if value is None else _JSON.encode(value)
+
+
+# --- many rows into one table --------------------------------------------------------------
+
+
+def _insert_sql(table: str, columns: tuple[tuple[str, str], ...]) -> Sql:
+    names = ", ".join(name for name, _ in columns)
+    marks = ", ".join("?" for _ in columns)
+    arrays = ", ".join(f"%s::{pg_type}[]" for _, pg_type in columns)
+    return Sql(
+        f"INSERT INTO {table} ({names}) VALUES ({marks})",
+        f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays})",
+    )
+
+
+_INSERTS: dict[tuple[str, tuple[tuple[str, str], ...]], Sql] = {}
+
+
+def insert_rows(
+    conn: Connection,
+    table: str,
+    columns: Sequence[tuple[str, str]],
+    rows: Sequence[Sequence[Any]],
+) -> None:
+    """Insert ``rows`` (tuples in ``columns`` order; each column named with its PostgreSQL
+    type) in one statement: SQLite runs one ``executemany`` (in-process, cheap); PostgreSQL
+    one ``INSERT … SELECT * FROM unnest(…)`` of one array per column — an ``executemany``
+    there is still a statement per row on the server."""
+    if not rows:
+        return
+    key = (table, tuple(columns))
+    sql = _INSERTS.get(key)
+    if sql is None:
+        sql = _INSERTS[key] = _insert_sql(*key)
+    if conn.dialect.name == "postgresql":
+        execute(conn, sql, [list(column) for column in zip(*rows, strict=True)])
+    else:
+        execute_many(conn, sql, rows)
+
+
+def reserve_ids(conn: Connection, table: str, count: int) -> list[int]:
+    """``count`` new ids of ``table``'s ``id`` column, ascending, for rows the caller inserts
+    with their ids given (one statement, where a ``RETURNING`` would come back row by row).
+
+    PostgreSQL draws them from the column's sequence. SQLite continues from the largest id:
+    its write transactions begin IMMEDIATE, so no other writer can take the same ids before
+    this transaction commits (the table's ids are rowids without AUTOINCREMENT, which is what
+    SQLite itself would hand out)."""
+    if count <= 0:
+        return []
+    if conn.dialect.name == "postgresql":
+        rows = fetch_all(
+            conn,
+            Sql("", "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)"),
+            (table, count),
+        )
+        return sorted(int(r[0]) for r in rows)
+    top = fetch_all(conn, Sql(f"SELECT COALESCE(MAX(id), 0) FROM {table}"))[0][0]
+    return list(range(int(top) + 1, int(top) + 1 + count))

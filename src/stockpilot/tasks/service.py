@@ -14,14 +14,14 @@ owns the flow (inbound: putaway; outbound: pick; this module: replenish, move, c
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from stockpilot.persistence import journal
+from stockpilot.persistence import journal, raw
 from stockpilot.persistence.tables import item, location, lot, site, zone
 from stockpilot.persistence.warehouse_tables import task
 from stockpilot.shared.actor import Actor
@@ -132,43 +132,90 @@ def handler(task_type: str) -> Callable[[Handler], Handler]:
 def create_tasks(
     conn: Connection, tasks: Sequence[NewTask], *, return_ids: bool = True
 ) -> list[int]:
-    """Insert ``tasks`` (one statement) with their priority and its reasons; returns the ids in
-    order (``return_ids=False``: returns nothing, and SQLite needs no row-at-a-time RETURNING
-    to keep the order — one executemany for any number)."""
+    """Insert ``tasks`` with their priority and its reasons (one statement for any number, on
+    the driver); returns the ids in order (``return_ids=False``: returns nothing, and no ids
+    are drawn beforehand)."""
     if not tasks:
         return []
     now = utcnow()
+    stamp = raw.timestamp(conn, now)
+    # Tasks of one release share their facts (type, ship-by, customer priority): each
+    # distinct combination is scored once.
+    scores: dict[tuple[str, datetime | None, int | None], tuple[float, list[str]]] = {}
+    ids = raw.reserve_ids(conn, "task", len(tasks)) if return_ids else []
     rows = []
-    for t in tasks:
-        facts = TaskFacts(
-            task_id=0,
-            task_type=t.type,  # type: ignore[arg-type]
-            created_at=now,
-            ship_by=t.due_at,
-            customer_priority=t.customer_priority,
-        )
-        scored = score_task(facts, now)
-        reasons = list(scored.reasons)
+    for n, t in enumerate(tasks):
+        facts_key = (t.type, t.due_at, t.customer_priority)
+        scored = scores.get(facts_key)
+        if scored is None:
+            s = score_task(
+                TaskFacts(
+                    task_id=0,
+                    task_type=t.type,  # type: ignore[arg-type]
+                    created_at=now,
+                    ship_by=t.due_at,
+                    customer_priority=t.customer_priority,
+                ),
+                now,
+            )
+            scored = scores[facts_key] = (s.score, list(s.reasons))
+        score, reasons = scored
         if t.priority_boost:
-            reasons.append(f"{t.boost_reason or 'boost'} → {t.priority_boost:.1f}")
-        # Field by field: ``asdict`` deep-copies every value, the dearest step of a big batch.
-        values = {f.name: getattr(t, f.name) for f in fields(t)}
-        for name in ("customer_priority", "priority_boost", "boost_reason"):
-            values.pop(name)
-        rows.append(
-            {
-                **values,
-                "status": "open",
-                "priority": scored.score + t.priority_boost,
-                "priority_reasons": reasons,
-                "created_at": now,
-            }
+            reasons = [*reasons, f"{t.boost_reason or 'boost'} → {t.priority_boost:.1f}"]
+        row = (
+            t.type,
+            t.site_id,
+            "open",
+            score + t.priority_boost,
+            raw.json_value(reasons),
+            t.item_id,
+            t.lot_id,
+            t.stock_status,
+            t.owner_id,
+            t.quantity,
+            t.from_location_id,
+            t.to_location_id,
+            t.zone_id,
+            t.document_type,
+            t.document_id,
+            t.document_line_id,
+            t.allocation_id,
+            t.wave_id,
+            t.pick_list,
+            t.sequence,
+            None if t.due_at is None else raw.timestamp(conn, t.due_at),
+            stamp,
         )
-    if not return_ids:
-        conn.execute(task.insert(), rows)
-        return []
-    result = conn.execute(task.insert().returning(task.c.id, sort_by_parameter_order=True), rows)
-    return [int(r[0]) for r in result]
+        rows.append((ids[n], *row) if return_ids else row)
+    raw.insert_rows(conn, "task", _TASK_ID + _TASK_COLUMNS if return_ids else _TASK_COLUMNS, rows)
+    return ids
+
+
+_TASK_ID = (("id", "bigint"),)
+_TASK_COLUMNS = (
+    ("type", "varchar"),
+    ("site_id", "bigint"),
+    ("status", "varchar"),
+    ("priority", "float8"),
+    ("priority_reasons", "json"),
+    ("item_id", "bigint"),
+    ("lot_id", "bigint"),
+    ("stock_status", "varchar"),
+    ("owner_id", "bigint"),
+    ("quantity", "bigint"),
+    ("from_location_id", "bigint"),
+    ("to_location_id", "bigint"),
+    ("zone_id", "bigint"),
+    ("document_type", "varchar"),
+    ("document_id", "bigint"),
+    ("document_line_id", "bigint"),
+    ("allocation_id", "bigint"),
+    ("wave_id", "bigint"),
+    ("pick_list", "integer"),
+    ("sequence", "integer"),
+    ("due_at", "timestamp"),
+    ("created_at", "timestamp"),
+)
 
 
 def _task_row(conn: Connection, actor: Actor, task_id: int) -> Any:
