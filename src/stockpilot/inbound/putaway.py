@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -31,8 +32,9 @@ from stockpilot.tasks.putaway import (
     BinTable,
     Holdings,
     PutawayItem,
+    PutawayRequest,
     check_bin,
-    choose_bin,
+    choose_bins,
 )
 
 PUTAWAY_KINDS = ("storage", "bulk", "pick")
@@ -191,36 +193,35 @@ def create_putaway_tasks(
     table, holdings = site_bins(conn, st.id, item_ids)
     lots = {row["item_id"]: row["lot_id"] or None for _, _, row in dock_lines}
     items = _items(conn, st.id, item_ids, {k: v for k, v in lots.items() if v})
-    new: list[tasks.NewTask] = []
-    for line_id, owner_id, row in dock_lines:
+    requests = []
+    for _, _, row in dock_lines:
         itm = items[row["item_id"]]
         if row["lot_id"]:
-            itm = PutawayItem(**{**itm.__dict__, "lot_id": row["lot_id"]})
+            itm = replace(itm, lot_id=row["lot_id"])
         held = holdings.get(row["item_id"], Holdings())
         lot_held = holdings.get(-row["lot_id"], Holdings()) if row["lot_id"] else Holdings()
-        decision = choose_bin(
-            itm,
-            row["quantity"],
-            table,
-            holdings=Holdings(held.same_item, lot_held.same_lot),
+        requests.append(
+            PutawayRequest(itm, row["quantity"], Holdings(held.same_item, lot_held.same_lot))
         )
-        target = decision.chosen.location_id if decision.chosen is not None else None
-        new.append(
-            tasks.NewTask(
-                type="putaway",
-                site_id=st.id,
-                item_id=row["item_id"],
-                quantity=row["quantity"],
-                from_location_id=row["location_id"],
-                to_location_id=target,
-                owner_id=owner_id,
-                lot_id=row["lot_id"],
-                stock_status=row["status"],
-                document_type="receipt",
-                document_id=receipt_id,
-                document_line_id=line_id,
-            )
+    # One decision for the whole receipt: its lines never overfill a bin together.
+    targets = choose_bins(requests, table)
+    new = [
+        tasks.NewTask(
+            type="putaway",
+            site_id=st.id,
+            item_id=row["item_id"],
+            quantity=row["quantity"],
+            from_location_id=row["location_id"],
+            to_location_id=target,
+            owner_id=owner_id,
+            lot_id=row["lot_id"],
+            stock_status=row["status"],
+            document_type="receipt",
+            document_id=receipt_id,
+            document_line_id=line_id,
         )
+        for (line_id, owner_id, row), target in zip(dock_lines, targets, strict=True)
+    ]
     # No ids back: on SQLite a RETURNING that keeps the order is one statement per row.
     tasks.create_tasks(conn, new, return_ids=False)
 

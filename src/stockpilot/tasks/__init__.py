@@ -27,9 +27,11 @@ from stockpilot.tasks.putaway import (
     Holdings,
     PutawayDecision,
     PutawayItem,
+    PutawayRequest,
     Violation,
     check_bin,
     choose_bin,
+    choose_bins,
 )
 from stockpilot.tasks.ranking import TaskTable, next_tasks_from_table, score_table
 from stockpilot.tasks.replenish import (
@@ -53,6 +55,7 @@ __all__ = [
     "PriorityWeights",
     "PutawayDecision",
     "PutawayItem",
+    "PutawayRequest",
     "RankedTask",
     "ReplenishMove",
     "ReplenishmentDecision",
@@ -63,6 +66,7 @@ __all__ = [
     "Violation",
     "check_bin",
     "choose_bin",
+    "choose_bins",
     "decide_replenishment",
     "mean_travel_per_line",
     "next_tasks",

@@ -34,11 +34,13 @@ __all__ = [
     "Purpose",
     "PutawayDecision",
     "PutawayItem",
+    "PutawayRequest",
     "VelocityClass",
     "Violation",
     "Weights",
     "check_bin",
     "choose_bin",
+    "choose_bins",
 ]
 
 # The physical location kinds of persistence.tables (kept as plain strings: no SQLAlchemy here).
@@ -144,6 +146,11 @@ def _codes(values: Sequence[str | None]) -> tuple[npt.NDArray[np.int32], tuple[s
 
 
 def _frozen(array: npt.NDArray[np.generic]) -> npt.NDArray[np.generic]:
+    array.setflags(write=False)
+    return array
+
+
+def _frozen_floats(array: FloatArray) -> FloatArray:
     array.setflags(write=False)
     return array
 
@@ -612,3 +619,205 @@ def _violation_message(
     kg = (item.weight_g or 0) * quantity / 1000
     left = (bins.max_weight_g[i] - bins.weight_g[i]) / 1000
     return f"bin {code} takes {max(left, 0):,.1f} kg more; {kg:,.1f} kg to put away"
+
+
+@dataclass(frozen=True)
+class PutawayRequest:
+    """One line of a receipt to put away: the item, how many base units, what bins hold it."""
+
+    item: PutawayItem
+    quantity: int
+    holdings: Holdings = Holdings()
+
+
+# Lines × bins cells scored at once: bounds the working arrays (about 16 MB each at most).
+_CELLS = 2_000_000
+
+
+def choose_bins(
+    requests: Sequence[PutawayRequest],
+    bins: BinTable,
+    *,
+    purpose: Purpose = "putaway",
+    weights: Weights = Weights(),
+) -> tuple[int | None, ...]:
+    """The bin (location id, or None when nothing fits) of every line of one receipt, decided
+    together: the hard constraints and scores of :func:`choose_bin`, as lines × bins arrays.
+
+    Each line is scored against the bins as they are, exactly as :func:`choose_bin` would
+    score it alone. The room the lines take is then counted in line order: a line whose
+    chosen bin no longer has room for it after the earlier lines of the receipt is decided
+    again, by :func:`choose_bin`, against the bins with those earlier lines counted in — so
+    the lines of one receipt never overfill a bin together.
+
+    >>> bins = BinTable.from_rows([
+    ...     BinRow(1, "R-01", "storage", capacity_units=100, distance=5),
+    ...     BinRow(2, "R-02", "storage", capacity_units=100, distance=50),
+    ...     BinRow(3, "F-01", "storage", capacity_units=100, temperature_class="frozen"),
+    ... ])
+    >>> fast = PutawayItem(item_id=7, sku="SKU-7", velocity_class="A")
+    >>> frozen = PutawayItem(item_id=8, sku="SKU-8", temperature_class="frozen")
+    >>> choose_bins([PutawayRequest(fast, 60), PutawayRequest(fast, 60),
+    ...              PutawayRequest(frozen, 10), PutawayRequest(fast, 90)], bins)
+    (1, 2, 3, None)
+    """
+    for r in requests:
+        _validate(r.quantity, purpose)
+    n, size = len(requests), len(bins)
+    if n == 0:
+        return ()
+    if size == 0:
+        return (None,) * n
+    chosen = np.full(n, -1, dtype=np.int64)
+    chunk = max(1, _CELLS // size)
+    for start in range(0, n, chunk):
+        part = requests[start : start + chunk]
+        chosen[start : start + len(part)] = _best_rows(part, bins, purpose, weights)
+    return _fit_in_order(requests, bins, chosen, purpose, weights)
+
+
+def _best_rows(
+    requests: Sequence[PutawayRequest], bins: BinTable, purpose: str, weights: Weights
+) -> IntArray:
+    """Row index of the best bin per request (-1: none fits), ties as :func:`choose_bin`."""
+    allowed = ALLOWED_KINDS[purpose]
+    m = len(requests)
+    q = np.array([float(r.quantity) for r in requests])[:, None]
+    hazard = np.array(
+        [_label_code(bins.hazard_labels, r.item.hazard_class or None) for r in requests]
+    )
+    temp = np.array(
+        [
+            _label_code(bins.temperature_labels, _temperature(r.item.temperature_class))
+            for r in requests
+        ]
+    )
+    kind_ok = np.array([k in allowed for k in STORAGE_KINDS])[bins.kind]
+    ok = (
+        kind_ok[None, :]
+        & (bins.hazard[None, :] == hazard[:, None])
+        & (bins.temperature[None, :] == temp[:, None])
+        & (bins.capacity_units[None, :] - bins.units[None, :] >= q)
+    )
+    fill = np.full((m, len(bins)), -1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        limit = bins.capacity_units[None, :]
+        used = bins.units[None, :] + q
+        fill = np.fmax(fill, np.where(np.isfinite(limit) & (limit > 0), used / limit, -1.0))
+        for per_unit, held, cap in (
+            ([r.item.unit_volume_mm3 for r in requests], bins.volume_mm3, bins.max_volume_mm3),
+            ([r.item.weight_g for r in requests], bins.weight_g, bins.max_weight_g),
+        ):
+            known = np.array([v is not None for v in per_unit])
+            if not known.any():
+                continue
+            # As choose_bin computes them: the need as float × quantity, the fill from the
+            # exact product (so both paths compare the same floats).
+            need = np.array(
+                [
+                    float(v) * r.quantity if v is not None else 0.0
+                    for v, r in zip(per_unit, requests, strict=True)
+                ]
+            )[:, None]
+            total_after = np.array(
+                [
+                    float(v * r.quantity) if v is not None else 0.0
+                    for v, r in zip(per_unit, requests, strict=True)
+                ]
+            )[:, None]
+            ok &= ~known[:, None] | (cap[None, :] - held[None, :] >= need)
+            ratio = np.where(
+                np.isfinite(cap) & (cap > 0), (held[None, :] + total_after) / cap[None, :], -1.0
+            )
+            fill = np.where(known[:, None], np.fmax(fill, ratio), fill)
+    fill = np.where(fill < 0, 0.5, np.minimum(fill, 1.0))
+    d = bins.distance_norm
+    by_class = {"A": 1.0 - d, "B": 1.0 - 2.0 * np.abs(d - 0.5), "C": d}
+    velocity = np.stack([by_class[r.item.velocity_class] for r in requests])
+    same_item = np.zeros((m, len(bins)), dtype=bool)
+    same_lot = np.zeros((m, len(bins)), dtype=bool)
+    for i, r in enumerate(requests):
+        if r.holdings.same_item:
+            same_item[i, bins.index_of(r.holdings.same_item)] = True
+        if r.holdings.same_lot:
+            same_lot[i, bins.index_of(r.holdings.same_lot)] = True
+    same_lot &= same_item
+    lotted = np.array([r.item.lot_id is not None for r in requests])[:, None]
+    consolidation = np.where(
+        lotted,
+        np.where(same_lot, 1.0, np.where(same_item, 0.5, 0.0)),
+        same_item.astype(np.float64),
+    )
+    others = bins.items_held[None, :] - same_item.astype(np.int64)
+    mixing = np.minimum(np.maximum(others, 0), 3) / 3.0
+    total = (
+        weights.velocity * velocity
+        + weights.consolidation * consolidation
+        + weights.fill * fill
+        - weights.mixing * mixing
+    )
+    total = np.where(ok, total, -np.inf)
+    best = total.max(axis=1)
+    tied = ok & (total == best[:, None])
+    distance = np.where(tied, bins.distance[None, :], np.inf)
+    tied &= distance == distance.min(axis=1)[:, None]
+    ids = np.where(tied, bins.location_id[None, :], np.iinfo(np.int64).max)
+    rows = ids.argmin(axis=1)
+    return np.where(ok.any(axis=1), rows, -1)
+
+
+def _fit_in_order(
+    requests: Sequence[PutawayRequest],
+    bins: BinTable,
+    chosen: IntArray,
+    purpose: Purpose,
+    weights: Weights,
+) -> tuple[int | None, ...]:
+    units = np.zeros(len(bins))
+    volume = np.zeros(len(bins))
+    weight = np.zeros(len(bins))
+    out: list[int | None] = []
+    for r, row in zip(requests, chosen.tolist(), strict=True):
+        if row < 0:
+            out.append(None)
+            continue
+        vol, wt = r.item.unit_volume_mm3, r.item.weight_g
+        if units[row] and not _room(bins, row, r, units[row], volume[row], weight[row]):
+            # Earlier lines of the receipt took this bin's room: decide again with them in.
+            taken = replace(
+                bins,
+                units=_frozen_floats(bins.units + units),
+                volume_mm3=_frozen_floats(bins.volume_mm3 + volume),
+                weight_g=_frozen_floats(bins.weight_g + weight),
+            )
+            decision = choose_bin(
+                r.item, r.quantity, taken, holdings=r.holdings, purpose=purpose, weights=weights
+            )
+            if decision.chosen is None:
+                out.append(None)
+                continue
+            row = int(bins.index_of([decision.chosen.location_id])[0])
+        units[row] += r.quantity
+        volume[row] += 0 if vol is None else vol * r.quantity
+        weight[row] += 0 if wt is None else wt * r.quantity
+        out.append(int(bins.location_id[row]))
+    return tuple(out)
+
+
+def _room(
+    bins: BinTable, row: int, r: PutawayRequest, units: float, volume: float, weight: float
+) -> bool:
+    """Whether bin ``row`` still takes ``r`` with ``units``/``volume``/``weight`` already
+    promised to earlier lines."""
+    if bins.capacity_units[row] - (bins.units[row] + units) < r.quantity:
+        return False
+    vol, wt = r.item.unit_volume_mm3, r.item.weight_g
+    if (
+        vol is not None
+        and bins.max_volume_mm3[row] - (bins.volume_mm3[row] + volume) < float(vol) * r.quantity
+    ):
+        return False
+    return not (
+        wt is not None
+        and bins.max_weight_g[row] - (bins.weight_g[row] + weight) < float(wt) * r.quantity
+    )

@@ -25,9 +25,11 @@ RULE_MODULES = [
 def test_the_tasks_package_exports_exactly_its_pinned_names() -> None:
     assert sorted(tasks.__all__) == [
         "BinRow", "BinScore", "BinTable", "Holdings", "Operator", "PickFace", "PickPath",
-        "PickStop", "PriorityWeights", "PutawayDecision", "PutawayItem", "RankedTask",
+        "PickStop", "PriorityWeights", "PutawayDecision", "PutawayItem", "PutawayRequest",
+        "RankedTask",
         "ReplenishMove", "ReplenishmentDecision", "ReserveStock", "TaskFacts", "TaskPriority",
-        "TaskTable", "Violation", "check_bin", "choose_bin", "decide_replenishment",
+        "TaskTable", "Violation", "check_bin", "choose_bin", "choose_bins",
+        "decide_replenishment",
         "mean_travel_per_line", "next_tasks", "next_tasks_from_table", "order_picks",
         "plan_replenishments", "prioritise", "score_table", "score_task", "travel_per_line",
     ]  # fmt: skip
