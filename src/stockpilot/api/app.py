@@ -31,6 +31,7 @@ from stockpilot.api.routers import (
     shipping,
     stock,
     tasks,
+    transfers,
     waves,
 )
 from stockpilot.bootstrap import open_database
@@ -82,6 +83,7 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
         sales_orders,
         waves,
         shipping,
+        transfers,
         planning,
         planning_policies,
         governance,

@@ -100,7 +100,7 @@ def require(permission: str) -> Any:
     return Depends(check)
 
 
-COST_KEYS = frozenset({"unit_cost", "cost", "value", "total_value", "unit_value"})
+COST_KEYS = frozenset({"unit_cost", "cost", "value", "total_value", "unit_value", "transfer_price"})
 
 
 def _is_cost_key(key: str) -> bool:

@@ -43,6 +43,9 @@ DEFAULT_REASONS = (
     ("DAMAGE", "Damaged in warehouse", "adjustment"),
     ("FOUND", "Found stock", "adjustment"),
     ("PICK", "Picked for an order", "issue"),
+    ("TRANSFER", "Transfer between sites", "transfer"),
+    ("TRANSFER_SHORT", "Shipped but not arrived", "transfer"),
+    ("TRANSFER_OVER", "Arrived but not shipped", "transfer"),
 )
 
 

@@ -32,13 +32,16 @@ _READ_STOCK = {
     "moves:read",
     "sales_orders:read",
     "purchase_orders:read",
+    "transfer_orders:read",
     "tasks:read",
 }
 
 PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     "admin": frozenset({"*"}),
     "planner": frozenset(
-        _READ_MASTER | _READ_STOCK | {"planning:read", "planning:write", "cost:read"}
+        _READ_MASTER
+        | _READ_STOCK
+        | {"planning:read", "planning:write", "cost:read", "transfer_orders:write"}
     ),
     "buyer": frozenset(
         _READ_MASTER
@@ -49,10 +52,13 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
             "cost:read",
             "suppliers:write",
             "purchase_orders:write",
+            "transfer_orders:write",
         }
     ),
     "warehouse_operator": frozenset(
-        _READ_MASTER | _READ_STOCK | {"stock:write", "sales_orders:pick", "tasks:write"}
+        _READ_MASTER
+        | _READ_STOCK
+        | {"stock:write", "sales_orders:pick", "tasks:write", "transfer_orders:execute"}
     ),
     "warehouse_supervisor": frozenset(
         _READ_MASTER
@@ -66,6 +72,9 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
             "audit:read",
             "tasks:write",
             "receipts:approve",
+            "transfer_orders:write",
+            "transfer_orders:execute",
+            "transfer_orders:resolve",
         }
     ),
     "inventory_controller": frozenset(
@@ -80,6 +89,7 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
             "planning:read",
             "planning:approve",
             "reference:write",
+            "transfer_orders:resolve",
         }
     ),
     "auditor": frozenset(_READ_MASTER | _READ_STOCK | {"audit:read", "cost:read", "planning:read"}),
@@ -98,6 +108,8 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
             "sales_orders:pick",
             "cost:read",
             "purchase_orders:write",
+            "transfer_orders:write",
+            "transfer_orders:execute",
             "tasks:write",
         }
     ),

@@ -70,6 +70,9 @@ class ResolvedLine:
     po_line_no: int | None
     asn_line_id: int | None
     sscc: str | None
+    source_status: str | None = None
+    """The status the goods leave their source in (a transfer's in-transit stock); None: the
+    line's own status (a supplier's goods arrive in the status they are received into)."""
 
     @property
     def key(self) -> tuple[int, int, int, str, int]:

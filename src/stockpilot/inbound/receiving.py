@@ -64,6 +64,10 @@ class ReceiptHeader:
     purchase_order_id: int | None = None
     asn_id: int | None = None
     supplier_id: int | None = None
+    transfer_order_id: int | None = None
+    source_location_id: int | None = None
+    """Where the goods come from: None is the site's supplier location; a transfer receipt
+    takes them out of its route's in-transit location."""
 
 
 @dataclass(frozen=True)
@@ -97,12 +101,17 @@ def post_receipt(
             purchase_order_id=header.purchase_order_id,
             asn_id=header.asn_id,
             supplier_id=header.supplier_id,
+            transfer_order_id=header.transfer_order_id,
             dock_location_id=dock_id,
             arrived_at=now,
             created_by=actor.user_id,
         ),
     )
-    source = virtual_location(conn, st.id, "supplier")
+    source = (
+        header.source_location_id
+        if header.source_location_id is not None
+        else virtual_location(conn, st.id, "supplier")
+    )
     serial_ids = new_serials(
         conn,
         [
@@ -120,18 +129,19 @@ def post_receipt(
         target = dock_id if ln.location_id is None else ln.location_id
         assert target is not None
         itm, status, owner_id, lot_id = ln.item, ln.status, ln.owner_id, ln.lot_id
+        was = ln.source_status or status
         if itm.serial_tracked:
             for number in ln.serials:
                 moves.append(
                     MoveLine(
-                        itm.id, source, target, 1, owner_id, lot_id, status, status, no, ln.uom,
+                        itm.id, source, target, 1, owner_id, lot_id, was, status, no, ln.uom,
                         ln.entered, ln.unit_cost, serial_ids[(itm.id, number)],
                     )
                 )  # fmt: skip
         else:
             moves.append(
                 MoveLine(
-                    itm.id, source, target, ln.quantity, owner_id, lot_id, status, status, no,
+                    itm.id, source, target, ln.quantity, owner_id, lot_id, was, status, no,
                     ln.uom, ln.entered, ln.unit_cost,
                 )
             )  # fmt: skip
@@ -175,6 +185,7 @@ def post_receipt(
             "source": header.source,
             "purchase_order": header.purchase_order_id,
             "asn": header.asn_id,
+            "transfer_order": header.transfer_order_id,
             "lines": len(lines),
             "quantity": quantity,
         },

@@ -55,9 +55,14 @@ def stock_position(
     if item_id is None:
         raise ValidationFailed(f"unknown sku {sku!r}", field="sku")
     sites = _visible_sites(conn, actor, site_code)
+    destination = site.alias("destination")
     stmt = (
         sa.select(
-            site.c.code.label("site"),
+            # In-transit stock is the destination's inbound, with its origin named.
+            sa.case((location.c.kind == "in_transit", destination.c.code), else_=site.c.code).label(
+                "site"
+            ),
+            site.c.code.label("origin"),
             location.c.code.label("location"),
             location.c.kind,
             location.c.is_virtual,
@@ -75,6 +80,7 @@ def stock_position(
         .join(stock_status, stock_status.c.code == balance.c.status)
         .join(company, company.c.id == balance.c.owner_id)
         .outerjoin(lot, lot.c.id == balance.c.lot_id)
+        .outerjoin(destination, destination.c.id == location.c.to_site_id)
         .where(
             balance.c.item_id == item_id,
             sa.or_(location.c.is_virtual.is_(False), location.c.kind == "in_transit"),
@@ -83,8 +89,13 @@ def stock_position(
         .order_by(site.c.code, location.c.walk_sequence, location.c.code, lot.c.expiry_date)
     )
     if sites is not None:
-        # In-transit stock belongs to the route's destination as well as its origin.
-        stmt = stmt.where(sa.or_(location.c.site_id.in_(sites), location.c.to_site_id.in_(sites)))
+        # Counted once: in-transit stock at its destination (the origin has shipped it).
+        stmt = stmt.where(
+            sa.or_(
+                sa.and_(location.c.kind != "in_transit", location.c.site_id.in_(sites)),
+                sa.and_(location.c.kind == "in_transit", location.c.to_site_id.in_(sites)),
+            )
+        )
     if location_code:
         stmt = stmt.where(location.c.code == location_code)
     if lot_code:
@@ -109,6 +120,7 @@ def stock_position(
                     "quantity_allocated": 0,
                     "quantity_available": 0,
                     "quantity_in_transit": r.quantity_on_hand,
+                    "from_site": r.origin,
                 }
             )
             continue
@@ -129,6 +141,7 @@ def stock_position(
                 "quantity_allocated": r.quantity_allocated,
                 "quantity_available": free,
                 "quantity_in_transit": 0,
+                "from_site": None,
             }
         )
     return {

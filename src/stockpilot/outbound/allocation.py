@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from typing import Any
 
@@ -46,6 +46,8 @@ from stockpilot.persistence.warehouse_tables import (
     purchase_order,
     purchase_order_line,
     route,
+    transfer_order,
+    transfer_order_line,
 )
 from stockpilot.shared.clock import today, utcnow
 from stockpilot.shared.errors import Conflict
@@ -53,14 +55,17 @@ from stockpilot.shared.errors import Conflict
 __all__ = [
     "CLOSED_STATES",
     "STORABLE_KINDS",
+    "TRANSFER_ALLOCATING_STATES",
     "AllocationRun",
     "Grant",
     "LineResult",
     "allocate_orders",
     "backordered_order_ids",
+    "backordered_transfer_ids",
     "cutoff_at",
     "effective_priority",
     "lock_orders",
+    "lock_transfers",
     "refresh_statuses",
 ]
 
@@ -72,7 +77,7 @@ CLOSED_STATES = ("cancelled", "closed", "shipped")
 
 @dataclass(frozen=True)
 class Grant:
-    """One allocation row written by a run."""
+    """One allocation row written by a run (``document_type``: whose order and line)."""
 
     order_id: int
     line_id: int
@@ -81,6 +86,7 @@ class Grant:
     location_id: int
     lot_id: int
     quantity: int
+    document_type: str = "sales_order"
 
 
 @dataclass(frozen=True)
@@ -99,6 +105,7 @@ class LineResult:
     short_cause: str | None
     reasons: tuple[str, ...] = ()
     substitutes_offered: tuple[tuple[int, int], ...] = ()  # (item id, quantity available)
+    document_type: str = "sales_order"
 
 
 @dataclass
@@ -194,6 +201,116 @@ def _demand(conn: Connection, order_ids: Sequence[int]) -> list[Any]:
             .where(sales_order_line.c.order_id.in_(sorted(set(order_ids))))
             .order_by(sales_order_line.c.order_id, sales_order_line.c.line_no)
         )
+    )
+
+
+@dataclass(frozen=True)
+class _TransferRow:
+    """A transfer-order line as the run reads demand rows. Its ids are negated inside the run
+    (sales and transfer lines share one rank and one id space there) and restored on output."""
+
+    id: int
+    order_id: int
+    line_no: int
+    item_id: int
+    quantity: int
+    quantity_allocated: int
+    quantity_picked: int
+    short_cause: str | None
+    site_id: int
+    order_priority: int | None
+    promised_date: date | None
+    created_at: datetime
+    status: str
+    customer_id: None = None
+    customer_priority: None = None
+    requested_date: None = None
+    ship_complete: bool = False
+    min_shelf_life_days: int = 0
+    allow_substitutes: bool = False
+    cutoff_time: None = None
+    kind: str = "transfer"
+
+
+TRANSFER_ALLOCATING_STATES = ("confirmed", "partially_shipped")
+"""Transfer orders whose unshipped lines compete for stock at their origin."""
+
+
+def _transfer_demand(conn: Connection, transfer_ids: Sequence[int]) -> list[_TransferRow]:
+    if not transfer_ids:
+        return []
+    rows = conn.execute(
+        sa.select(
+            transfer_order_line.c.id,
+            transfer_order_line.c.order_id,
+            transfer_order_line.c.line_no,
+            transfer_order_line.c.item_id,
+            transfer_order_line.c.quantity,
+            transfer_order_line.c.quantity_allocated,
+            transfer_order_line.c.quantity_shipped,
+            transfer_order_line.c.short_cause,
+            transfer_order.c.from_site_id,
+            transfer_order.c.priority,
+            transfer_order_line.c.due_date,
+            transfer_order.c.created_at,
+            transfer_order.c.status,
+        )
+        .join(transfer_order, transfer_order.c.id == transfer_order_line.c.order_id)
+        .where(transfer_order_line.c.order_id.in_(sorted(set(transfer_ids))))
+        .order_by(transfer_order_line.c.order_id, transfer_order_line.c.line_no)
+    )
+    return [
+        _TransferRow(
+            id=-int(r.id),
+            order_id=-int(r.order_id),
+            line_no=r.line_no,
+            item_id=r.item_id,
+            quantity=int(r.quantity),
+            quantity_allocated=int(r.quantity_allocated),
+            quantity_picked=int(r.quantity_shipped),
+            short_cause=r.short_cause,
+            site_id=r.from_site_id,
+            order_priority=r.priority,
+            promised_date=r.due_date,
+            created_at=r.created_at,
+            status="open" if r.status in TRANSFER_ALLOCATING_STATES else "closed",
+        )
+        for r in rows
+    ]
+
+
+def lock_transfers(conn: Connection, transfer_ids: Iterable[int]) -> None:
+    """Lock transfer orders in id order (PostgreSQL), as :func:`lock_orders` does orders."""
+    ids = sorted(set(transfer_ids))
+    if ids:
+        conn.execute(
+            sa.select(transfer_order.c.id)
+            .where(transfer_order.c.id.in_(ids))
+            .order_by(transfer_order.c.id)
+            .with_for_update()
+        ).all()
+
+
+def backordered_transfer_ids(conn: Connection, site_id: int, item_ids: Sequence[int]) -> list[int]:
+    """Transfer orders shipping from the site with a line of these items still short."""
+    outstanding = (
+        transfer_order_line.c.quantity
+        - transfer_order_line.c.quantity_allocated
+        - transfer_order_line.c.quantity_shipped
+    )
+    return sorted(
+        conn.execute(
+            sa.select(transfer_order.c.id)
+            .distinct()
+            .join(transfer_order_line, transfer_order_line.c.order_id == transfer_order.c.id)
+            .where(
+                transfer_order.c.from_site_id == site_id,
+                transfer_order.c.status.in_(TRANSFER_ALLOCATING_STATES),
+                transfer_order_line.c.item_id.in_(sorted(set(item_ids))),
+                transfer_order_line.c.short_cause.is_not(None),
+                outstanding > 0,
+            )
+        ).scalars()
     )
 
 
@@ -321,6 +438,17 @@ def _awaited_receipts(conn: Connection, site_id: int, item_ids: set[int]) -> dic
 
 
 def _demand_line(row: Any, now_day: date) -> rules.DemandLine:
+    if isinstance(row, _TransferRow):
+        return rules.DemandLine(
+            line_id=row.id,
+            order_id=row.order_id,
+            item_id=row.item_id,
+            quantity=row.quantity - row.quantity_allocated - row.quantity_picked,
+            order_created_at=row.created_at,
+            priority=row.order_priority,  # None: the rules' transfer default
+            promised_date=row.promised_date,
+            kind="transfer",
+        )
     return rules.DemandLine(
         line_id=row.id,
         order_id=row.order_id,
@@ -335,7 +463,8 @@ def _demand_line(row: Any, now_day: date) -> rules.DemandLine:
 
 
 def _customer_rules(rows: Sequence[Any]) -> dict[int, rules.CustomerRules]:
-    first = {r.customer_id: r for r in reversed(rows)}  # one row per customer is enough
+    # One row per customer is enough (transfer lines have none).
+    first = {r.customer_id: r for r in reversed(rows) if r.customer_id is not None}
     return {
         customer_id: rules.CustomerRules(
             customer_id=customer_id,
@@ -350,18 +479,26 @@ def _customer_rules(rows: Sequence[Any]) -> dict[int, rules.CustomerRules]:
 
 
 def allocate_orders(
-    conn: Connection, site_id: int, order_ids: Sequence[int], *, locked: bool = False
+    conn: Connection,
+    site_id: int,
+    order_ids: Sequence[int],
+    *,
+    transfer_ids: Sequence[int] = (),
+    locked: bool = False,
 ) -> AllocationRun:
-    """Allocate every outstanding line of ``order_ids`` (one site) in rank order.
+    """Allocate every outstanding line of ``order_ids`` and of the transfer orders
+    ``transfer_ids`` (all shipping from one site) in one rank order: transfers compete for the
+    same stock with their own priority (allocation_rules.TRANSFER_DEFAULT_PRIORITY unless set).
 
     The caller owns the transaction, checks access and writes the audit; ``locked`` says the
     orders are already locked.
     """
-    if not order_ids:
+    if not order_ids and not transfer_ids:
         return AllocationRun()
     if not locked:
         lock_orders(conn, order_ids)
-    rows = _demand(conn, order_ids)
+        lock_transfers(conn, transfer_ids)
+    rows: list[Any] = [*_demand(conn, order_ids), *_transfer_demand(conn, transfer_ids)]
     if any(r.site_id != site_id for r in rows):
         raise Conflict("orders of several sites cannot be allocated together", field="site")
     now_day = today()
@@ -404,8 +541,8 @@ def allocate_orders(
         allocated = r.quantity_allocated + got[r.id]
         lines.append(
             LineResult(
-                line_id=r.id,
-                order_id=r.order_id,
+                line_id=abs(r.id),
+                order_id=abs(r.order_id),
                 line_no=r.line_no,
                 item_id=r.item_id,
                 quantity=r.quantity,
@@ -416,16 +553,31 @@ def allocate_orders(
                 short_cause=causes.get(r.id, r.short_cause),
                 reasons=outcome.reasons,
                 substitutes_offered=tuple(offers.get(r.id, ())),
+                document_type=_document_type(r),
             )
         )
-    refresh_statuses(conn, sorted({r.order_id for r in rows}))
-    return AllocationRun(grants, lines)
+    refresh_statuses(conn, sorted({r.order_id for r in rows if r.order_id > 0}))
+    return AllocationRun(
+        [
+            g
+            if g.line_id > 0
+            else replace(
+                g, order_id=-g.order_id, line_id=-g.line_id, document_type="transfer_order"
+            )
+            for g in grants
+        ],
+        lines,
+    )
+
+
+def _document_type(r: Any) -> str:
+    return "transfer_order" if isinstance(r, _TransferRow) else "sales_order"
 
 
 def _unchanged(r: Any) -> LineResult:
     return LineResult(
-        line_id=r.id,
-        order_id=r.order_id,
+        line_id=abs(r.id),
+        order_id=abs(r.order_id),
         line_no=r.line_no,
         item_id=r.item_id,
         quantity=r.quantity,
@@ -434,6 +586,7 @@ def _unchanged(r: Any) -> LineResult:
         quantity_allocated_now=0,
         quantity_short=max(0, r.quantity - r.quantity_allocated - r.quantity_picked),
         short_cause=r.short_cause,
+        document_type=_document_type(r),
     )
 
 
@@ -476,9 +629,9 @@ def _reserve(
                 g.item_id,
                 g.location_id,
                 g.lot_id,
-                "sales_order",
-                g.order_id,
-                g.line_id,
+                "sales_order" if g.line_id > 0 else "transfer_order",
+                abs(g.order_id),
+                abs(g.line_id),
                 g.quantity,
                 0,
                 0,
@@ -514,6 +667,10 @@ _LINE_ALLOCATED_PG = (
     "short_cause = COALESCE(v.cause, l.short_cause) "
     "FROM unnest(%s::bigint[], %s::varchar[], %s::bigint[]) AS v(q, cause, id) WHERE l.id = v.id"
 )
+_TRANSFER_LINE_ALLOCATED = raw.Sql(
+    _LINE_ALLOCATED.sqlite.replace("sales_order_line", "transfer_order_line")
+)
+_TRANSFER_LINE_ALLOCATED_PG = _LINE_ALLOCATED_PG.replace("sales_order_line", "transfer_order_line")
 _ORDER_STATUS = raw.Sql("UPDATE sales_order SET status = ?, version = version + 1 WHERE id = ?")
 _ORDER_STATUS_PG = (
     "UPDATE sales_order AS o SET status = v.status, version = o.version + 1 "
@@ -555,13 +712,12 @@ def _short_causes(
 
 def _write_lines(conn: Connection, got: dict[int, int], causes: dict[int, str]) -> None:
     ids = sorted(set(got) | set(causes))
-    if ids:
-        bulk.update_rows(
-            conn,
-            _LINE_ALLOCATED,
-            _LINE_ALLOCATED_PG,
-            [(got.get(i, 0), causes.get(i), i) for i in ids],
-        )
+    sales = [(got.get(i, 0), causes.get(i), i) for i in ids if i > 0]
+    if sales:
+        bulk.update_rows(conn, _LINE_ALLOCATED, _LINE_ALLOCATED_PG, sales)
+    transfers = [(got.get(i, 0), causes.get(i), -i) for i in sorted(ids, reverse=True) if i < 0]
+    if transfers:  # in line-id order, as the sales lines
+        bulk.update_rows(conn, _TRANSFER_LINE_ALLOCATED, _TRANSFER_LINE_ALLOCATED_PG, transfers)
 
 
 def order_status(lines: Sequence[tuple[int, int, int, int]]) -> str:

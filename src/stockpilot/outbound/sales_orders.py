@@ -198,13 +198,15 @@ def reallocate_backorders(
     conn: Connection, actor: Actor, site_id: int, item_ids: Sequence[int]
 ) -> AllocationRun:
     """Stock of ``item_ids`` has arrived at the site (a putaway, a count, a return): allocate
-    the backorders waiting for it — every order with a short line of these items — in rank
-    order, exactly as a fresh allocation would. Called by the receiving and putaway code in
+    the backorders waiting for it — every sales order and every transfer order shipping from
+    the site with a short line of these items — in one rank order, exactly as a fresh
+    allocation would. Called by the receiving and putaway code in
     the transaction that made the stock available."""
     order_ids = allocation_service.backordered_order_ids(conn, site_id, item_ids)
-    if not order_ids:
+    transfer_ids = allocation_service.backordered_transfer_ids(conn, site_id, item_ids)
+    if not order_ids and not transfer_ids:
         return AllocationRun()
-    run = allocation_service.allocate_orders(conn, site_id, order_ids)
+    run = allocation_service.allocate_orders(conn, site_id, order_ids, transfer_ids=transfer_ids)
     _refill_faces(conn, actor, site_id, run)
     if run.grants:
         journal.record(
@@ -215,7 +217,12 @@ def reallocate_backorders(
             entity_id=site_id,
             site_id=site_id,
             detail={
-                "orders": sorted({g.order_id for g in run.grants}),
+                "orders": sorted(
+                    {g.order_id for g in run.grants if g.document_type == "sales_order"}
+                ),
+                "transfer_orders": sorted(
+                    {g.order_id for g in run.grants if g.document_type == "transfer_order"}
+                ),
                 "allocated": run.quantity_allocated,
             },
             topic="sales_order.allocated",

@@ -1,12 +1,13 @@
 """Transfer orders: one document per route (from a hub to a branch), drafted from accepted
-planning proposals. Shipping into in-transit and receiving at the destination belong to the
-inventory-control flows."""
+planning proposals or entered by hand (transfers.service). Shipping into in-transit and
+receiving at the destination: transfers.service."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from sqlalchemy.engine import Connection
 
@@ -16,7 +17,7 @@ from stockpilot.shared.actor import Actor
 from stockpilot.shared.clock import utcnow
 from stockpilot.shared.sql import insert_id
 
-OPEN_STATES = ("draft", "confirmed", "shipped", "partially_received")
+OPEN_STATES = ("draft", "confirmed", "partially_shipped", "shipped", "partially_received")
 """Transfer orders whose open quantity is on its way to the destination (planning's on-order)."""
 
 
@@ -26,6 +27,7 @@ class TransferLine:
     quantity: int
     due_date: date | None = None
     proposal_id: int | None = None
+    transfer_price: Decimal | None = None
 
 
 def create_transfer_order(
@@ -36,6 +38,7 @@ def create_transfer_order(
     lines: Sequence[TransferLine],
     *,
     status: str = "draft",
+    priority: int | None = None,
 ) -> int:
     """Insert the order and its lines (two statements) and audit it; returns its id."""
     order_id = insert_id(
@@ -44,6 +47,7 @@ def create_transfer_order(
             from_site_id=from_site_id,
             to_site_id=to_site_id,
             status=status,
+            priority=priority,
             created_at=utcnow(),
             created_by=actor.user_id,
         ),
@@ -59,6 +63,7 @@ def create_transfer_order(
                     "quantity": ln.quantity,
                     "due_date": ln.due_date,
                     "proposal_id": ln.proposal_id,
+                    "transfer_price": ln.transfer_price,
                 }
                 for i, ln in enumerate(lines)
             ],

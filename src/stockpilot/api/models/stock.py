@@ -13,7 +13,7 @@ from stockpilot.api.models import Out
 from stockpilot.persistence.tables import PhysicalLocationKind
 
 # The kinds of location stock is reported in: the physical bins, and in-transit locations
-# (stock on its way between sites counts for both ends of the route).
+# (stock on its way between sites counts once, at the destination, with its origin named).
 PositionLocationType = PhysicalLocationKind | Literal["in_transit"]
 
 _ENTERED = "as entered; absent when left at its default"
@@ -35,6 +35,10 @@ class StockBreakdown(Out):
         description="on hand less allocated when the status is allocatable, else 0"
     )
     quantity_in_transit: int = Field(description="on hand at an in-transit location, else 0")
+    from_site: str | None = Field(
+        default=None,
+        description="stock in transit: the site it was shipped from (`site` is where it goes)",
+    )
 
 
 class StockPosition(Out):

@@ -1,0 +1,57 @@
+"""Response bodies of the transfer-order routes (api/routers/transfers.py)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from pydantic import Field
+
+from stockpilot.api.models import Out
+
+
+class TransferOrderLine(Out):
+    line_no: int
+    sku: str
+    quantity: int
+    quantity_allocated: int = Field(description="reserved at the origin, not yet shipped")
+    quantity_shipped: int
+    quantity_received: int
+    quantity_in_transit: int = Field(
+        description="shipped and not yet received nor written off (this order's share)"
+    )
+    due_date: date | None
+    short_cause: str | None = Field(description="why the origin could not allocate it all")
+    transfer_price: Decimal | None = Field(
+        default=None, description="intercompany price per base unit (cost field)"
+    )
+
+
+class TransferDiscrepancy(Out):
+    id: int
+    line_no: int | None
+    kind: str = Field(description="short, over or damaged")
+    quantity: int
+    status: str = Field(description="open until a supervisor resolves it")
+    resolution: str | None = Field(description="write_off, found or accept")
+    reason: str | None
+    receipt: int | None
+
+
+class TransferOrder(Out):
+    """A transfer order: confirmed → partially_shipped / shipped → partially_received →
+    received; cancelled before anything ships."""
+
+    id: int
+    from_site: str
+    to_site: str
+    status: str
+    priority: int | None = Field(description="1 (highest) … 5; null: the default 2")
+    intercompany: bool
+    created_at: datetime
+    shipped_at: datetime | None
+    received_at: datetime | None
+    version: int
+    lines: list[TransferOrderLine]
+    receipts: list[int] = Field(description="receipts at the destination (putaway follows)")
+    discrepancies: list[TransferDiscrepancy]
