@@ -251,3 +251,28 @@ def test_each_end_works_only_its_own_site(stocked: Database, client: TestClient)
             sa.select(sa.func.count()).select_from(move).where(move.c.document_type == "receipt")
         ).scalar_one()
     assert moved >= 1
+
+
+def test_a_draft_is_confirmed_before_it_ships_and_a_cancelled_order_releases_its_stock(
+    stocked: Database, client: TestClient
+) -> None:
+    h = auth(make_user(stocked, "admin"))
+    from stockpilot.shared.actor import SYSTEM
+    from stockpilot.transfers.transfer_orders import TransferLine, create_transfer_order
+
+    with stocked.read() as conn:
+        ids = dict(conn.execute(sa.text("SELECT code, id FROM site")).all())
+        sku = conn.execute(sa.text("SELECT id FROM item WHERE sku = 'SKU-1'")).scalar_one()
+    draft = stocked.run(
+        lambda c: create_transfer_order(c, SYSTEM, ids["WH1"], ids["WH2"], [TransferLine(sku, 5)])
+    )
+    path = f"{API}/transfer-orders/{draft}"
+    assert_problem(client.post(f"{path}/ship", headers=h), 409, "order_id")
+    assert client.post(f"{path}/confirm", headers=h).json()["status"] == "confirmed"
+    assert_problem(client.post(f"{path}/confirm", headers=h), 409, "order_id")
+    available = _stock(client, h, "WH1")["quantity_available"]
+    assert client.post(f"{path}/allocate", headers=h).json()["lines"][0]["quantity_allocated"] == 5
+    assert _stock(client, h, "WH1")["quantity_available"] == available - 5
+    assert client.post(f"{path}/cancel", headers=h).json()["status"] == "cancelled"
+    assert _stock(client, h, "WH1")["quantity_available"] == available
+    assert_problem(client.post(f"{path}/ship", headers=h), 409, "order_id")

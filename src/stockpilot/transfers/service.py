@@ -60,6 +60,7 @@ from stockpilot.transfers.transfer_orders import TransferLine, create_transfer_o
 __all__ = [
     "allocate_transfer",
     "cancel_transfer",
+    "confirm_transfer",
     "create",
     "get_transfer",
     "list_transfers",
@@ -248,6 +249,25 @@ def _set_status(conn: Connection, order_id: int, status: str, **stamps: object) 
         .where(transfer_order.c.id == order_id)
         .values(status=status, version=transfer_order.c.version + 1, **stamps)
     )
+
+
+def confirm_transfer(conn: Connection, actor: Actor, order_id: int) -> dict[str, Any]:
+    """Draft (drafted by planning from an accepted proposal) → confirmed: shippable."""
+    head = _head(conn, actor, order_id, lock=True)
+    _at(actor, head.from_site, "from_site")
+    if head.status != "draft":
+        raise Conflict(f"transfer order {order_id} is {head.status}", field="order_id")
+    _set_status(conn, order_id, "confirmed")
+    journal.record(
+        conn,
+        actor,
+        action="transfer_order.confirmed",
+        entity_type="transfer_order",
+        entity_id=order_id,
+        site_id=head.from_site.id,
+        topic="transfer_order.confirmed",
+    )
+    return get_transfer(conn, actor, order_id)
 
 
 def cancel_transfer(conn: Connection, actor: Actor, order_id: int) -> dict[str, Any]:

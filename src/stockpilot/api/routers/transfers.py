@@ -100,6 +100,16 @@ def receive_transfer(
     return writer.run(actor, work).response()
 
 
+@router.post("/{order_id:int}/confirm", responses=doc(TransferOrder))
+def confirm_transfer(order_id: int, writer: WriterDep, actor: Planner) -> Response:
+    """A draft (from an accepted planning proposal) becomes confirmed and shippable."""
+
+    def work(conn: Connection) -> tuple[int, Any]:
+        return 200, service.confirm_transfer(conn, actor, order_id)
+
+    return writer.run(actor, work).response()
+
+
 @router.post("/{order_id:int}/cancel", responses=doc(TransferOrder))
 def cancel_transfer(order_id: int, writer: WriterDep, actor: Planner) -> Response:
     """Cancel an order that shipped nothing; its allocations are released."""
