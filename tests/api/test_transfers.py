@@ -261,7 +261,7 @@ def test_a_draft_is_confirmed_before_it_ships_and_a_cancelled_order_releases_its
     from stockpilot.transfers.transfer_orders import TransferLine, create_transfer_order
 
     with stocked.read() as conn:
-        ids = dict(conn.execute(sa.text("SELECT code, id FROM site")).all())
+        ids: dict[str, int] = dict(conn.execute(sa.text("SELECT code, id FROM site")).all())
         sku = conn.execute(sa.text("SELECT id FROM item WHERE sku = 'SKU-1'")).scalar_one()
     draft = stocked.run(
         lambda c: create_transfer_order(c, SYSTEM, ids["WH1"], ids["WH2"], [TransferLine(sku, 5)])

@@ -106,7 +106,7 @@ def test_an_intercompany_transfer_changes_the_owner_at_the_transfer_price(
     assert body["lines"][0]["transfer_price"] == Decimal("4.25")
     _receive(race_db, order)
     with race_db.read() as conn:
-        owners = dict(
+        owners: dict[str, int] = dict(
             conn.execute(
                 sa.text(
                     "SELECT c.code, SUM(b.quantity_on_hand) FROM balance b "
