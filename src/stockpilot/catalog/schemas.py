@@ -50,6 +50,9 @@ class ItemCreate(BaseModel):
     unit_cost: Money | None = None
     supplier: str | None = None
     criticality: str | None = Field(default=None, max_length=20)
+    cross_dock: Boolean = Field(
+        default=False, description="inbound goods may go from the dock to a waiting order"
+    )
     units: list[UnitOfMeasure] = Field(default_factory=list, max_length=20)
 
     @field_validator("units")
@@ -82,6 +85,9 @@ class CustomerCreate(BaseModel):
     ship_complete: Boolean = False
     min_shelf_life_days: Count | None = None
     allow_substitutes: Boolean = False
+    cross_dock: Boolean = Field(
+        default=False, description="inbound goods may go from the dock straight to its orders"
+    )
 
 
 class SupplierCreate(BaseModel):

@@ -90,7 +90,7 @@ def post_receipt(
     moves from the site's supplier location (one ``post_moves``), its lines, a directed putaway
     task per line received to the dock, and one audit row with its event. A constant number of
     statements for any number of lines. ``po_line_ids`` maps a line's index to its PO line."""
-    from stockpilot.inbound import putaway
+    from stockpilot.inbound import crossdock, putaway
 
     now = utcnow()
     dock_id = _dock(conn, actor, st) if any(ln.location_id is None for ln in lines) else None
@@ -171,6 +171,8 @@ def post_receipt(
             for line_id, ln in zip(line_ids, lines, strict=True)
             if ln.location_id is None
         ]
+        # Goods that waiting orders may take straight from the dock skip putaway.
+        dock_lines = crossdock.cross_dock(conn, st, dock_id, dock_lines)
         putaway.create_putaway_tasks(conn, st, dock_lines, receipt_id)
     quantity = sum(ln.quantity for ln in lines)
     journal.record(

@@ -18,7 +18,7 @@ never wait on each other in a cycle. What each run decides:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from typing import Any
@@ -57,6 +57,7 @@ __all__ = [
     "STORABLE_KINDS",
     "TRANSFER_ALLOCATING_STATES",
     "AllocationRun",
+    "CrossDockStock",
     "Grant",
     "LineResult",
     "allocate_orders",
@@ -328,6 +329,27 @@ def _substitutes(conn: Connection, item_ids: set[int]) -> dict[int, list[int]]:
 
 
 @dataclass(frozen=True)
+class CrossDockStock:
+    """Stock a receipt has just left at a dock: ``received`` is what the receipt brought per
+    (item, lot) — a cross-dock takes no more than that (other receipts' goods waiting at the
+    same dock keep their putaway)."""
+
+    location_id: int
+    received: Mapping[tuple[int, int], int]
+
+    def capped(self, slots: Sequence[rules.StockSlot]) -> list[rules.StockSlot]:
+        left = dict(self.received)
+        out = []
+        for s in slots:
+            key = (s.item_id, s.lot_id or 0)
+            q = min(s.quantity_available, left.get(key, 0))
+            if q > 0:
+                left[key] -= q
+                out.append(replace(s, quantity_available=q))
+        return out
+
+
+@dataclass(frozen=True)
 class _Slot:
     balance_id: int
     item_id: int
@@ -336,9 +358,10 @@ class _Slot:
 
 
 def _lock_stock(
-    conn: Connection, site_id: int, item_ids: set[int]
+    conn: Connection, site_id: int, item_ids: set[int], at: int | None = None
 ) -> tuple[list[rules.StockSlot], dict[int, _Slot]]:
-    """Lock every allocatable key of these items in the site's storable bins (key order)."""
+    """Lock every allocatable key of these items in the site's storable bins (key order);
+    ``at``: at that one location instead (the dock, for a cross-dock)."""
     face = (
         sa.select(pick_face.c.id)
         .where(pick_face.c.location_id == balance.c.location_id)
@@ -364,7 +387,7 @@ def _lock_stock(
             balance.c.item_id.in_(sorted(item_ids)),
             location.c.site_id == site_id,
             location.c.is_virtual.is_(False),
-            location.c.kind.in_(STORABLE_KINDS),
+            location.c.kind.in_(STORABLE_KINDS) if at is None else location.c.id == at,
             stock_status.c.allocatable.is_(True),
             balance.c.quantity_on_hand > balance.c.quantity_allocated,
         )
@@ -485,13 +508,16 @@ def allocate_orders(
     *,
     transfer_ids: Sequence[int] = (),
     locked: bool = False,
+    only_lines: Collection[int] | None = None,
+    cross_dock: CrossDockStock | None = None,
 ) -> AllocationRun:
     """Allocate every outstanding line of ``order_ids`` and of the transfer orders
     ``transfer_ids`` (all shipping from one site) in one rank order: transfers compete for the
     same stock with their own priority (allocation_rules.TRANSFER_DEFAULT_PRIORITY unless set).
 
     The caller owns the transaction, checks access and writes the audit; ``locked`` says the
-    orders are already locked.
+    orders are already locked. ``only_lines`` limits the run to those sales-order lines;
+    ``cross_dock`` allocates from stock just received at a dock instead of the bins.
     """
     if not order_ids and not transfer_ids:
         return AllocationRun()
@@ -507,13 +533,19 @@ def allocate_orders(
         for r in rows
         if r.status not in CLOSED_STATES
         and r.quantity - r.quantity_allocated - r.quantity_picked > 0
+        and (only_lines is None or r.id in only_lines)
     ]
     if not open_rows:
         return AllocationRun(lines=[_unchanged(r) for r in rows])
     items = {r.item_id for r in open_rows}
-    subs = _substitutes(conn, items)
-    stock_items = items | {s for group in subs.values() for s in group}
-    slots, keys = _lock_stock(conn, site_id, stock_items)
+    if cross_dock is None:
+        subs = _substitutes(conn, items)
+        stock_items = items | {s for group in subs.values() for s in group}
+        slots, keys = _lock_stock(conn, site_id, stock_items)
+    else:
+        subs = {}
+        slots, keys = _lock_stock(conn, site_id, items, cross_dock.location_id)
+        slots = cross_dock.capped(slots)
     plan = rules.allocate(
         [_demand_line(r, now_day) for r in open_rows],
         slots,

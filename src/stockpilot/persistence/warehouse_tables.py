@@ -313,5 +313,5 @@ sa.Index("ix_pick_face_item", pick_face.c.item_id)
 demand_history.append_column(sa.Column("order_line_id", sa.BigInteger, nullable=True))
 demand_history.append_column(sa.Column("channel", sa.String(20), nullable=True))
 
-# Transfer execution columns and tables (migration 0013) register themselves on import.
-from stockpilot.persistence import transfer_tables as _transfer_tables  # noqa: E402, F401
+# Transfer, cross-dock and consignment columns and tables (migration 0013) register on import.
+from stockpilot.persistence import flow_tables as _flow_tables  # noqa: E402, F401

@@ -39,6 +39,7 @@ from stockpilot.network.service import (
 )
 from stockpilot.outbound import allocation as allocation_service
 from stockpilot.persistence import journal
+from stockpilot.persistence.flow_tables import transfer_discrepancy
 from stockpilot.persistence.tables import (
     allocation,
     balance,
@@ -47,7 +48,6 @@ from stockpilot.persistence.tables import (
     lot,
     site,
 )
-from stockpilot.persistence.transfer_tables import transfer_discrepancy
 from stockpilot.persistence.warehouse_tables import receipt, transfer_order, transfer_order_line
 from stockpilot.shared.actor import Actor
 from stockpilot.shared.clock import utcnow

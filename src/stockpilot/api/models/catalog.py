@@ -42,6 +42,9 @@ class Item(Out):
     )
     supplier: str | None = Field(description="code of the usual supplier")
     criticality: str | None
+    cross_dock: bool = Field(
+        default=False, description="inbound goods may go from the dock to a waiting order"
+    )
     active: bool
     version: int
     units: list[ItemUnit] = Field(description="alternative units of measure, by uom")
@@ -71,4 +74,7 @@ class Customer(Out):
     ship_complete: bool = Field(description="ship an order only when every line is picked")
     min_shelf_life_days: int | None = Field(description="days of shelf life a lot must have left")
     allow_substitutes: bool
+    cross_dock: bool = Field(
+        default=False, description="inbound goods may go from the dock straight to its orders"
+    )
     version: int

@@ -1,4 +1,5 @@
-"""transfers: priority and counters of transfer orders, receipts of transfers, discrepancies
+"""transfers, cross-dock, consignment: transfer priority and counters, receipts of transfers,
+discrepancies; cross-dock flags on items and customers; consumption of consigned stock
 
 Revision ID: 0013
 Revises: 0007
@@ -71,9 +72,49 @@ def upgrade() -> None:
         ),
     )
     op.create_index("ix_transfer_discrepancy_order", "transfer_discrepancy", ["order_id"])
+    for table in ("item", "customer"):
+        with op.batch_alter_table(table) as batch:
+            batch.add_column(
+                sa.Column("cross_dock", sa.Boolean(), nullable=False, server_default=sa.false())
+            )
+    op.create_table(
+        "consignment_consumption",
+        sa.Column("id", _ID, autoincrement=True, nullable=False),
+        sa.Column("owner_id", _ID, nullable=False),
+        sa.Column("site_id", _ID, nullable=False),
+        sa.Column("item_id", _ID, nullable=False),
+        sa.Column("lot_id", sa.BigInteger(), nullable=False, server_default="0"),
+        sa.Column("quantity", sa.BigInteger(), nullable=False),
+        sa.Column("document_type", sa.String(length=30), nullable=False),
+        sa.Column("document_id", sa.BigInteger(), nullable=False),
+        sa.Column("consumed_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["owner_id"], ["company.id"], name=op.f("fk_consignment_consumption_owner_id_company")
+        ),
+        sa.ForeignKeyConstraint(
+            ["site_id"], ["site.id"], name=op.f("fk_consignment_consumption_site_id_site")
+        ),
+        sa.ForeignKeyConstraint(
+            ["item_id"], ["item.id"], name=op.f("fk_consignment_consumption_item_id_item")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_consignment_consumption")),
+        sa.CheckConstraint(
+            "quantity > 0", name=op.f("ck_consignment_consumption_consumption_quantity")
+        ),
+    )
+    op.create_index(
+        "ix_consignment_consumption_owner",
+        "consignment_consumption",
+        ["owner_id", "consumed_at"],
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_consignment_consumption_owner", table_name="consignment_consumption")
+    op.drop_table("consignment_consumption")
+    for table in ("customer", "item"):
+        with op.batch_alter_table(table) as batch:
+            batch.drop_column("cross_dock")
     op.drop_index("ix_transfer_discrepancy_order", table_name="transfer_discrepancy")
     op.drop_table("transfer_discrepancy")
     with op.batch_alter_table("receipt") as batch:

@@ -1,12 +1,19 @@
-"""Transfer execution (migration 0013): what a transfer order needs to compete for stock at its
-origin, travel through in-transit and arrive — its priority, allocation and ship/receive
-counters, the receipts that take it in at the destination, and the discrepancies found there."""
+"""Transfers, cross-dock and consignment (migration 0013).
+
+- Transfer execution: what a transfer order needs to compete for stock at its origin, travel
+  through in-transit and arrive — its priority, allocation and ship/receive counters, the
+  receipts that take it in at the destination, and the discrepancies found there.
+- Cross-dock: whether an item, or a customer, lets inbound goods go from the dock straight to
+  staging for a waiting order.
+- Consignment: each unit of supplier-owned stock consumed (shipped to a customer), per owner,
+  for the owner's invoice.
+"""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
-from stockpilot.persistence.tables import Id, Money, Qty, _id, metadata
+from stockpilot.persistence.tables import Id, Money, Qty, _id, customer, item, metadata
 from stockpilot.persistence.warehouse_tables import (
     receipt,
     transfer_order,
@@ -51,3 +58,32 @@ transfer_discrepancy = sa.Table(
     sa.CheckConstraint("quantity > 0", name="discrepancy_quantity"),
 )
 sa.Index("ix_transfer_discrepancy_order", transfer_discrepancy.c.order_id)
+
+# --- cross-dock -----------------------------------------------------------------------------------
+
+item.append_column(sa.Column("cross_dock", sa.Boolean, nullable=False, server_default=sa.false()))
+customer.append_column(
+    sa.Column("cross_dock", sa.Boolean, nullable=False, server_default=sa.false())
+)
+
+# --- consignment ----------------------------------------------------------------------------------
+
+consignment_consumption = sa.Table(
+    "consignment_consumption",
+    metadata,
+    _id(),
+    sa.Column("owner_id", Id, sa.ForeignKey("company.id"), nullable=False),
+    sa.Column("site_id", Id, sa.ForeignKey("site.id"), nullable=False),
+    sa.Column("item_id", Id, sa.ForeignKey("item.id"), nullable=False),
+    sa.Column("lot_id", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("quantity", Qty, nullable=False),
+    sa.Column("document_type", sa.String(30), nullable=False),
+    sa.Column("document_id", sa.BigInteger, nullable=False),
+    sa.Column("consumed_at", sa.DateTime, nullable=False),
+    sa.CheckConstraint("quantity > 0", name="consumption_quantity"),
+)
+sa.Index(
+    "ix_consignment_consumption_owner",
+    consignment_consumption.c.owner_id,
+    consignment_consumption.c.consumed_at,
+)
