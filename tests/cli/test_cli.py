@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -135,3 +136,34 @@ def test_init_migrates_and_reports_the_database(cli: CliRunner) -> None:
     result = cli.invoke(app, ["init"])
     assert result.exit_code == 0, result.output
     assert "database ready" in result.stdout
+
+
+def test_consignment_consumption_lists_what_each_owner_invoices(
+    cli: CliRunner, db: Database
+) -> None:
+    from stockpilot.consignment.service import record_consumption
+    from stockpilot.network import service as network
+
+    build_world(db)
+
+    def used(conn: Any) -> None:
+        vendor = network.ensure_company(conn, "VEND", "Vendor")
+        site = network.site_by_code(conn, "WH1")
+        item_id = conn.execute(sa.text("SELECT id FROM item WHERE sku = 'SKU-1'")).scalar_one()
+        record_consumption(conn, site.id, site.company_id, [(vendor, item_id, 0, 5)], "shipment", 1)
+        # The site's own company is never a consignment owner.
+        record_consumption(
+            conn, site.id, site.company_id, [(site.company_id, item_id, 0, 9)], "shipment", 2
+        )
+
+    db.run(used)
+    result = cli.invoke(app, ["consignment", "consumption", "--owner", "VEND", "--csv"])
+    assert result.exit_code == 0, result.output
+    rows = result.stdout.splitlines()
+    assert rows[0].startswith("owner,site,sku,lot,quantity")
+    assert rows[1].startswith("VEND,WH1,SKU-1,,5,shipment,1,")
+    assert len(rows) == 2
+    table = cli.invoke(app, ["consignment", "consumption"])
+    assert table.exit_code == 0 and "VEND" in table.stdout and "5" in table.stdout
+    unknown = cli.invoke(app, ["consignment", "consumption", "--owner", "NOPE"])
+    assert unknown.exit_code == 1 and "owner" in unknown.stderr

@@ -21,6 +21,7 @@ from stockpilot.api.problems import MethodTable, install_problem_handlers
 from stockpilot.api.routers import (
     asns,
     catalog,
+    consignment,
     governance,
     inbound,
     network,
@@ -84,6 +85,7 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
         waves,
         shipping,
         transfers,
+        consignment,
         planning,
         planning_policies,
         governance,

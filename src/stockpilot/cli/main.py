@@ -303,6 +303,7 @@ def _register_plugins() -> None:
 
 _register_plugins()
 __import__("stockpilot.cli.tasks", fromlist=["register"]).register(app)  # stockpilot tasks …
+__import__("stockpilot.cli.consignment", fromlist=["register"]).register(app)  # consignment …
 
 if __name__ == "__main__":
     app()

@@ -324,6 +324,7 @@ def pick_order(
     posted_lines: dict[int, int] = {}
     released_lines: dict[int, int] = {}
     shipped: list[shipping.ShippedUnits] = []
+    used: list[tuple[int, int, int, int]] = []
     total_posted = total_released = 0
     for state in alloc.load_allocations(conn, list(ids)):
         qty = state.quantity_open if picks is None else picks.get(state.id, state.quantity_open)
@@ -336,9 +337,10 @@ def pick_order(
             released_lines[line] = released_lines.get(line, 0) + released
             if posted:
                 shipped.append(shipping.ShippedUnits(line, state.item_id, state.lot_id, posted))
+                used.append((state.owner_id, state.item_id, state.lot_id, posted))
     line_counters(conn, released_lines, posted_lines)
     if shipped:
-        shipping.record_shipment(conn, actor, order, shipped, cartons=None)
+        shipping.record_shipment(conn, actor, order, shipped, cartons=None, used=used)
     allocation_service.refresh_statuses(conn, [order_id])
     journal.record(
         conn,

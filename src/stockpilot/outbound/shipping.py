@@ -22,6 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from stockpilot.consignment.service import Consumed, record_consumption
 from stockpilot.ledger import allocation as alloc
 from stockpilot.ledger.keys import MoveLine, PostingContext
 from stockpilot.ledger.posting import post_moves
@@ -63,9 +64,12 @@ def record_shipment(
     units: Sequence[ShippedUnits],
     *,
     cartons: int | None,
+    used: Sequence[Consumed] = (),
 ) -> int:
     """Write the shipment, its lines and the lines' shipped counters (guarded: never more
-    shipped than picked); the caller has posted the moves."""
+    shipped than picked); the caller has posted the moves. ``used``: the stock keys shipped
+    (owner, item, lot, quantity) — supplier-owned (consigned) units among them are used now
+    and recorded for their owner's invoice (consignment.service)."""
     now = utcnow()
     on_time = None if order.promised_date is None else now.date() <= order.promised_date
     shipment_id = insert_id(
@@ -93,6 +97,10 @@ def record_shipment(
             for u in units
         ],
     )
+    if used:
+        record_consumption(
+            conn, order.site_id, _site_company(conn, order.site_id), used, "shipment", shipment_id
+        )
     per_line: dict[int, int] = defaultdict(int)
     for u in units:
         per_line[u.order_line_id] += u.quantity
@@ -213,7 +221,14 @@ def ship_order(conn: Connection, actor: Actor, order_id: int, *, cartons: int | 
         raise Conflict(f"sales order {order_id} has nothing picked to ship", field="order_id")
     staged = _staged(conn, order_id, to_ship)
     customer_loc = virtual_location(conn, order.site_id, "customer")
-    shipment_id = record_shipment(conn, actor, order, _units(staged), cartons=cartons)
+    shipment_id = record_shipment(
+        conn,
+        actor,
+        order,
+        _units(staged),
+        cartons=cartons,
+        used=[(s.owner_id, s.item_id, s.lot_id, s.quantity) for s in staged],
+    )
     post_moves(
         conn,
         [
@@ -249,6 +264,10 @@ def ship_order(conn: Connection, actor: Actor, order_id: int, *, cartons: int | 
         topic="sales_order.shipped",
     )
     return shipment_id
+
+
+def _site_company(conn: Connection, site_id: int) -> int:
+    return int(conn.execute(sa.select(site.c.company_id).where(site.c.id == site_id)).scalar_one())
 
 
 def _units(staged: Sequence[_Staged]) -> list[ShippedUnits]:

@@ -1,0 +1,1 @@
+"""Consignment and vendor-managed stock: supplier-owned goods kept and used at our sites."""
