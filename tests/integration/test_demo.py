@@ -229,3 +229,32 @@ def test_the_demo_asn_pallet_is_received_by_its_sscc_and_an_open_order_allocates
     assert allocated and all(a.quantity_allocated >= 0 for a in allocated)
     with db.read() as conn:
         assert verify(conn).ok
+
+
+def test_the_demo_hub_has_one_transfer_in_transit_to_a_branch_and_one_to_ship(
+    db: Database,
+) -> None:
+    from stockpilot.shared.actor import SYSTEM
+    from stockpilot.transfers import service as transfers
+    from stockpilot.transfers.schemas import TransferReceive
+
+    result = build_demo(db, skus=300, seed=5, today=TODAY)
+    assert result.counts["transfer_orders"] == 2
+    with db.read() as conn:
+        bodies = transfers.list_transfers(conn, SYSTEM, after_id=None, limit=10)
+    # Shipped from what the hub has free (a line it cannot fill yet waits at the hub).
+    assert bodies[0]["status"] in ("shipped", "partially_shipped")
+    assert bodies[1]["status"] == "confirmed"
+    assert {(b["from_site"], b["to_site"]) for b in bodies} == {("HUB", bodies[0]["to_site"])}
+    in_transit = sum(ln["quantity_in_transit"] for ln in bodies[0]["lines"])
+    assert in_transit == result.counts["transfer_units_in_transit"] > 0
+    # The branch receives it, with putaway tasks; the ledger stays balanced.
+    received = db.run(
+        lambda c: transfers.receive_transfer(
+            c, SYSTEM, bodies[0]["id"], TransferReceive(), max_lines=100
+        )
+    )
+    assert received["receipts"]
+    assert sum(ln["quantity_in_transit"] for ln in received["lines"]) == 0
+    with db.read() as conn:
+        assert verify(conn).ok

@@ -25,7 +25,7 @@ from sqlalchemy.engine import Connection
 
 from stockpilot.demo import catalogue
 from stockpilot.inbound.scan import gs1_check_digit
-from stockpilot.persistence.tables import sales_order, sales_order_line
+from stockpilot.persistence.tables import item, sales_order, sales_order_line
 from stockpilot.persistence.warehouse_tables import item_gtin, pick_face, route
 from stockpilot.shared.actor import SYSTEM
 from stockpilot.shared.clock import utcnow
@@ -233,6 +233,7 @@ def load_work(conn: Connection, w: WorkInputs) -> dict[str, int]:
     sales = _sales_orders(
         conn, w, route_ids, plan_sales_orders(w, [len(r) for r in route_ids], rng)
     )
+    transfers, in_transit = _transfers(conn, w)
     return {
         "gtins": len(gtins),
         "pick_faces": len(faces),
@@ -240,7 +241,54 @@ def load_work(conn: Connection, w: WorkInputs) -> dict[str, int]:
         "purchase_orders": orders,
         "asns": asn_count,
         "sales_orders": sales,
+        "transfer_orders": transfers,
+        "transfer_units_in_transit": in_transit,
     }
+
+
+def plan_transfers(w: WorkInputs, lines: int = 5) -> list[tuple[int, list[tuple[int, int]]]]:
+    """Two transfers from the hub (site 0) to the first branch: ``(branch index, [(item
+    index, quantity)])`` of the hub's best-stocked items, a tenth of the hub's units each (at
+    least one)."""
+    if len(w.site_ids) < 2 or not len(w.item_ids):
+        return []
+    hub = w.opening[:, 0]
+    ranked = [int(i) for i in np.argsort(-hub, kind="stable")[: 2 * lines] if hub[i] >= 10]
+    return [
+        (1, [(i, max(1, int(hub[i]) // 10)) for i in ranked[k::2]])
+        for k in range(2)
+        if ranked[k::2]
+    ]
+
+
+def _transfers(conn: Connection, w: WorkInputs) -> tuple[int, int]:
+    """Replenishment of the first branch through the transfer service: one order shipped (its
+    stock in transit, waiting to be received at the branch), one confirmed at the hub."""
+    from stockpilot.transfers import service as transfers
+    from stockpilot.transfers.schemas import TransferOrderCreate
+
+    plans = plan_transfers(w)
+    skus = dict(
+        conn.execute(
+            sa.select(item.c.id, item.c.sku).where(
+                item.c.id.in_([int(w.item_ids[i]) for _, lines in plans for i, _ in lines])
+            )
+        ).all()
+    )
+    in_transit = 0
+    for k, (branch, lines) in enumerate(plans):
+        cmd = TransferOrderCreate.model_validate(
+            {
+                "from_site": w.site_codes[0],
+                "to_site": w.site_codes[branch],
+                "lines": [{"sku": skus[int(w.item_ids[i])], "quantity": q} for i, q in lines],
+            }
+        )
+        order_id = transfers.create(conn, SYSTEM, cmd)
+        if k == 0:
+            body = transfers.ship_transfer(conn, SYSTEM, order_id)
+            in_transit += sum(ln["quantity_in_transit"] for ln in body["lines"])
+    return len(plans), in_transit
 
 
 def _routes(conn: Connection, w: WorkInputs) -> list[list[int]]:
