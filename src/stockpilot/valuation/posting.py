@@ -1,0 +1,350 @@
+"""Value the moves of one document, inside ``ledger.posting.post_moves`` and its transaction.
+
+A document of any size costs a constant number of statements, only when it changes a
+valuation area: one read of its items' cost methods, one read (PostgreSQL: create and lock, in
+sorted key order) of the value balances of the areas it touches, one read of their open FIFO
+layers when a FIFO area gives units out, then one executemany each for the consumed layers
+(guarded), the new layers, the balance increments and the value-ledger entries. The move rows
+take their value from here.
+
+Backdating: the layers are consumed in posting order, whatever the effective time; the
+entries carry the effective time, so value at a past date sees a backdated entry there. No
+later entry is ever rewritten.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, NamedTuple
+
+from sqlalchemy.engine import Connection
+
+from stockpilot.ledger.keys import MoveLine
+from stockpilot.persistence import raw
+from stockpilot.shared.errors import Conflict, ValidationFailed
+from stockpilot.valuation import rules
+from stockpilot.valuation.money import MAX_VALUE
+from stockpilot.valuation.rules import Area, ItemCosts, Slice
+
+PHYSICAL_KINDS = frozenset({"storage", "pick", "bulk", "staging", "dock"})
+# What a move between an area and a location outside valuation is, by that location's kind.
+_KIND_OF_OTHER_SIDE = {
+    "supplier": "receipt",
+    "customer": "cogs",
+    "inventory_loss": "adjustment",
+    "scrap": "scrap",
+    "kitting": "kitting",
+}
+
+
+class Place(NamedTuple):
+    """Where a location sits for valuation: its site, kind and the site's company."""
+
+    site_id: int
+    kind: str
+    company_id: int
+
+
+AreaKey = tuple[int, int, int]  # (item_id, site_id, transit_location_id)
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentRef:
+    """What the entries of one document share (values as the driver stores them)."""
+
+    document_type: str
+    document_id: int | None
+    user_id: int | None
+    reason_code: str | None
+    effective_at: Any
+    recorded_at: Any
+
+
+def area_of(place: Place, location_id: int, owner_id: int) -> tuple[int, int] | None:
+    """The area ``(site_id, transit_location_id)`` stock of ``owner_id`` at a location is
+    valued in, or None: consigned stock (another company's) and virtual locations other
+    than in-transit carry no value of the site's company."""
+    if owner_id != place.company_id:
+        return None
+    if place.kind in PHYSICAL_KINDS:
+        return (place.site_id, 0)
+    if place.kind == "in_transit":
+        return (place.site_id, location_id)
+    return None
+
+
+def value_moves(
+    conn: Connection,
+    lines: Sequence[MoveLine],
+    places: Mapping[int, Place],
+    doc: DocumentRef,
+) -> list[int | None] | None:
+    """The value each line carries (None: it changed no area), every valuation write done.
+    Returns None when no line touches a valuation area (nothing was read or written)."""
+    ends: list[tuple[AreaKey | None, AreaKey | None]] = []
+    keys: set[AreaKey] = set()
+    for ln in lines:
+        src = area_of(places[ln.from_location_id], ln.from_location_id, ln.owner_id)
+        dst = area_of(places[ln.to_location_id], ln.to_location_id, ln.owner_id)
+        if src == dst:
+            ends.append((None, None))
+            continue
+        s = None if src is None else (ln.item_id, *src)
+        d = None if dst is None else (ln.item_id, *dst)
+        ends.append((s, d))
+        if s is not None:
+            keys.add(s)
+        if d is not None:
+            keys.add(d)
+    if not keys:
+        return None
+    costs = _item_costs(conn, {k[0] for k in keys})
+    areas = _load_areas(conn, keys, costs)
+    issuing = {s for s, _ in ends if s is not None and areas[s].method == rules.FIFO}
+    if issuing:
+        _load_layers(conn, issuing, areas)
+    values: list[int | None] = []
+    entries: list[tuple[object, ...]] = []
+    now = doc.effective_at
+    for index, (ln, (s, d)) in enumerate(zip(lines, ends, strict=True)):
+        if s is None and d is None:
+            values.append(None)
+            continue
+        line_no = ln.line_no if ln.line_no is not None else index
+        other_kind = _entry_kind(places, ln, s, d)
+        if s is not None:
+            issued = rules.issue(areas[s], ln.lot_id, ln.quantity, now)
+            carried = issued.value
+            slices = issued.slices
+            entries.append(_entry(s, places[ln.from_location_id].company_id, other_kind, doc,
+                                  line_no, ln, -issued.quantity, -carried, 0))  # fmt: skip
+        else:
+            assert d is not None
+            carried, unit = rules.inbound_value(
+                areas[d], costs[ln.item_id], ln.quantity, ln.unit_cost
+            )
+            if carried > MAX_VALUE:
+                raise ValidationFailed(
+                    "a move may carry at most 10^12 currency units",
+                    field=f"lines[{line_no}].unit_cost",
+                )
+            slices = [Slice(ln.quantity, carried, unit, None)]
+        if d is not None:
+            booked = rules.receive(areas[d], costs[ln.item_id], ln.lot_id, slices, now)
+            entries.append(_entry(d, places[ln.to_location_id].company_id, other_kind, doc,
+                                  line_no, ln, ln.quantity, booked.value,
+                                  booked.price_variance))  # fmt: skip
+        values.append(carried)
+    _write(conn, areas, entries, doc)
+    return values
+
+
+def _entry_kind(
+    places: Mapping[int, Place], ln: MoveLine, s: AreaKey | None, d: AreaKey | None
+) -> str:
+    if s is not None and d is not None:
+        return "transfer"
+    other = places[ln.to_location_id if d is None else ln.from_location_id]
+    return _KIND_OF_OTHER_SIDE.get(other.kind, "transfer")
+
+
+def _entry(
+    key: AreaKey,
+    company_id: int,
+    kind: str,
+    doc: DocumentRef,
+    line_no: int,
+    ln: MoveLine,
+    quantity: int,
+    value: int,
+    variance: int,
+) -> tuple[object, ...]:
+    item_id, site_id, transit = key
+    return (
+        item_id, site_id, transit, company_id, kind, doc.document_type, doc.document_id,
+        line_no, ln.lot_id, quantity, value, variance, ln.reason_code or doc.reason_code,
+        doc.effective_at, doc.recorded_at, doc.user_id,
+    )  # fmt: skip
+
+
+# --- reads ----------------------------------------------------------------------------------
+
+
+def _marks(count: int) -> str:
+    return ", ".join("?" * count)
+
+
+def _decimal(value: Any) -> Decimal | None:
+    if value is None:
+        return None
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def _item_costs(conn: Connection, item_ids: set[int]) -> dict[int, ItemCosts]:
+    ids = sorted(item_ids)
+    sql = raw.Sql(
+        "SELECT id, cost_method, standard_cost, unit_cost FROM item "
+        f"WHERE id IN ({_marks(len(ids))})"
+    )
+    return {
+        int(r[0]): ItemCosts(str(r[1]), _decimal(r[2]), _decimal(r[3]))
+        for r in raw.fetch_all(conn, sql, ids)
+    }
+
+
+_LOCK_AREAS = raw.Sql(
+    "",
+    "INSERT INTO valuation_balance (item_id, site_id, transit_location_id, cost_method, "
+    "quantity, value) "
+    "SELECT k.item_id, k.site_id, k.transit, 'fifo', 0, 0 "
+    "FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[]) AS k(item_id, site_id, transit) "
+    "ORDER BY k.item_id, k.site_id, k.transit "
+    "ON CONFLICT (item_id, site_id, transit_location_id) "
+    "DO UPDATE SET quantity = valuation_balance.quantity "
+    "RETURNING item_id, site_id, transit_location_id, cost_method, quantity, value",
+)
+
+
+def _load_areas(
+    conn: Connection, keys: set[AreaKey], costs: Mapping[int, ItemCosts]
+) -> dict[AreaKey, Area]:
+    """The value balances of ``keys``. PostgreSQL: rows created where missing and locked in
+    sorted key order, in one statement, so two documents valuing the same areas queue in the
+    same order (after the stock keys, which posting locked first). SQLite: the writer holds
+    the database's write lock already."""
+    ordered = sorted(keys)
+    if conn.dialect.name == "postgresql":
+        rows = raw.fetch_all(
+            conn,
+            _LOCK_AREAS,
+            ([k[0] for k in ordered], [k[1] for k in ordered], [k[2] for k in ordered]),
+        )
+    else:
+        item_ids = sorted({k[0] for k in ordered})
+        site_ids = sorted({k[1] for k in ordered})
+        sql = raw.Sql(
+            "SELECT item_id, site_id, transit_location_id, cost_method, quantity, value "
+            f"FROM valuation_balance WHERE item_id IN ({_marks(len(item_ids))}) "
+            f"AND site_id IN ({_marks(len(site_ids))})"
+        )
+        rows = raw.fetch_all(conn, sql, [*item_ids, *site_ids])
+    found = {(int(r[0]), int(r[1]), int(r[2])): r for r in rows}
+    areas: dict[AreaKey, Area] = {}
+    for key in ordered:
+        row = found.get(key)
+        itm = costs[key[0]]
+        if row is None:
+            areas[key] = Area(itm.method)
+        else:
+            areas[key] = Area.opened(str(row[3]), int(row[4]), int(row[5]), itm)
+    return areas
+
+
+def _load_layers(conn: Connection, keys: set[AreaKey], areas: Mapping[AreaKey, Area]) -> None:
+    """The open layers of the FIFO areas that give units out, oldest posted first. Their
+    areas' balances are locked (PostgreSQL), and every layer change holds its area's lock."""
+    item_ids = sorted({k[0] for k in keys})
+    site_ids = sorted({k[1] for k in keys})
+    sql = raw.Sql(
+        "SELECT id, item_id, site_id, transit_location_id, lot_id, quantity_remaining, "
+        "value_remaining, unit_cost, received_at FROM cost_layer "
+        f"WHERE item_id IN ({_marks(len(item_ids))}) AND site_id IN ({_marks(len(site_ids))}) "
+        "AND quantity_remaining > 0 ORDER BY id"
+    )
+    for r in raw.fetch_all(conn, sql, [*item_ids, *site_ids]):
+        key = (int(r[1]), int(r[2]), int(r[3]))
+        if key not in keys:
+            continue
+        layer = rules.Layer(int(r[0]), int(r[4]), int(r[5]), int(r[6]), _decimal(r[7]), r[8])
+        areas[key].layers.setdefault(layer.lot_id, []).append(layer)
+
+
+def _cost(unit_cost: Decimal | None) -> Decimal | None:
+    return None if unit_cost is None else unit_cost.quantize(_SIX)
+
+
+_SIX = Decimal("0.000001")
+
+# --- writes ---------------------------------------------------------------------------------
+
+_CONSUME = raw.Sql(
+    "UPDATE cost_layer SET quantity_remaining = quantity_remaining - ?, "
+    "value_remaining = value_remaining - ? "
+    "WHERE id = ? AND quantity_remaining >= ? AND value_remaining >= ?"
+)
+_NEW_LAYER = raw.Sql(
+    "INSERT INTO cost_layer (item_id, site_id, transit_location_id, lot_id, quantity_received, "
+    "quantity_remaining, value_received, value_remaining, unit_cost, received_at, "
+    "document_type, document_id, line_no) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+# Increments of existing rows (the CHECK backs them: value and quantity never go negative);
+# an area's first receipt inserts its row (SQLite: PostgreSQL created every row up front).
+_BALANCE = raw.Sql(
+    "UPDATE valuation_balance SET quantity = quantity + ?, value = value + ?, cost_method = ? "
+    "WHERE item_id = ? AND site_id = ? AND transit_location_id = ?"
+)
+_NEW_BALANCE = raw.Sql(
+    "INSERT INTO valuation_balance (item_id, site_id, transit_location_id, cost_method, "
+    "quantity, value) VALUES (?, ?, ?, ?, ?, ?)"
+)
+_ENTRY = raw.Sql(
+    "INSERT INTO valuation_entry (item_id, site_id, transit_location_id, company_id, kind, "
+    "document_type, document_id, line_no, lot_id, quantity, value, price_variance, "
+    "reason_code, effective_at, recorded_at, user_id) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _write(
+    conn: Connection,
+    areas: Mapping[AreaKey, Area],
+    entries: list[tuple[object, ...]],
+    doc: DocumentRef,
+) -> None:
+    money = raw.money_converter(conn)
+    consumed: list[tuple[object, ...]] = []
+    created: list[tuple[object, ...]] = []
+    balances: list[tuple[object, ...]] = []
+    new_balances: list[tuple[object, ...]] = []
+    for key, area in areas.items():
+        item_id, site_id, transit = key
+        for lots in area.layers.values():
+            for ly in lots:
+                if ly.id is not None and ly.taken:
+                    consumed.append((ly.taken, ly.taken_value, ly.id, ly.taken, ly.taken_value))
+        for ly in area.new_layers:
+            created.append(
+                (item_id, site_id, transit, ly.lot_id, ly.quantity_received, ly.quantity,
+                 ly.value_received, ly.value, money(_cost(ly.unit_cost)), ly.received_at,
+                 doc.document_type, doc.document_id, None)
+            )  # fmt: skip
+        if area.stored:
+            if area.d_quantity or area.d_value:
+                balances.append(
+                    (area.d_quantity, area.d_value, area.method, item_id, site_id, transit)
+                )
+        elif area.d_quantity or area.d_value:
+            new_balances.append(
+                (item_id, site_id, transit, area.method, area.d_quantity, area.d_value)
+            )
+    if consumed:
+        done = (
+            raw.execute(conn, _CONSUME, consumed[0])
+            if len(consumed) == 1
+            else raw.execute_many(conn, _CONSUME, consumed)
+        )
+        if done != len(consumed):  # cannot happen under the area locks: refuse, never double
+            raise Conflict("cost layers changed while being consumed; retry", field="lines")
+    if created:
+        raw.execute_many(conn, _NEW_LAYER, created)
+    if balances:
+        if len(balances) == 1:
+            raw.execute(conn, _BALANCE, balances[0])
+        else:
+            raw.execute_many(conn, _BALANCE, balances)
+    if new_balances:
+        raw.execute_many(conn, _NEW_BALANCE, new_balances)
+    if entries:
+        raw.execute_many(conn, _ENTRY, entries)
