@@ -149,14 +149,12 @@ def value(db: Database, sku: str, site: str = "WH1", at: date | None = None) -> 
     with db.read() as conn:
         st = site_by_code(conn, site)
         item_id = reports.item_id_of(conn, sku)
-        return reports.inventory_value(conn, site, reports.Filters(st.id, item_id), sku, at)
+        return reports.inventory_value(conn, reports.Filters([st.id], item_id), at)
 
 
 def cogs(db: Database, sku: str, site: str = "WH1") -> Decimal:
     with db.read() as conn:
         st = site_by_code(conn, site)
         item_id = reports.item_id_of(conn, sku)
-        body = reports.cost_of_goods_sold(
-            conn, site, reports.Filters(st.id, item_id), sku, None, None
-        )
+        body = reports.cost_of_goods_sold(conn, reports.Filters([st.id], item_id), None, None)
         return Decimal(body["cogs"])

@@ -31,6 +31,7 @@ from stockpilot.api.routers import (
     shipping,
     stock,
     tasks,
+    valuation,
     waves,
 )
 from stockpilot.bootstrap import open_database
@@ -84,6 +85,7 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
         shipping,
         planning,
         planning_policies,
+        valuation,
         governance,
     )
     for module in modules:

@@ -314,6 +314,7 @@ def _register_plugins() -> None:
 
 _register_plugins()
 __import__("stockpilot.cli.tasks", fromlist=["register"]).register(app)  # stockpilot tasks …
+__import__("stockpilot.cli.valuation", fromlist=["register"]).register(app)  # … valuation …
 
 if __name__ == "__main__":
     app()

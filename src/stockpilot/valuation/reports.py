@@ -3,11 +3,12 @@
 Value now is the value balances. Value at the end of a past day is value now minus every
 entry effective after it — the work grows with the entries since that day, never with the
 whole history, and a backdated entry is seen at its effective date without re-posting
-anything.
+anything. Every report names its currency (one per company).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -17,114 +18,147 @@ from sqlalchemy.engine import Connection
 
 from stockpilot.persistence.tables import company, item, site
 from stockpilot.persistence.valuation_tables import valuation_balance, valuation_entry
+from stockpilot.shared.errors import ValidationFailed
 from stockpilot.valuation.money import render
 
 
 @dataclass(frozen=True)
 class Filters:
-    """What a report covers: one site (required), optionally one item; ``in_transit`` adds the
-    site's outgoing in-transit stock."""
+    """What a report covers: some sites (None: every site), optionally one item."""
 
-    site_id: int
+    site_ids: Sequence[int] | None
     item_id: int | None = None
 
 
-def _end_of(day: date) -> datetime:
+def end_of(day: date) -> datetime:
+    """The first instant after ``day`` (effective times are naive UTC)."""
     return datetime.combine(day + timedelta(days=1), time.min)
 
 
-def currency_of(conn: Connection, site_id: int) -> str:
-    return str(
-        conn.execute(
-            sa.select(company.c.currency)
-            .join(site, site.c.company_id == company.c.id)
-            .where(site.c.id == site_id)
-        ).scalar_one()
-    )
+def currency_of(conn: Connection, site_ids: Sequence[int] | None) -> str:
+    """The one currency of the sites' companies; sites of several currencies are refused."""
+    query = sa.select(company.c.currency).distinct().join(site, site.c.company_id == company.c.id)
+    if site_ids is not None:
+        query = query.where(site.c.id.in_(list(site_ids)))
+    found = sorted(str(c) for c in conn.execute(query).scalars())
+    if len(found) > 1:
+        raise ValidationFailed(
+            f"these sites keep their values in {', '.join(found)}: name one site", field="site"
+        )
+    return found[0] if found else "EUR"
 
 
-def value_by_item(
-    conn: Connection, filters: Filters, at: date | None = None
-) -> dict[tuple[int, int], tuple[int, int]]:
-    """``(item_id, transit_location_id) -> (quantity, value)`` of the site at the end of ``at``
+def _where(query: sa.Select[Any], table: sa.Table, filters: Filters) -> sa.Select[Any]:
+    if filters.site_ids is not None:
+        query = query.where(table.c.site_id.in_(list(filters.site_ids)))
+    if filters.item_id is not None:
+        query = query.where(table.c.item_id == filters.item_id)
+    return query
+
+
+AreaTotals = dict[tuple[int, int, int], tuple[int, int]]
+
+
+def value_by_area(conn: Connection, filters: Filters, at: date | None = None) -> AreaTotals:
+    """``(item_id, site_id, transit_location_id) -> (quantity, value)`` at the end of ``at``
     (None: now)."""
     vb = valuation_balance
-    now_q = sa.select(vb.c.item_id, vb.c.transit_location_id, vb.c.quantity, vb.c.value).where(
-        vb.c.site_id == filters.site_id
+    now_q = _where(
+        sa.select(vb.c.item_id, vb.c.site_id, vb.c.transit_location_id, vb.c.quantity, vb.c.value),
+        vb,
+        filters,
     )
-    if filters.item_id is not None:
-        now_q = now_q.where(vb.c.item_id == filters.item_id)
-    out: dict[tuple[int, int], tuple[int, int]] = {
-        (int(r[0]), int(r[1])): (int(r[2]), int(r[3])) for r in conn.execute(now_q)
+    out: AreaTotals = {
+        (int(r[0]), int(r[1]), int(r[2])): (int(r[3]), int(r[4])) for r in conn.execute(now_q)
     }
     if at is None:
         return out
     ve = valuation_entry
-    later = (
-        sa.select(
-            ve.c.item_id, ve.c.transit_location_id, sa.func.sum(ve.c.quantity),
-            sa.func.sum(ve.c.value),
-        )
-        .where(ve.c.site_id == filters.site_id, ve.c.effective_at >= _end_of(at))
-        .group_by(ve.c.item_id, ve.c.transit_location_id)
-    )  # fmt: skip
-    if filters.item_id is not None:
-        later = later.where(ve.c.item_id == filters.item_id)
+    area = (ve.c.item_id, ve.c.site_id, ve.c.transit_location_id)
+    later = _where(
+        sa.select(*area, sa.func.sum(ve.c.quantity), sa.func.sum(ve.c.value))
+        .where(ve.c.effective_at >= end_of(at))
+        .group_by(*area),
+        ve,
+        filters,
+    )
     for r in conn.execute(later):
-        key = (int(r[0]), int(r[1]))
+        key = (int(r[0]), int(r[1]), int(r[2]))
         q, v = out.get(key, (0, 0))
-        out[key] = (q - int(r[2]), v - int(r[3]))
+        out[key] = (q - int(r[3]), v - int(r[4]))
     return out
 
 
 def inventory_value(
-    conn: Connection, site_code: str, filters: Filters, sku: str | None, at: date | None
+    conn: Connection, filters: Filters, at: date | None, *, by_item: bool = False
 ) -> dict[str, Any]:
-    """The body of ``GET /valuation``: quantity and value on site and in transit."""
-    rows = value_by_item(conn, filters, at)
-    on_q = sum(q for (_, t), (q, _) in rows.items() if t == 0)
-    on_v = sum(v for (_, t), (_, v) in rows.items() if t == 0)
-    tr_q = sum(q for (_, t), (q, _) in rows.items() if t != 0)
-    tr_v = sum(v for (_, t), (_, v) in rows.items() if t != 0)
-    return {
-        "site": site_code,
-        "sku": sku,
+    """The body of ``GET /valuation``: quantity and value on site and in transit (and, with
+    ``by_item``, per item)."""
+    currency = currency_of(conn, filters.site_ids)
+    rows = value_by_area(conn, filters, at)
+    on_q = on_v = tr_q = tr_v = 0
+    per_item: dict[int, list[int]] = {}
+    for (item_id, _, transit), (q, v) in rows.items():
+        if transit:
+            tr_q, tr_v = tr_q + q, tr_v + v
+            continue
+        on_q, on_v = on_q + q, on_v + v
+        if by_item and (q or v):
+            acc = per_item.setdefault(item_id, [0, 0])
+            acc[0] += q
+            acc[1] += v
+    body: dict[str, Any] = {
         "at": None if at is None else at.isoformat(),
-        "currency": currency_of(conn, filters.site_id),
+        "currency": currency,
         "quantity_on_hand": on_q,
         "value": render(on_v),
         "quantity_in_transit": tr_q,
         "in_transit_value": render(tr_v),
     }
+    if by_item:
+        skus = _skus(conn, per_item)
+        body["items"] = [
+            {"sku": skus[i], "quantity_on_hand": q, "value": render(v)}
+            for i, (q, v) in sorted(per_item.items(), key=lambda kv: skus[kv[0]])
+        ]
+    return body
+
+
+def _skus(conn: Connection, ids: Any) -> dict[int, str]:
+    wanted = list(ids)
+    out: dict[int, str] = {}
+    for start in range(0, len(wanted), 5000):
+        chunk = wanted[start : start + 5000]
+        out.update(
+            {int(r[0]): str(r[1]) for r in conn.execute(
+                sa.select(item.c.id, item.c.sku).where(item.c.id.in_(chunk))
+            )}
+        )  # fmt: skip
+    return out
 
 
 def cost_of_goods_sold(
-    conn: Connection,
-    site_code: str,
-    filters: Filters,
-    sku: str | None,
-    date_from: date | None,
-    date_to: date | None,
+    conn: Connection, filters: Filters, date_from: date | None, date_to: date | None
 ) -> dict[str, Any]:
-    """The body of ``GET /valuation/cogs``: what shipments to customers took out of the site's
+    """The body of ``GET /valuation/cogs``: what shipments to customers took out of the sites'
     stock (customer returns give it back), within the period if one is given."""
     ve = valuation_entry
-    query = sa.select(sa.func.sum(ve.c.quantity), sa.func.sum(ve.c.value)).where(
-        ve.c.site_id == filters.site_id, ve.c.transit_location_id == 0, ve.c.kind == "cogs"
+    query = _where(
+        sa.select(sa.func.sum(ve.c.quantity), sa.func.sum(ve.c.value)).where(
+            ve.c.transit_location_id == 0, ve.c.kind == "cogs"
+        ),
+        ve,
+        filters,
     )
-    if filters.item_id is not None:
-        query = query.where(ve.c.item_id == filters.item_id)
     if date_from is not None:
         query = query.where(ve.c.effective_at >= datetime.combine(date_from, time.min))
     if date_to is not None:
-        query = query.where(ve.c.effective_at < _end_of(date_to))
+        query = query.where(ve.c.effective_at < end_of(date_to))
     quantity, value = conn.execute(query).one()
     return {
-        "site": site_code,
-        "sku": sku,
         "from": None if date_from is None else date_from.isoformat(),
         "to": None if date_to is None else date_to.isoformat(),
-        "currency": currency_of(conn, filters.site_id),
+        "currency": currency_of(conn, filters.site_ids),
         "quantity": -int(quantity or 0),
         "cogs": render(-int(value or 0)),
     }

@@ -1,0 +1,42 @@
+"""Response bodies of the valuation routes. Values are exact decimal strings in the named
+currency, absent for roles without ``cost:read``."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from stockpilot.api.models import Out
+
+
+class ItemValue(Out):
+    sku: str
+    quantity_on_hand: int
+    value: str | None = None
+
+
+class InventoryValue(Out):
+    """Quantity and value of the company's own stock (consigned stock carries none)."""
+
+    site: str | None = Field(description="the site, or null for every site in scope")
+    sku: str | None
+    at: str | None = Field(description="end of this day (ISO date), or null for now")
+    currency: str
+    quantity_on_hand: int = Field(description="valued units at the site, base units")
+    value: str | None = None
+    quantity_in_transit: int = Field(description="units shipped from the site, not arrived")
+    in_transit_value: str | None = None
+    items: list[ItemValue] | None = Field(
+        default=None, description="per item, when no sku is asked for (by_item=true)"
+    )
+
+
+class CostOfGoodsSold(Out):
+    """What shipments to customers took out of stock at cost (returns give it back)."""
+
+    site: str | None
+    sku: str | None
+    from_: str | None = Field(default=None, alias="from")
+    to: str | None
+    currency: str
+    quantity: int = Field(description="units shipped net of returns, base units")
+    cogs: str | None = None

@@ -1,0 +1,63 @@
+"""Valuation: inventory value at a date and cost of goods sold, by site and item."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from stockpilot.api import queries
+from stockpilot.api.deps import DbDep, VisibleSite, require
+from stockpilot.api.models import doc
+from stockpilot.api.models.valuation import CostOfGoodsSold, InventoryValue
+from stockpilot.api.routing import VisibleRoute
+from stockpilot.shared.actor import Actor
+from stockpilot.shared.errors import ValidationFailed
+from stockpilot.shared.fields import IsoDate
+from stockpilot.valuation import reports
+
+router = APIRouter(route_class=VisibleRoute, tags=["valuation"])
+
+Reader = Annotated[Actor, require("stock:read")]
+Sku = Annotated[str | None, Query(min_length=1, max_length=60)]
+
+
+def _filters(conn: Any, actor: Actor, site_id: int | None, sku: str | None) -> reports.Filters:
+    sites = [site_id] if site_id is not None else queries.site_scope(actor)
+    item_id = queries.item_id_by_sku(conn, sku) if sku else None
+    return reports.Filters(sites, item_id)
+
+
+@router.get("/valuation", responses=doc(InventoryValue))
+def inventory_value(
+    db: DbDep,
+    actor: Reader,
+    site: VisibleSite,
+    sku: Sku = None,
+    at: IsoDate | None = None,
+    by_item: bool = False,
+) -> Any:
+    """Quantity and value of the company's stock at the end of ``at`` (default: now), on site
+    and in transit; ``by_item`` breaks it down per item."""
+    with db.read() as conn:
+        flt = _filters(conn, actor, site.id if site else None, sku)
+        body = reports.inventory_value(conn, flt, at, by_item=by_item and sku is None)
+    return {"site": site.code if site else None, "sku": sku, **body}
+
+
+@router.get("/valuation/cogs", responses=doc(CostOfGoodsSold))
+def cost_of_goods_sold(
+    db: DbDep,
+    actor: Reader,
+    site: VisibleSite,
+    sku: Sku = None,
+    date_from: Annotated[IsoDate | None, Query(alias="from")] = None,
+    date_to: Annotated[IsoDate | None, Query(alias="to")] = None,
+) -> Any:
+    """Cost of goods sold of the shipments so far, or of a period (``from``/``to``, inclusive)."""
+    if date_from is not None and date_to is not None and date_from > date_to:
+        raise ValidationFailed("from must not be after to", field="from")
+    with db.read() as conn:
+        flt = _filters(conn, actor, site.id if site else None, sku)
+        body = reports.cost_of_goods_sold(conn, flt, date_from, date_to)
+    return {"site": site.code if site else None, "sku": sku, **body}

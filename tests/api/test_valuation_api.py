@@ -1,0 +1,130 @@
+"""Valuation through HTTP: receipts at a cost, value at a date, cost of goods sold after a
+shipment through waves and picks, a purchase order's price as the receipt's cost, cost
+visibility by role, and bad input answered 422 naming the field."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from stockpilot.persistence.db import Database
+from tests.api.conftest import assert_problem, auth, make_user, order_body
+from tests.support.world import build_world
+
+API = "/api/v1"
+
+
+def _receive(client: TestClient, h: dict[str, str], quantity: int, cost: str) -> None:
+    line = {"sku": "SKU-1", "quantity": quantity, "location": "A-01", "unit_cost": cost}
+    done = client.post(f"{API}/receipts", json={"site": "WH1", "lines": [line]}, headers=h)
+    assert done.status_code == 201, done.text
+
+
+def _ship(client: TestClient, h: dict[str, str], quantity: int) -> None:
+    created = client.post(f"{API}/sales-orders", json=order_body(quantity=quantity), headers=h)
+    assert created.status_code == 201, created.text
+    order_id = created.json()["id"]
+    wave = client.post(f"{API}/waves", json={"site": "WH1", "sales_orders": [order_id]}, headers=h)
+    assert wave.status_code == 201, wave.text
+    released = client.post(f"{API}/waves/{wave.json()['id']}/release", headers=h)
+    assert released.status_code == 200, released.text
+    picks = client.get(
+        f"{API}/tasks", params={"site": "WH1", "type": "pick", "status": "open"}, headers=h
+    ).json()["items"]
+    for task in picks:
+        confirmed = client.post(f"{API}/tasks/{task['id']}/confirm", json={}, headers=h)
+        assert confirmed.status_code == 200, confirmed.text
+    shipped = client.post(f"{API}/sales-orders/{order_id}/ship", json={"cartons": 1}, headers=h)
+    assert shipped.status_code == 200, shipped.text
+
+
+def _get(client: TestClient, h: dict[str, str], path: str, **params: Any) -> dict[str, Any]:
+    response = client.get(f"{API}{path}", params={"site": "WH1", **params}, headers=h)
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def test_value_and_cogs_follow_receipts_at_cost_and_a_shipment(
+    db: Database, client: TestClient
+) -> None:
+    build_world(db)
+    h = auth(make_user(db, "admin"))
+    _receive(client, h, 10, "5.00")
+    _receive(client, h, 10, "7.00")
+    before = _get(client, h, "/valuation", sku="SKU-1")
+    assert (before["quantity_on_hand"], before["value"], before["currency"]) == (
+        20,
+        "120.00",
+        "EUR",
+    )
+    _ship(client, h, 15)
+    assert _get(client, h, "/valuation/cogs", sku="SKU-1")["cogs"] == "85.00"
+    after = _get(client, h, "/valuation", sku="SKU-1")
+    assert (after["quantity_on_hand"], after["value"]) == (5, "35.00")
+    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    assert _get(client, h, "/valuation", sku="SKU-1", at=yesterday)["value"] == "0.00"
+    today = _get(client, h, "/valuation/cogs", sku="SKU-1", **{"from": date.today().isoformat()})
+    assert today["cogs"] == "85.00" and today["quantity"] == 15
+    listed = _get(client, h, "/valuation", by_item="true")
+    assert listed["items"] == [{"sku": "SKU-1", "quantity_on_hand": 5, "value": "35.00"}]
+    verified = client.get(f"{API}/ledger/verify", headers=h).json()
+    assert verified["ok"] and verified["value_areas_checked"] >= 1
+
+
+def test_a_receipt_against_a_purchase_order_costs_its_unit_price(
+    db: Database, client: TestClient
+) -> None:
+    build_world(db)
+    h = auth(make_user(db, "admin"))
+    assert client.post(f"{API}/suppliers", json={"code": "S1", "name": "S"}, headers=h).is_success
+    line = {"sku": "SKU-1", "quantity": 8, "expected_date": "2026-12-01", "unit_price": "4.25"}
+    po = client.post(
+        f"{API}/purchase-orders",
+        json={"site": "WH1", "supplier": "S1", "lines": [line]},
+        headers=h,
+    )
+    assert po.status_code == 201, po.text
+    received = client.post(
+        f"{API}/receipts",
+        json={
+            "site": "WH1",
+            "purchase_order": po.json()["id"],
+            "lines": [{"sku": "SKU-1", "quantity": 8, "location": "A-01"}],
+        },
+        headers=h,
+    )
+    assert received.status_code == 201, received.text
+    assert _get(client, h, "/valuation", sku="SKU-1")["value"] == "34.00"
+
+
+def test_values_are_hidden_from_roles_without_cost_access(db: Database, client: TestClient) -> None:
+    build_world(db)
+    _receive(client, auth(make_user(db, "admin")), 4, "2.50")
+    operator = auth(make_user(db, "warehouse_operator", ["WH1"]))
+    body = _get(client, operator, "/valuation", sku="SKU-1")
+    assert body["quantity_on_hand"] == 4
+    assert "value" not in body and "in_transit_value" not in body
+    assert "cogs" not in _get(client, operator, "/valuation/cogs", sku="SKU-1")
+
+
+def test_bad_valuation_queries_name_the_field(db: Database, client: TestClient) -> None:
+    build_world(db)
+    h = auth(make_user(db, "admin"))
+    bound = auth(make_user(db, "admin", ["WH1"]))
+    assert_problem(client.get(f"{API}/valuation", params={"site": "WH1", "at": "2026-13-01"},
+                              headers=h), 422, "at")  # fmt: skip
+    assert_problem(client.get(f"{API}/valuation", params={"site": "WH1", "sku": "NOPE"},
+                              headers=h), 422, "sku")  # fmt: skip
+    assert_problem(client.get(f"{API}/valuation", params={"site": "WH2"}, headers=bound), 422,
+                   "site")  # fmt: skip
+    assert_problem(
+        client.get(
+            f"{API}/valuation/cogs",
+            params={"site": "WH1", "from": "2026-12-02", "to": "2026-12-01"},
+            headers=h,
+        ),
+        422,
+        "from",
+    )
