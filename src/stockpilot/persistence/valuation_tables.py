@@ -63,12 +63,8 @@ cost_layer = sa.Table(
         name="remaining",
     ),
 )
-sa.Index(
-    "ix_cost_layer_open",
-    cost_layer.c.item_id,
-    cost_layer.c.site_id,
-    cost_layer.c.quantity_remaining,
-)
+# Not on quantity_remaining: consuming a layer then rewrites only its row, never the index.
+sa.Index("ix_cost_layer_area", cost_layer.c.item_id, cost_layer.c.site_id)
 
 ENTRY_KINDS = (
     "receipt",  # supplier location <-> stock (purchases, returns to vendor)
@@ -109,4 +105,3 @@ sa.Index(
     valuation_entry.c.item_id,
     valuation_entry.c.effective_at,
 )
-sa.Index("ix_valuation_entry_effective", valuation_entry.c.effective_at)

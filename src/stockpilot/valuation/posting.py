@@ -100,8 +100,7 @@ def value_moves(
             keys.add(d)
     if not keys:
         return None
-    costs = _item_costs(conn, {k[0] for k in keys})
-    areas = _load_areas(conn, keys, costs)
+    costs, areas = _load_areas(conn, keys)
     issuing = {s for s, _ in ends if s is not None and areas[s].method == rules.FIFO}
     if issuing:
         _load_layers(conn, issuing, areas)
@@ -182,38 +181,29 @@ def _decimal(value: Any) -> Decimal | None:
     return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
-def _item_costs(conn: Connection, item_ids: set[int]) -> dict[int, ItemCosts]:
-    ids = sorted(item_ids)
-    sql = raw.Sql(
-        "SELECT id, cost_method, standard_cost, unit_cost FROM item "
-        f"WHERE id IN ({_marks(len(ids))})"
-    )
-    return {
-        int(r[0]): ItemCosts(str(r[1]), _decimal(r[2]), _decimal(r[3]))
-        for r in raw.fetch_all(conn, sql, ids)
-    }
-
-
 _LOCK_AREAS = raw.Sql(
     "",
-    "INSERT INTO valuation_balance (item_id, site_id, transit_location_id, cost_method, "
-    "quantity, value) "
+    "WITH locked AS (INSERT INTO valuation_balance (item_id, site_id, transit_location_id, "
+    "cost_method, quantity, value) "
     "SELECT k.item_id, k.site_id, k.transit, 'fifo', 0, 0 "
     "FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[]) AS k(item_id, site_id, transit) "
     "ORDER BY k.item_id, k.site_id, k.transit "
     "ON CONFLICT (item_id, site_id, transit_location_id) "
     "DO UPDATE SET quantity = valuation_balance.quantity "
-    "RETURNING item_id, site_id, transit_location_id, cost_method, quantity, value",
+    "RETURNING item_id, site_id, transit_location_id, cost_method, quantity, value) "
+    "SELECT i.id, i.cost_method, i.standard_cost, i.unit_cost, l.site_id, "
+    "l.transit_location_id, l.cost_method, l.quantity, l.value "
+    "FROM locked AS l JOIN item AS i ON i.id = l.item_id",
 )
 
 
 def _load_areas(
-    conn: Connection, keys: set[AreaKey], costs: Mapping[int, ItemCosts]
-) -> dict[AreaKey, Area]:
-    """The value balances of ``keys``. PostgreSQL: rows created where missing and locked in
-    sorted key order, in one statement, so two documents valuing the same areas queue in the
-    same order (after the stock keys, which posting locked first). SQLite: the writer holds
-    the database's write lock already."""
+    conn: Connection, keys: set[AreaKey]
+) -> tuple[dict[int, ItemCosts], dict[AreaKey, Area]]:
+    """The items' costs and the value balances of ``keys``, in one statement. PostgreSQL:
+    rows created where missing and locked in sorted key order, so two documents valuing the
+    same areas queue in the same order (after the stock keys, which posting locked first).
+    SQLite: the writer holds the database's write lock already."""
     ordered = sorted(keys)
     if conn.dialect.name == "postgresql":
         rows = raw.fetch_all(
@@ -225,12 +215,20 @@ def _load_areas(
         item_ids = sorted({k[0] for k in ordered})
         site_ids = sorted({k[1] for k in ordered})
         sql = raw.Sql(
-            "SELECT item_id, site_id, transit_location_id, cost_method, quantity, value "
-            f"FROM valuation_balance WHERE item_id IN ({_marks(len(item_ids))}) "
-            f"AND site_id IN ({_marks(len(site_ids))})"
+            "SELECT i.id, i.cost_method, i.standard_cost, i.unit_cost, b.site_id, "
+            "b.transit_location_id, b.cost_method, b.quantity, b.value FROM item AS i "
+            "LEFT JOIN valuation_balance AS b ON b.item_id = i.id "
+            f"AND b.site_id IN ({_marks(len(site_ids))}) WHERE i.id IN ({_marks(len(item_ids))})"
         )
-        rows = raw.fetch_all(conn, sql, [*item_ids, *site_ids])
-    found = {(int(r[0]), int(r[1]), int(r[2])): r for r in rows}
+        rows = raw.fetch_all(conn, sql, [*site_ids, *item_ids])
+    costs: dict[int, ItemCosts] = {}
+    found: dict[AreaKey, Any] = {}
+    for r in rows:
+        item_id = int(r[0])
+        if item_id not in costs:
+            costs[item_id] = ItemCosts(str(r[1]), _decimal(r[2]), _decimal(r[3]))
+        if r[4] is not None:
+            found[(item_id, int(r[4]), int(r[5]))] = r
     areas: dict[AreaKey, Area] = {}
     for key in ordered:
         row = found.get(key)
@@ -238,8 +236,8 @@ def _load_areas(
         if row is None:
             areas[key] = Area(itm.method)
         else:
-            areas[key] = Area.opened(str(row[3]), int(row[4]), int(row[5]), itm)
-    return areas
+            areas[key] = Area.opened(str(row[6]), int(row[7]), int(row[8]), itm)
+    return costs, areas
 
 
 def _load_layers(conn: Connection, keys: set[AreaKey], areas: Mapping[AreaKey, Area]) -> None:
@@ -329,6 +327,11 @@ def _write(
             new_balances.append(
                 (item_id, site_id, transit, area.method, area.d_quantity, area.d_value)
             )
+    if conn.dialect.name == "postgresql":
+        # Every area's row exists (created when it was locked): one statement writes it all.
+        assert not new_balances
+        _write_postgresql(conn, consumed, created, balances, entries)
+        return
     if consumed:
         done = (
             raw.execute(conn, _CONSUME, consumed[0])
@@ -348,3 +351,60 @@ def _write(
         raw.execute_many(conn, _NEW_BALANCE, new_balances)
     if entries:
         raw.execute_many(conn, _ENTRY, entries)
+
+
+# PostgreSQL: the consumed layers (guarded), the new layers, the balance increments and the
+# entries of a document in one statement of unnested arrays — one round trip for any size
+# (an executemany is still a statement per row on the server).
+_WRITE_PG = raw.Sql(
+    "",
+    "WITH consumed AS (UPDATE cost_layer AS l SET "
+    "quantity_remaining = l.quantity_remaining - u.q, value_remaining = l.value_remaining - u.v "
+    "FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[]) AS u(q, v, id) "
+    "WHERE l.id = u.id AND l.quantity_remaining >= u.q AND l.value_remaining >= u.v "
+    "RETURNING l.id), "
+    "created AS (INSERT INTO cost_layer (item_id, site_id, transit_location_id, lot_id, "
+    "quantity_received, quantity_remaining, value_received, value_remaining, unit_cost, "
+    "received_at, document_type, document_id, line_no) "
+    "SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], "
+    "%s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], %s::numeric[], %s::timestamp[], "
+    "%s::varchar[], %s::bigint[], %s::integer[])), "
+    "balances AS (UPDATE valuation_balance AS b SET quantity = b.quantity + u.q, "
+    "value = b.value + u.v, cost_method = u.m "
+    "FROM unnest(%s::bigint[], %s::bigint[], %s::varchar[], %s::bigint[], %s::bigint[], "
+    "%s::bigint[]) AS u(q, v, m, item_id, site_id, transit) "
+    "WHERE b.item_id = u.item_id AND b.site_id = u.site_id "
+    "AND b.transit_location_id = u.transit), "
+    "entries AS (INSERT INTO valuation_entry (item_id, site_id, transit_location_id, "
+    "company_id, kind, document_type, document_id, line_no, lot_id, quantity, value, "
+    "price_variance, reason_code, effective_at, recorded_at, user_id) "
+    "SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], "
+    "%s::varchar[], %s::varchar[], %s::bigint[], %s::integer[], %s::bigint[], %s::bigint[], "
+    "%s::bigint[], %s::bigint[], %s::varchar[], %s::timestamp[], %s::timestamp[], "
+    "%s::bigint[])) "
+    "SELECT count(*) FROM consumed",
+)
+
+
+def _columns(rows: list[tuple[object, ...]], width: int) -> list[list[object]]:
+    if not rows:
+        return [[] for _ in range(width)]
+    return [list(column) for column in zip(*rows, strict=True)]
+
+
+def _write_postgresql(
+    conn: Connection,
+    consumed: list[tuple[object, ...]],
+    created: list[tuple[object, ...]],
+    balances: list[tuple[object, ...]],
+    entries: list[tuple[object, ...]],
+) -> None:
+    params = [
+        *_columns([c[:3] for c in consumed], 3),
+        *_columns(created, 13),
+        *_columns(balances, 6),
+        *_columns(entries, 16),
+    ]
+    rows = raw.fetch_all(conn, _WRITE_PG, params)
+    if int(rows[0][0]) != len(consumed):  # cannot happen under the area locks: never double
+        raise Conflict("cost layers changed while being consumed; retry", field="lines")

@@ -88,12 +88,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["site_id"], ["site.id"], name=op.f("fk_cost_layer_site_id_site")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_cost_layer")),
     )
-    op.create_index(
-        "ix_cost_layer_open",
-        "cost_layer",
-        ["item_id", "site_id", "quantity_remaining"],
-        unique=False,
-    )
+    op.create_index("ix_cost_layer_area", "cost_layer", ["item_id", "site_id"], unique=False)
     op.create_table(
         "valuation_entry",
         _pk(),
@@ -130,16 +125,12 @@ def upgrade() -> None:
         ["site_id", "item_id", "effective_at"],
         unique=False,
     )
-    op.create_index(
-        "ix_valuation_entry_effective", "valuation_entry", ["effective_at"], unique=False
-    )
 
 
 def downgrade() -> None:
-    op.drop_index("ix_valuation_entry_effective", table_name="valuation_entry")
     op.drop_index("ix_valuation_entry_area", table_name="valuation_entry")
     op.drop_table("valuation_entry")
-    op.drop_index("ix_cost_layer_open", table_name="cost_layer")
+    op.drop_index("ix_cost_layer_area", table_name="cost_layer")
     op.drop_table("cost_layer")
     op.drop_table("valuation_balance")
     op.drop_column("move", "value")
