@@ -69,6 +69,9 @@ def test_value_and_cogs_follow_receipts_at_cost_and_a_shipment(
     assert today["cogs"] == "85.00" and today["quantity"] == 15
     listed = _get(client, h, "/valuation", by_item="true")
     assert listed["items"] == [{"sku": "SKU-1", "quantity_on_hand": 5, "value": "35.00"}]
+    aged = _get(client, h, "/valuation/aging")
+    assert aged["buckets"][0] == {"age_days": "0-30", "quantity": 5, "value": "35.00"}
+    assert _get(client, h, "/valuation/dead-stock", days=30)["items"] == []
     verified = client.get(f"{API}/ledger/verify", headers=h).json()
     assert verified["ok"] and verified["value_areas_checked"] >= 1
 

@@ -74,6 +74,10 @@ def test_items_csv_sets_the_cost_method_and_stock_rows_with_a_cost_are_layers(
         "AVG-1,5,30.00,EUR",
         "SKU-1,5,35.00,EUR",
     ]
+    aged = cli.invoke(app, ["valuation", "aging", "--site", "WH1", "--sku", "SKU-1"])
+    assert aged.exit_code == 0, aged.output
+    assert aged.stdout.splitlines() == ["sku,age_days,quantity,value,currency",
+                                        "SKU-1,0-30,5,35.00,EUR"]  # fmt: skip
     sold = cli.invoke(app, ["valuation", "cogs", "--site", "WH1"])
     assert sold.exit_code == 0 and "cost of goods sold 175.00 EUR" in sold.stdout
     assert value(db, "AVG-1")["value"] == "30.00"

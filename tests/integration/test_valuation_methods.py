@@ -202,3 +202,27 @@ def test_verify_reports_value_drift_when_a_layer_is_tampered_with(db: Database) 
     assert [(d.field, d.expected, d.actual) for d in report.value_drifts] == [
         ("layer_value", 49_999_999, 50_000_000)
     ]
+
+
+def test_aging_buckets_open_layers_by_first_receipt_and_dead_stock_has_no_recent_issue(
+    db: Database,
+) -> None:
+    from stockpilot.network.service import site_by_code
+    from stockpilot.valuation import reports
+
+    build_world(db)
+    old = datetime.now() - timedelta(days=100)
+    receive_at(db, "SKU-1", 10, "5.00", effective_at=old)
+    receive_at(db, "SKU-1", 10, "7.00")
+    receive_at(db, "LOT-1", 4, "2.00", lot="L1", effective_at=old)
+    move_out(db, "SKU-1", 3)
+    with db.read() as conn:
+        flt = reports.Filters([site_by_code(conn, "WH1").id])
+        aged = reports.aging(conn, flt, date.today())
+        dead = reports.dead_stock(conn, flt, date.today(), 30)
+    by_bucket = {b["age_days"]: (b["quantity"], b["value"]) for b in aged["buckets"]}
+    assert by_bucket["0-30"] == (10, "70.00")
+    assert by_bucket["91-180"] == (11, "43.00")  # 7 of SKU-1 at 5.00 and 4 of LOT-1 at 2.00
+    assert by_bucket[">365"] == (0, "0.00")
+    assert [(i["sku"], i["value"]) for i in dead["items"]] == [("LOT-1", "8.00")]
+    assert dead["value"] == "8.00"

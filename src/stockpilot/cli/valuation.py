@@ -100,9 +100,35 @@ def cogs(
     run()
 
 
+def aging(
+    site: Site = None,
+    sku: Sku = None,
+) -> None:
+    """Open FIFO layers by the age of their first receipt, as CSV (one row per item and age)."""
+    from stockpilot.cli.main import database, handled
+    from stockpilot.shared.clock import today
+    from stockpilot.valuation import reports
+
+    @handled
+    def run() -> None:
+        with database() as db, db.read() as conn:
+            body = reports.aging(conn, _filters(conn, site, sku), today())
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(["sku", "age_days", "quantity", "value", "currency"])
+        for row in body["items"]:
+            writer.writerow(
+                [row["sku"], row["age_days"], row["quantity"], row["value"], body["currency"]]
+            )
+        typer.echo(buffer.getvalue(), nl=False)
+
+    run()
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``valuation`` command group to ``app``."""
     group = typer.Typer(help="Inventory valuation.", no_args_is_help=True)
     group.command("value")(value)
     group.command("cogs")(cogs)
+    group.command("aging")(aging)
     app.add_typer(group, name="valuation")

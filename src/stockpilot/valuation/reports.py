@@ -167,3 +167,108 @@ def cost_of_goods_sold(
 def item_id_of(conn: Connection, sku: str) -> int | None:
     found = conn.execute(sa.select(item.c.id).where(item.c.sku == sku)).scalar()
     return None if found is None else int(found)
+
+
+AGE_BUCKETS = (30, 90, 180, 365)
+"""Upper bounds, in days, of the aging buckets; the last bucket is everything older."""
+
+
+def _bucket(days: int) -> str:
+    low = 0
+    for high in AGE_BUCKETS:
+        if days <= high:
+            return f"{low}-{high}"
+        low = high + 1
+    return f">{AGE_BUCKETS[-1]}"
+
+
+def _as_datetime(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None)
+    return datetime.fromisoformat(str(value))
+
+
+def aging(conn: Connection, filters: Filters, today: date) -> dict[str, Any]:
+    """The body of ``GET /valuation/aging``: what is left of each FIFO receipt layer on site,
+    by the age of its first receipt (transfers keep it), per bucket and per item."""
+    from stockpilot.persistence.valuation_tables import cost_layer
+
+    cl = cost_layer
+    query = _where(
+        sa.select(
+            cl.c.item_id, cl.c.received_at, cl.c.quantity_remaining, cl.c.value_remaining
+        ).where(cl.c.quantity_remaining > 0, cl.c.transit_location_id == 0),
+        cl,
+        filters,
+    )
+    buckets = {_bucket(d): [0, 0] for d in (0, *[b + 1 for b in AGE_BUCKETS])}
+    per_item: dict[tuple[int, str], list[int]] = {}
+    end = end_of(today)
+    for item_id, received_at, quantity, value in conn.execute(query):
+        days = max((end - _as_datetime(received_at)).days, 0)
+        name = _bucket(days)
+        buckets[name][0] += int(quantity)
+        buckets[name][1] += int(value)
+        acc = per_item.setdefault((int(item_id), name), [0, 0])
+        acc[0] += int(quantity)
+        acc[1] += int(value)
+    skus = _skus(conn, {i for i, _ in per_item})
+    return {
+        "as_of": today.isoformat(),
+        "currency": currency_of(conn, filters.site_ids),
+        "buckets": [
+            {"age_days": name, "quantity": q, "value": render(v)}
+            for name, (q, v) in buckets.items()
+        ],
+        "items": [
+            {"sku": skus[i], "age_days": name, "quantity": q, "value": render(v)}
+            for (i, name), (q, v) in sorted(
+                per_item.items(), key=lambda kv: (skus[kv[0][0]], kv[0][1])
+            )
+        ],
+    }
+
+
+def dead_stock(conn: Connection, filters: Filters, today: date, days: int) -> dict[str, Any]:
+    """The body of ``GET /valuation/dead-stock``: items with value on site and no issue (to a
+    customer, scrap, loss or another site) within the last ``days`` days, largest value
+    first."""
+    ve, vb = valuation_entry, valuation_balance
+    since = end_of(today) - timedelta(days=days)
+    issued = _where(
+        sa.select(ve.c.item_id, ve.c.site_id)
+        .where(ve.c.quantity < 0, ve.c.effective_at >= since, ve.c.transit_location_id == 0)
+        .distinct(),
+        ve,
+        filters,
+    )
+    moving = {(int(r[0]), int(r[1])) for r in conn.execute(issued)}
+    rows = [
+        (int(r[0]), int(r[1]), int(r[2]), int(r[3]))
+        for r in conn.execute(
+            _where(
+                sa.select(vb.c.item_id, vb.c.site_id, vb.c.quantity, vb.c.value).where(
+                    vb.c.transit_location_id == 0, vb.c.value > 0
+                ),
+                vb,
+                filters,
+            )
+        )
+        if (int(r[0]), int(r[1])) not in moving
+    ]
+    per_item: dict[int, list[int]] = {}
+    for item_id, _, quantity, value in rows:
+        acc = per_item.setdefault(item_id, [0, 0])
+        acc[0] += quantity
+        acc[1] += value
+    skus = _skus(conn, per_item)
+    ordered = sorted(per_item.items(), key=lambda kv: (-kv[1][1], skus[kv[0]]))
+    return {
+        "as_of": today.isoformat(),
+        "days": days,
+        "currency": currency_of(conn, filters.site_ids),
+        "value": render(sum(v for _, (_, v) in ordered)),
+        "items": [
+            {"sku": skus[i], "quantity_on_hand": q, "value": render(v)} for i, (q, v) in ordered
+        ],
+    }

@@ -40,3 +40,41 @@ class CostOfGoodsSold(Out):
     currency: str
     quantity: int = Field(description="units shipped net of returns, base units")
     cogs: str | None = None
+
+
+class AgeBucket(Out):
+    age_days: str = Field(description="0-30, 31-90, 91-180, 181-365 or >365")
+    quantity: int
+    value: str | None = None
+
+
+class ItemAge(AgeBucket):
+    sku: str
+
+
+class LayerAging(Out):
+    """Open FIFO layers on site by the age of their first receipt."""
+
+    site: str | None
+    sku: str | None
+    as_of: str
+    currency: str
+    buckets: list[AgeBucket]
+    items: list[ItemAge]
+
+
+class DeadItem(Out):
+    sku: str
+    quantity_on_hand: int
+    value: str | None = None
+
+
+class DeadStock(Out):
+    """Items holding value with no issue within ``days`` days, largest value first."""
+
+    site: str | None
+    as_of: str
+    days: int
+    currency: str
+    value: str | None = None
+    items: list[DeadItem]

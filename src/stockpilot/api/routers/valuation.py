@@ -9,9 +9,15 @@ from fastapi import APIRouter, Query
 from stockpilot.api import queries
 from stockpilot.api.deps import DbDep, VisibleSite, require
 from stockpilot.api.models import doc
-from stockpilot.api.models.valuation import CostOfGoodsSold, InventoryValue
+from stockpilot.api.models.valuation import (
+    CostOfGoodsSold,
+    DeadStock,
+    InventoryValue,
+    LayerAging,
+)
 from stockpilot.api.routing import VisibleRoute
 from stockpilot.shared.actor import Actor
+from stockpilot.shared.clock import today
 from stockpilot.shared.errors import ValidationFailed
 from stockpilot.shared.fields import IsoDate
 from stockpilot.valuation import reports
@@ -61,3 +67,27 @@ def cost_of_goods_sold(
         flt = _filters(conn, actor, site.id if site else None, sku)
         body = reports.cost_of_goods_sold(conn, flt, date_from, date_to)
     return {"site": site.code if site else None, "sku": sku, **body}
+
+
+@router.get("/valuation/aging", responses=doc(LayerAging))
+def layer_aging(db: DbDep, actor: Reader, site: VisibleSite, sku: Sku = None) -> Any:
+    """What is left of each FIFO receipt layer on site, by the age of its first receipt
+    (0-30, 31-90, 91-180, 181-365 and over 365 days), per bucket and per item."""
+    with db.read() as conn:
+        flt = _filters(conn, actor, site.id if site else None, sku)
+        body = reports.aging(conn, flt, today())
+    return {"site": site.code if site else None, "sku": sku, **body}
+
+
+@router.get("/valuation/dead-stock", responses=doc(DeadStock))
+def dead_stock(
+    db: DbDep,
+    actor: Reader,
+    site: VisibleSite,
+    days: Annotated[int, Query(ge=1, le=3650)] = 180,
+) -> Any:
+    """Items with value on site and no issue in the last ``days`` days, largest value first."""
+    with db.read() as conn:
+        flt = _filters(conn, actor, site.id if site else None, None)
+        body = reports.dead_stock(conn, flt, today(), days)
+    return {"site": site.code if site else None, **body}
