@@ -110,6 +110,19 @@ def test_values_are_hidden_from_roles_without_cost_access(db: Database, client: 
     assert body["quantity_on_hand"] == 4
     assert "value" not in body and "in_transit_value" not in body
     assert "cogs" not in _get(client, operator, "/valuation/cogs", sku="SKU-1")
+    refused = client.get(f"{API}/valuation/journal", headers=operator)
+    assert_problem(refused, 403)
+
+
+def test_the_journal_balances_per_company_and_account(db: Database, client: TestClient) -> None:
+    build_world(db)
+    h = auth(make_user(db, "admin"))
+    _receive(client, h, 4, "2.50")
+    body = _get(client, h, "/valuation/journal")
+    assert body["accounts"] == [
+        {"company": "OWN", "account": "1300", "debit": "10.00", "credit": "0.00"},
+        {"company": "OWN", "account": "2100", "debit": "0.00", "credit": "10.00"},
+    ]
 
 
 def test_bad_valuation_queries_name_the_field(db: Database, client: TestClient) -> None:

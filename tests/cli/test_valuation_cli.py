@@ -81,6 +81,13 @@ def test_items_csv_sets_the_cost_method_and_stock_rows_with_a_cost_are_layers(
     sold = cli.invoke(app, ["valuation", "cogs", "--site", "WH1"])
     assert sold.exit_code == 0 and "cost of goods sold 175.00 EUR" in sold.stdout
     assert value(db, "AVG-1")["value"] == "30.00"
+    booked = cli.invoke(app, ["valuation", "journal", "--site", "WH1"])
+    assert booked.exit_code == 0, booked.output
+    rows = booked.stdout.splitlines()
+    assert rows[0] == "company,date,account,debit,credit,document_type,document_id,line_no"
+    debit = sum(Decimal(r.split(",")[3]) for r in rows[1:])
+    credit = sum(Decimal(r.split(",")[4]) for r in rows[1:])
+    assert debit == credit == Decimal("240.00") + Decimal("175.00")  # receipts, then COGS
     verified = cli.invoke(app, ["ledger", "verify"])
     assert verified.exit_code == 0 and "0 value drifts" in verified.stdout
 

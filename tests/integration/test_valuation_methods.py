@@ -226,3 +226,34 @@ def test_aging_buckets_open_layers_by_first_receipt_and_dead_stock_has_no_recent
     assert by_bucket[">365"] == (0, "0.00")
     assert [(i["sku"], i["value"]) for i in dead["items"]] == [("LOT-1", "8.00")]
     assert dead["value"] == "8.00"
+
+
+def test_journal_lines_balance_per_company_and_inventory_equals_the_value_report(
+    db: Database,
+) -> None:
+    from stockpilot.valuation import journal, reports
+
+    build_world(db)
+    set_method(db, "SKU-2", "standard", "2.00")
+    receive_at(db, "SKU-1", 10, "5.00")
+    receive_at(db, "SKU-1", 10, "7.00")
+    receive_at(db, "SKU-2", 5, "2.50", "B-01")
+    move_out(db, "SKU-1", 15)
+    move_out(db, "SKU-2", 1, "scrap", "B-01")
+    transfer(db, "SKU-1", 2, leg="out")
+    with db.read() as conn:
+        lines = list(journal.journal(conn, reports.Filters(None), None, None))
+        totals = journal.journal_totals(conn, reports.Filters(None), None, None)
+    assert sum(ln.debit for ln in lines) == sum(ln.credit for ln in lines)
+    net: dict[str, int] = {}
+    for ln in lines:
+        net[ln.account] = net.get(ln.account, 0) + ln.debit - ln.credit
+    accounts = journal.DEFAULT_ACCOUNTS
+    on_site = value(db, "SKU-1")["value"], value(db, "SKU-2")["value"]
+    assert Decimal(net[accounts["inventory"]]) / 10**6 == sum(Decimal(v) for v in on_site)
+    assert net[accounts["in_transit"]] == 14_000_000  # 2 × 7.00 on their way
+    assert net[accounts["cogs"]] == 85_000_000
+    assert net[accounts["scrap"]] == 2_000_000
+    assert net[accounts["price_variance"]] == 2_500_000  # 5 × (2.50 − 2.00)
+    assert net[accounts["grni"]] == -132_500_000  # paid: 50.00 + 70.00 + 12.50
+    assert {a["company"] for a in totals["accounts"]} == {"OWN"}

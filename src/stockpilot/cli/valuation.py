@@ -125,10 +125,42 @@ def aging(
     run()
 
 
+def journal(
+    site: Site = None,
+    date_from: Annotated[str | None, typer.Option("--from", help="first day (YYYY-MM-DD)")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="last day (YYYY-MM-DD)")] = None,
+) -> None:
+    """Journal lines of every valued move in the period, as CSV for the general ledger."""
+    from stockpilot.cli.main import database, handled
+    from stockpilot.settings import get_settings
+    from stockpilot.valuation import journal as entries
+    from stockpilot.valuation.money import render
+
+    @handled
+    def run() -> None:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(["company", "date", "account", "debit", "credit", "document_type",
+                         "document_id", "line_no"])  # fmt: skip
+        with database() as db, db.read() as conn:
+            flt = _filters(conn, site, None)
+            for ln in entries.journal(
+                conn, flt, _day(date_from, "from"), _day(date_to, "to"), get_settings().accounts
+            ):
+                writer.writerow([
+                    ln.company, ln.day.isoformat(), ln.account, render(ln.debit),
+                    render(ln.credit), ln.document_type, ln.document_id, ln.line_no,
+                ])  # fmt: skip
+        typer.echo(buffer.getvalue(), nl=False)
+
+    run()
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``valuation`` command group to ``app``."""
     group = typer.Typer(help="Inventory valuation.", no_args_is_help=True)
     group.command("value")(value)
     group.command("cogs")(cogs)
     group.command("aging")(aging)
+    group.command("journal")(journal)
     app.add_typer(group, name="valuation")

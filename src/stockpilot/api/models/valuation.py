@@ -78,3 +78,20 @@ class DeadStock(Out):
     currency: str
     value: str | None = None
     items: list[DeadItem]
+
+
+class AccountTotal(Out):
+    company: str
+    account: str
+    debit: str
+    credit: str
+
+
+class Journal(Out):
+    """Journal totals of a period per company and account (needs cost:read); they balance."""
+
+    site: str | None
+    from_: str | None = Field(default=None, alias="from")
+    to: str | None
+    currency: str
+    accounts: list[AccountTotal]

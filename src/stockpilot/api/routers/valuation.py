@@ -7,12 +7,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from stockpilot.api import queries
-from stockpilot.api.deps import DbDep, VisibleSite, require
+from stockpilot.api.deps import DbDep, SettingsDep, VisibleSite, require
 from stockpilot.api.models import doc
 from stockpilot.api.models.valuation import (
     CostOfGoodsSold,
     DeadStock,
     InventoryValue,
+    Journal,
     LayerAging,
 )
 from stockpilot.api.routing import VisibleRoute
@@ -20,7 +21,7 @@ from stockpilot.shared.actor import Actor
 from stockpilot.shared.clock import today
 from stockpilot.shared.errors import ValidationFailed
 from stockpilot.shared.fields import IsoDate
-from stockpilot.valuation import reports
+from stockpilot.valuation import journal, reports
 
 router = APIRouter(route_class=VisibleRoute, tags=["valuation"])
 
@@ -90,4 +91,23 @@ def dead_stock(
     with db.read() as conn:
         flt = _filters(conn, actor, site.id if site else None, None)
         body = reports.dead_stock(conn, flt, today(), days)
+    return {"site": site.code if site else None, **body}
+
+
+@router.get("/valuation/journal", responses=doc(Journal))
+def journal_totals(
+    db: DbDep,
+    actor: Annotated[Actor, require("cost:read")],
+    settings: SettingsDep,
+    site: VisibleSite,
+    date_from: Annotated[IsoDate | None, Query(alias="from")] = None,
+    date_to: Annotated[IsoDate | None, Query(alias="to")] = None,
+) -> Any:
+    """Debit and credit per company and account of every valued move in the period: inventory,
+    in transit, goods received not invoiced, cost of goods sold, price variance, adjustment."""
+    if date_from is not None and date_to is not None and date_from > date_to:
+        raise ValidationFailed("from must not be after to", field="from")
+    with db.read() as conn:
+        flt = _filters(conn, actor, site.id if site else None, None)
+        body = journal.journal_totals(conn, flt, date_from, date_to, settings.accounts)
     return {"site": site.code if site else None, **body}
