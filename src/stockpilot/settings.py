@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
@@ -31,6 +32,8 @@ class Settings(BaseSettings):
     # Journal account codes by role (stockpilot.valuation.journal.DEFAULT_ACCOUNTS), as JSON:
     # STOCKPILOT_ACCOUNTS='{"inventory": "14000", "cogs": "60000"}'.
     accounts: dict[str, str] = Field(default_factory=dict)
+    # A revaluation changing value by more than this waits for valuation:approve.
+    revaluation_approval_threshold: Decimal = Decimal("1000")
 
     def resolved_database_url(self) -> str:
         if self.database_url:

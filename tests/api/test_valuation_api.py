@@ -5,12 +5,21 @@ visibility by role, and bad input answered 422 naming the field."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from fastapi.testclient import TestClient
 
+from stockpilot.api.app import create_app
 from stockpilot.persistence.db import Database
-from tests.api.conftest import assert_problem, auth, make_user, order_body
+from tests.api.conftest import (
+    CheckedClient,
+    api_settings,
+    assert_problem,
+    auth,
+    make_user,
+    order_body,
+)
 from tests.support.world import build_world
 
 API = "/api/v1"
@@ -144,3 +153,48 @@ def test_bad_valuation_queries_name_the_field(db: Database, client: TestClient) 
         422,
         "from",
     )
+
+
+def test_a_write_down_above_the_threshold_waits_for_a_second_person(db: Database) -> None:
+    settings = api_settings(revaluation_approval_threshold=Decimal("50"))
+    with CheckedClient(create_app(db, settings)) as client:
+        _write_down_story(db, client)
+
+
+def _write_down_story(db: Database, client: TestClient) -> None:
+    build_world(db)
+    admin = auth(make_user(db, "admin"))
+    _receive(client, admin, 10, "5.00")
+    _receive(client, admin, 10, "7.00")
+    controller = auth(make_user(db, "inventory_controller"))
+    other = auth(make_user(db, "inventory_controller"))
+    small = {"site": "WH1", "sku": "SKU-1", "unit_cost": "5.50", "reason": "DAMAGE"}
+    posted = client.post(f"{API}/valuation/revaluations", json=small, headers=admin)
+    assert posted.status_code == 201, posted.text
+    assert (posted.json()["status"], posted.json()["value_change"]) == ("posted", "-10.00")
+    assert _get(client, admin, "/valuation", sku="SKU-1")["value"] == "110.00"
+    big = {**small, "unit_cost": "0.10"}
+    with_key = {**controller, "Idempotency-Key": "write-down-1"}
+    asked = client.post(f"{API}/valuation/revaluations", json=big, headers=with_key)
+    assert asked.status_code == 201, asked.text
+    body = asked.json()
+    assert (body["status"], body["value_change"]) == ("pending", "-108.00")
+    again = client.post(f"{API}/valuation/revaluations", json=big, headers=with_key)
+    assert again.json() == body  # a replay records nothing twice
+    assert _get(client, admin, "/valuation", sku="SKU-1")["value"] == "110.00"
+    approve = f"{API}/valuation/revaluations/{body['id']}/approve"
+    assert_problem(client.post(approve, headers=controller), 403)
+    done = client.post(approve, headers=other)
+    assert done.status_code == 200, done.text
+    assert done.json()["status"] == "posted"
+    assert_problem(client.post(approve, headers=other), 409)
+    assert _get(client, admin, "/valuation", sku="SKU-1")["value"] == "2.00"
+    _ship(client, admin, 20)
+    assert _get(client, admin, "/valuation/cogs", sku="SKU-1")["cogs"] == "2.00"
+    verified = client.get(f"{API}/ledger/verify", headers=admin).json()
+    assert verified["ok"], verified
+    bad = {**small, "reason": "NOPE"}
+    assert_problem(client.post(f"{API}/valuation/revaluations", json=bad, headers=admin), 422,
+                   "reason")  # fmt: skip
+    negative = {**small, "unit_cost": "-1"}
+    assert_problem(client.post(f"{API}/valuation/revaluations", json=negative, headers=admin), 422)

@@ -2,9 +2,9 @@
 goes negative, every FIFO area's open layers hold exactly its value balance, every balance
 equals its value-ledger entries, and value is conserved —
 
-    Σ COGS + Σ scrap + remaining value + Σ price variances = Σ purchase value
+    Σ COGS + Σ scrap + remaining value + Σ price variances = Σ purchase value + Σ revaluations
 
-(no landed cost or revaluation is posted here, so those terms are zero). One item per cost
+(no landed cost is posted here, so that term is zero). One item per cost
 method, and a lot-tracked FIFO item, over two sites joined by in-transit.
 """
 
@@ -32,9 +32,15 @@ from stockpilot.catalog.schemas import ItemCreate
 from stockpilot.ledger.verify import verify
 from stockpilot.persistence.db import Database
 from stockpilot.persistence.tables import audit_log, balance, lot, move, outbox
-from stockpilot.persistence.valuation_tables import cost_layer, valuation_balance, valuation_entry
+from stockpilot.persistence.valuation_tables import (
+    cost_layer,
+    revaluation,
+    valuation_balance,
+    valuation_entry,
+)
 from stockpilot.shared.actor import SYSTEM
-from stockpilot.valuation.money import cost_value
+from stockpilot.valuation.money import cost_value, to_micros
+from stockpilot.valuation.revaluation import RevaluationRequest, request_revaluation
 from tests.support.valuation import move_out, receive_at, transfer
 from tests.support.world import build_world
 
@@ -43,8 +49,8 @@ pytestmark = pytest.mark.slow
 ITEMS = [("SKU-1", None), ("AVG-1", None), ("STD-1", None), ("LOT-1", "L1"), ("LOT-1", "L2")]
 SITES = ["WH1", "WH2"]
 COSTS = [Decimal(c) for c in ("0.01", "1.00", "3.333333", "5.00", "7.25", "12.999999")]
-DYNAMIC_TABLES = [valuation_entry, cost_layer, valuation_balance, move, balance, lot, audit_log,
-                  outbox]  # fmt: skip
+DYNAMIC_TABLES = [valuation_entry, cost_layer, valuation_balance, revaluation, move, balance,
+                  lot, audit_log, outbox]  # fmt: skip
 
 Key = tuple[str, str | None, str]  # (sku, lot, site)
 
@@ -59,6 +65,7 @@ class ValuationMachine(RuleBasedStateMachine):
         self.in_transit: dict[tuple[str, str | None], int] = defaultdict(int)  # WH1 -> WH2
         self.shipped: dict[Key, int] = defaultdict(int)
         self.purchases = 0  # micro-units
+        self.revaluations = 0
 
     @initialize()
     def start_empty(self) -> None:
@@ -121,6 +128,17 @@ class ValuationMachine(RuleBasedStateMachine):
         self.in_transit[(sku, None)] -= quantity
         self.on_hand[(sku, None, "WH2")] += quantity
 
+    @rule(
+        sku=st.sampled_from(["SKU-1", "AVG-1", "STD-1", "LOT-1"]),
+        site=st.sampled_from(SITES),
+        cost=st.sampled_from(COSTS),
+    )
+    def revalue(self, sku: str, site: str, cost: Decimal) -> None:
+        request = RevaluationRequest(site, sku, cost, "DAMAGE")
+        body = self.db.run(lambda conn: request_revaluation(conn, SYSTEM, request, Decimal(10**9)))
+        assert body["status"] == "posted"
+        self.revaluations += to_micros(Decimal(body["value_change"]))
+
     @invariant()
     def value_is_never_negative_and_reconciles(self) -> None:
         with self.db.read() as conn:
@@ -143,7 +161,7 @@ class ValuationMachine(RuleBasedStateMachine):
                 sa.select(sa.func.coalesce(sa.func.sum(valuation_entry.c.price_variance), 0))
             ).scalar_one()
         cogs, scrap = -int(by_kind.get("cogs") or 0), -int(by_kind.get("scrap") or 0)
-        assert cogs + scrap + remaining + int(variance) == self.purchases
+        assert cogs + scrap + remaining + int(variance) == self.purchases + self.revaluations
         assert on_hand == sum(self.on_hand.values()) + sum(self.in_transit.values())
 
 

@@ -80,6 +80,8 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
             "planning:read",
             "planning:approve",
             "reference:write",
+            "valuation:write",
+            "valuation:approve",
         }
     ),
     "auditor": frozenset(_READ_MASTER | _READ_STOCK | {"audit:read", "cost:read", "planning:read"}),

@@ -58,8 +58,7 @@ cost_layer = sa.Table(
     sa.Column("line_no", sa.Integer, nullable=True),
     sa.CheckConstraint(
         "quantity_received > 0 AND quantity_remaining >= 0 "
-        "AND quantity_remaining <= quantity_received "
-        "AND value_remaining >= 0 AND value_remaining <= value_received",
+        "AND quantity_remaining <= quantity_received AND value_remaining >= 0",
         name="remaining",
     ),
 )
@@ -104,4 +103,24 @@ sa.Index(
     valuation_entry.c.site_id,
     valuation_entry.c.item_id,
     valuation_entry.c.effective_at,
+)
+
+# A change of the value of one item's stock at a site to a new unit cost (a write-down of
+# obsolete or damaged stock, a write-up, a standard-cost change), with its reason; above the
+# approval threshold it waits for a second person with valuation:approve.
+revaluation = sa.Table(
+    "revaluation",
+    metadata,
+    _id(),
+    sa.Column("site_id", Id, sa.ForeignKey("site.id"), nullable=False),
+    sa.Column("item_id", Id, sa.ForeignKey("item.id"), nullable=False),
+    sa.Column("unit_cost", Money, nullable=False),
+    sa.Column("reason_code", sa.String(40), nullable=False),
+    sa.Column("status", sa.String(10), nullable=False),
+    sa.Column("value_change", Micros, nullable=False),
+    sa.Column("requested_by", sa.BigInteger, nullable=True),
+    sa.Column("approved_by", sa.BigInteger, nullable=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("posted_at", sa.DateTime, nullable=True),
+    sa.CheckConstraint("status IN ('pending', 'posted')", name="status"),
 )

@@ -100,10 +100,10 @@ def value_moves(
             keys.add(d)
     if not keys:
         return None
-    costs, areas = _load_areas(conn, keys)
+    costs, areas = load_areas(conn, keys)
     issuing = {s for s, _ in ends if s is not None and areas[s].method == rules.FIFO}
     if issuing:
-        _load_layers(conn, issuing, areas)
+        load_layers(conn, issuing, areas)
     values: list[int | None] = []
     entries: list[tuple[object, ...]] = []
     now = doc.effective_at
@@ -197,7 +197,7 @@ _LOCK_AREAS = raw.Sql(
 )
 
 
-def _load_areas(
+def load_areas(
     conn: Connection, keys: set[AreaKey]
 ) -> tuple[dict[int, ItemCosts], dict[AreaKey, Area]]:
     """The items' costs and the value balances of ``keys``, in one statement. PostgreSQL:
@@ -240,7 +240,7 @@ def _load_areas(
     return costs, areas
 
 
-def _load_layers(conn: Connection, keys: set[AreaKey], areas: Mapping[AreaKey, Area]) -> None:
+def load_layers(conn: Connection, keys: set[AreaKey], areas: Mapping[AreaKey, Area]) -> None:
     """The open layers of the FIFO areas that give units out, oldest posted first. Their
     areas' balances are locked (PostgreSQL), and every layer change holds its area's lock."""
     item_ids = sorted({k[0] for k in keys})
@@ -293,6 +293,13 @@ _ENTRY = raw.Sql(
     "reason_code, effective_at, recorded_at, user_id) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+
+
+def write_area(
+    conn: Connection, key: AreaKey, area: Area, entry: tuple[object, ...], doc: DocumentRef
+) -> None:
+    """Write one area's change and its one entry (a revaluation), as a posting would."""
+    _write(conn, {key: area}, [entry], doc)
 
 
 def _write(

@@ -95,3 +95,19 @@ class Journal(Out):
     to: str | None
     currency: str
     accounts: list[AccountTotal]
+
+
+class Revaluation(Out):
+    """A revaluation of one item at one site: posted, or pending approval."""
+
+    id: int
+    site: str
+    sku: str
+    unit_cost: str | None = None
+    reason: str
+    status: str = Field(description="pending or posted")
+    value_change: str | None = Field(
+        default=None, description="what the stock's value changed by (estimated while pending)"
+    )
+    requested_by: int | None
+    approved_by: int | None

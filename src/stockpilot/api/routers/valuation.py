@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.engine import Connection
 
 from stockpilot.api import queries
 from stockpilot.api.deps import DbDep, SettingsDep, VisibleSite, require
+from stockpilot.api.idempotency import WriterDep
 from stockpilot.api.models import doc
 from stockpilot.api.models.valuation import (
     CostOfGoodsSold,
@@ -15,13 +18,19 @@ from stockpilot.api.models.valuation import (
     InventoryValue,
     Journal,
     LayerAging,
+    Revaluation,
 )
 from stockpilot.api.routing import VisibleRoute
 from stockpilot.shared.actor import Actor
 from stockpilot.shared.clock import today
 from stockpilot.shared.errors import ValidationFailed
-from stockpilot.shared.fields import IsoDate
+from stockpilot.shared.fields import Code, IsoDate, Money, SiteCode
 from stockpilot.valuation import journal, reports
+from stockpilot.valuation.revaluation import (
+    RevaluationRequest,
+    approve_revaluation,
+    request_revaluation,
+)
 
 router = APIRouter(route_class=VisibleRoute, tags=["valuation"])
 
@@ -111,3 +120,46 @@ def journal_totals(
         flt = _filters(conn, actor, site.id if site else None, None)
         body = journal.journal_totals(conn, flt, date_from, date_to, settings.accounts)
     return {"site": site.code if site else None, **body}
+
+
+class RevaluationCreate(BaseModel):
+    """Set the value of one item's stock at a site to ``unit_cost`` a base unit."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    site: SiteCode
+    sku: Code
+    unit_cost: Money
+    reason: str = Field(min_length=1, max_length=40, description="a configured reason code")
+
+
+@router.post("/valuation/revaluations", status_code=201, responses=doc(Revaluation, 201, "Created"))
+def create_revaluation(
+    cmd: RevaluationCreate,
+    writer: WriterDep,
+    settings: SettingsDep,
+    actor: Annotated[Actor, require("valuation:write")],
+) -> Response:
+    """A write-down, write-up or standard-cost change with its reason: posted at once up to
+    the approval threshold, otherwise pending the approval of someone else."""
+    request = RevaluationRequest(cmd.site, cmd.sku, cmd.unit_cost, cmd.reason)
+
+    def work(conn: Connection) -> tuple[int, Any]:
+        return 201, request_revaluation(
+            conn, actor, request, settings.revaluation_approval_threshold
+        )
+
+    return writer.run(actor, work).response()
+
+
+@router.post("/valuation/revaluations/{revaluation_id}/approve", responses=doc(Revaluation))
+def approve(
+    revaluation_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    writer: WriterDep,
+    actor: Annotated[Actor, require("valuation:approve")],
+) -> Response:
+    """Post a pending revaluation (someone other than who asked for it)."""
+
+    def work(conn: Connection) -> tuple[int, Any]:
+        return 200, approve_revaluation(conn, actor, revaluation_id)
+
+    return writer.run(actor, work).response()

@@ -80,8 +80,7 @@ def upgrade() -> None:
         sa.Column("line_no", sa.Integer(), nullable=True),
         sa.CheckConstraint(
             "quantity_received > 0 AND quantity_remaining >= 0 "
-            "AND quantity_remaining <= quantity_received "
-            "AND value_remaining >= 0 AND value_remaining <= value_received",
+            "AND quantity_remaining <= quantity_received AND value_remaining >= 0",
             name=op.f("ck_cost_layer_remaining"),
         ),
         sa.ForeignKeyConstraint(["item_id"], ["item.id"], name=op.f("fk_cost_layer_item_id_item")),
@@ -125,9 +124,28 @@ def upgrade() -> None:
         ["site_id", "item_id", "effective_at"],
         unique=False,
     )
+    op.create_table(
+        "revaluation",
+        _pk(),
+        sa.Column("site_id", _ID, nullable=False),
+        sa.Column("item_id", _ID, nullable=False),
+        sa.Column("unit_cost", sa.Numeric(precision=18, scale=6), nullable=False),
+        sa.Column("reason_code", sa.String(length=40), nullable=False),
+        sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("value_change", sa.BigInteger(), nullable=False),
+        sa.Column("requested_by", sa.BigInteger(), nullable=True),
+        sa.Column("approved_by", sa.BigInteger(), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("posted_at", sa.DateTime(), nullable=True),
+        sa.CheckConstraint("status IN ('pending', 'posted')", name=op.f("ck_revaluation_status")),
+        sa.ForeignKeyConstraint(["item_id"], ["item.id"], name=op.f("fk_revaluation_item_id_item")),
+        sa.ForeignKeyConstraint(["site_id"], ["site.id"], name=op.f("fk_revaluation_site_id_site")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_revaluation")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("revaluation")
     op.drop_index("ix_valuation_entry_area", table_name="valuation_entry")
     op.drop_table("valuation_entry")
     op.drop_index("ix_cost_layer_area", table_name="cost_layer")
