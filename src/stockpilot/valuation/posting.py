@@ -85,14 +85,25 @@ def value_moves(
     Returns None when no line touches a valuation area (nothing was read or written)."""
     ends: list[tuple[AreaKey | None, AreaKey | None]] = []
     keys: set[AreaKey] = set()
+    # Per location of the document, once: its area and the company whose stock is valued there.
+    where: dict[int, tuple[tuple[int, int] | None, int]] = {}
     for ln in lines:
-        src = area_of(places[ln.from_location_id], ln.from_location_id, ln.owner_id)
-        dst = area_of(places[ln.to_location_id], ln.to_location_id, ln.owner_id)
+        source, target, owner = ln.from_location_id, ln.to_location_id, ln.owner_id
+        src_at = where.get(source)
+        if src_at is None:
+            place = places[source]
+            src_at = where[source] = (area_of(place, source, place.company_id), place.company_id)
+        dst_at = where.get(target)
+        if dst_at is None:
+            place = places[target]
+            dst_at = where[target] = (area_of(place, target, place.company_id), place.company_id)
+        src = src_at[0] if owner == src_at[1] else None
+        dst = dst_at[0] if owner == dst_at[1] else None
         if src == dst:
             ends.append((None, None))
             continue
-        s = None if src is None else (ln.item_id, *src)
-        d = None if dst is None else (ln.item_id, *dst)
+        s = None if src is None else (ln.item_id, src[0], src[1])
+        d = None if dst is None else (ln.item_id, dst[0], dst[1])
         ends.append((s, d))
         if s is not None:
             keys.add(s)
@@ -226,7 +237,9 @@ def load_areas(
     for r in rows:
         item_id = int(r[0])
         if item_id not in costs:
-            costs[item_id] = ItemCosts(str(r[1]), _decimal(r[2]), _decimal(r[3]))
+            method = str(r[1])
+            standard = _decimal(r[2]) if method == rules.STANDARD else None
+            costs[item_id] = ItemCosts(method, standard, r[3])
         if r[4] is not None:
             found[(item_id, int(r[4]), int(r[5]))] = r
     areas: dict[AreaKey, Area] = {}
@@ -259,8 +272,10 @@ def load_layers(conn: Connection, keys: set[AreaKey], areas: Mapping[AreaKey, Ar
         areas[key].layers.setdefault(layer.lot_id, []).append(layer)
 
 
-def _cost(unit_cost: Decimal | None) -> Decimal | None:
-    return None if unit_cost is None else unit_cost.quantize(_SIX)
+def _cost(unit_cost: object) -> Decimal | None:
+    """A unit cost as stored (a driver value or a Decimal) to six places."""
+    found = _decimal(unit_cost)
+    return None if found is None else found.quantize(_SIX)
 
 
 _SIX = Decimal("0.000001")

@@ -35,8 +35,8 @@ class Layer:
     lot_id: int
     quantity: int
     value: int
-    unit_cost: Decimal | None
-    received_at: datetime
+    unit_cost: object  # a Decimal, or the driver's value as read (converted only if needed)
+    received_at: object  # as the driver stores it
     quantity_received: int = 0
     value_received: int = 0
     taken: int = 0  # units consumed by the document being valued (existing layers)
@@ -49,17 +49,25 @@ class Slice:
 
     quantity: int
     value: int
-    unit_cost: Decimal | None
-    received_at: datetime | None
+    unit_cost: object  # Decimal | None, or a layer's stored cost
+    received_at: object | None
 
 
 @dataclass(slots=True)
 class ItemCosts:
-    """What the item master says about cost."""
+    """What the item master says about cost. ``list_cost`` is the item's ``unit_cost`` as
+    read — the last resort for an uncosted receipt, converted only then."""
 
     method: str
     standard_cost: Decimal | None
-    unit_cost: Decimal | None  # the list cost: the last resort for an uncosted receipt
+    list_cost: object = None
+
+    @property
+    def unit_cost(self) -> Decimal | None:
+        raw = self.list_cost
+        if raw is None or isinstance(raw, Decimal):
+            return raw
+        return Decimal(str(raw))
 
 
 @dataclass(slots=True)
