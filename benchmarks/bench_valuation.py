@@ -3,6 +3,8 @@
 - posting with valuation vs the same documents posted with valuation switched off (same run,
   interleaved): one FIFO issue per transaction, one receipt at cost per transaction, and
   1,000-line documents of each (target ratio ≥ 0.80);
+- 1,000 bin-to-bin moves (no value changes: what valuation costs a document it does not
+  touch);
 - a backdated receipt (30 days ago) vs a current one: the same cost (target ≥ 0.80), since
   nothing later is re-posted;
 - inventory value at a past date over 180,000 item-locations (60,000 items × 3 sites, one
@@ -32,7 +34,7 @@ from stockpilot.ledger.posting import post_moves
 from stockpilot.network import service as network
 from stockpilot.persistence import journal
 from stockpilot.persistence.db import Database
-from stockpilot.persistence.tables import item
+from stockpilot.persistence.tables import item, location
 from stockpilot.persistence.valuation_tables import valuation_balance, valuation_entry
 from stockpilot.shared.actor import SYSTEM
 from stockpilot.valuation import reports
@@ -56,6 +58,7 @@ def setup(db: Database) -> Bench:
     def work(conn: Connection) -> Bench:
         site_id = network.create_site(conn, SYSTEM, "WH1", kind="hub")
         bin_id = network.create_location(conn, SYSTEM, "WH1", "A-01", "storage")
+        network.create_location(conn, SYSTEM, "WH1", "A-02", "storage")
         conn.execute(item.insert(), [{"sku": f"V-{i:05d}", "base_uom": "EA"} for i in range(ITEMS)])
         ids = list(conn.execute(sa.select(item.c.id).order_by(item.c.id)).scalars())
         site = network.site_by_code(conn, "WH1")
@@ -81,6 +84,24 @@ def _line(bench: Bench, index: int, *, receipt: bool, quantity: int = 1) -> Move
         line_no=index,
         unit_cost=Decimal("1.25") if receipt else None,
     )
+
+
+def _bin_moves(db: Database, bench: Bench) -> list[MoveLine]:
+    """A-01 to A-02 and back, one line per item: moves inside one valuation area."""
+    other = db.run(
+        lambda c: c.execute(
+            sa.select(location.c.id).where(
+                location.c.site_id == bench.site_id, location.c.code == "A-02"
+            )
+        ).scalar_one()
+    )
+    return [
+        MoveLine(
+            item_id=bench.item_ids[i], from_location_id=bench.bin_id, to_location_id=int(other),
+            quantity=1, owner_id=bench.owner_id, line_no=i,
+        )
+        for i in range(ITEMS)
+    ]  # fmt: skip
 
 
 def _document(
@@ -203,6 +224,7 @@ def run(backend: str, *, quick: bool = False) -> dict[str, Any]:
         receipt_one = [_line(bench, 1, receipt=True)]
         issue_batch = [_line(bench, i, receipt=False) for i in range(ITEMS)]
         receipt_batch = [_line(bench, i, receipt=True) for i in range(ITEMS)]
+        bins = _bin_moves(db, bench)
         out: dict[str, Any] = {
             "backend": backend,
             "fifo_issue_one_move": _with_vs_without(bench, issue_one, docs=singles,
@@ -213,6 +235,8 @@ def run(backend: str, *, quick: bool = False) -> dict[str, Any]:
                                                       rounds=rounds),
             "receipt_at_cost_1000_lines": _with_vs_without(bench, receipt_batch, docs=batches,
                                                            rounds=rounds),
+            "bin_to_bin_1000_lines": _with_vs_without(bench, bins, docs=batches,
+                                                      rounds=rounds),
             "backdated_vs_current_receipt": _backdated_vs_current(bench, docs=singles,
                                                                   rounds=rounds * 2),
         }  # fmt: skip

@@ -1,11 +1,12 @@
 """Value the moves of one document, inside ``ledger.posting.post_moves`` and its transaction.
 
 A document of any size costs a constant number of statements, only when it changes a
-valuation area: one read of its items' cost methods, one read (PostgreSQL: create and lock, in
-sorted key order) of the value balances of the areas it touches, one read of their open FIFO
-layers when a FIFO area gives units out, then one executemany each for the consumed layers
-(guarded), the new layers, the balance increments and the value-ledger entries. The move rows
-take their value from here.
+valuation area: one statement reads its items' cost data with the value balances of the areas
+it touches (PostgreSQL: creates the missing rows and locks them, in sorted key order), one
+reads the open FIFO layers when a FIFO area gives units out, and the writes — consumed layers
+(guarded), new layers, balance increments, value-ledger entries — are one executemany each on
+SQLite and a single statement of unnested arrays on PostgreSQL. The move rows take their
+value from here.
 
 Backdating: the layers are consumed in posting order, whatever the effective time; the
 entries carry the effective time, so value at a past date sees a backdated entry there. No
