@@ -198,3 +198,34 @@ def _write_down_story(db: Database, client: TestClient) -> None:
                    "reason")  # fmt: skip
     negative = {**small, "unit_cost": "-1"}
     assert_problem(client.post(f"{API}/valuation/revaluations", json=negative, headers=admin), 422)
+
+
+def test_a_landed_cost_raises_the_stock_left_and_the_rest_is_variance(
+    db: Database, client: TestClient
+) -> None:
+    build_world(db)
+    h = auth(make_user(db, "admin"))
+    lines = [
+        {"sku": "SKU-1", "quantity": 10, "location": "A-01", "unit_cost": "5.00"},
+        {"sku": "SKU-2", "quantity": 30, "location": "B-01", "unit_cost": "1.00"},
+    ]
+    done = client.post(f"{API}/receipts", json={"site": "WH1", "lines": lines}, headers=h)
+    assert done.status_code == 201, done.text
+    _ship(client, h, 4)  # 4 of the 10 SKU-1 already gone at 5.00
+    body = {"receipt": done.json()["id"], "amount": "40.00", "basis": "quantity"}
+    landed = client.post(f"{API}/valuation/landed-costs", json=body, headers=h)
+    assert landed.status_code == 201, landed.text
+    assert [(ln["sku"], ln["allocated"], ln["on_hand_value"], ln["price_variance"])
+            for ln in landed.json()["lines"]] == [
+        ("SKU-1", "10.00", "6.00", "4.00"),
+        ("SKU-2", "30.00", "30.00", "0.00"),
+    ]  # fmt: skip
+    assert _get(client, h, "/valuation", sku="SKU-1")["value"] == "36.00"
+    _ship(client, h, 6)
+    assert _get(client, h, "/valuation/cogs", sku="SKU-1")["cogs"] == "56.00"  # 20 + 36
+    assert client.get(f"{API}/ledger/verify", headers=h).json()["ok"]
+    by_weight = {**body, "basis": "weight"}
+    assert_problem(client.post(f"{API}/valuation/landed-costs", json=by_weight, headers=h), 422,
+                   "basis")  # fmt: skip
+    unknown = {**body, "receipt": 999}
+    assert_problem(client.post(f"{API}/valuation/landed-costs", json=unknown, headers=h), 404)

@@ -72,7 +72,8 @@ ENTRY_KINDS = (
     "scrap",  # stock -> scrap location
     "kitting",  # kitting location <-> stock
     "transfer",  # area -> area (site -> in-transit -> site)
-    "revaluation",  # value only (standard-cost change, write-down, landed cost)
+    "revaluation",  # value only (standard-cost change, write-down)
+    "landed_cost",  # value only: freight, duty … after the receipt (the rest is variance)
 )
 
 valuation_entry = sa.Table(

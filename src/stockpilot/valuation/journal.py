@@ -49,6 +49,7 @@ _COUNTER = {
     "kitting": "kitting",
     "transfer": "transfer_clearing",
     "revaluation": "adjustment",
+    "landed_cost": "grni",
 }
 
 

@@ -318,6 +318,16 @@ def write_area(
     _write(conn, {key: area}, [entry], doc)
 
 
+def write_areas(
+    conn: Connection,
+    areas: Mapping[AreaKey, Area],
+    entries: list[tuple[object, ...]],
+    doc: DocumentRef,
+) -> None:
+    """Write the areas' changes and their entries (a landed cost), as a posting would."""
+    _write(conn, areas, entries, doc)
+
+
 def _write(
     conn: Connection,
     areas: Mapping[AreaKey, Area],

@@ -111,3 +111,20 @@ class Revaluation(Out):
     )
     requested_by: int | None
     approved_by: int | None
+
+
+class LandedCostLine(Out):
+    sku: str
+    line_no: int | None
+    allocated: str | None = None
+    on_hand_value: str | None = None
+    price_variance: str | None = None
+
+
+class LandedCost(Out):
+    """A landed cost shared over a receipt's lines."""
+
+    receipt: int
+    amount: str | None = None
+    basis: str
+    lines: list[LandedCostLine]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -17,6 +17,7 @@ from stockpilot.api.models.valuation import (
     DeadStock,
     InventoryValue,
     Journal,
+    LandedCost,
     LayerAging,
     Revaluation,
 )
@@ -24,8 +25,9 @@ from stockpilot.api.routing import VisibleRoute
 from stockpilot.shared.actor import Actor
 from stockpilot.shared.clock import today
 from stockpilot.shared.errors import ValidationFailed
-from stockpilot.shared.fields import Code, IsoDate, Money, SiteCode
+from stockpilot.shared.fields import Code, IsoDate, Money, PositiveId, SiteCode
 from stockpilot.valuation import journal, reports
+from stockpilot.valuation.landed import apply_landed_cost
 from stockpilot.valuation.revaluation import (
     RevaluationRequest,
     approve_revaluation,
@@ -161,5 +163,30 @@ def approve(
 
     def work(conn: Connection) -> tuple[int, Any]:
         return 200, approve_revaluation(conn, actor, revaluation_id)
+
+    return writer.run(actor, work).response()
+
+
+class LandedCostCreate(BaseModel):
+    """Freight, duty or handling of one receipt, shared over its lines."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    receipt: PositiveId
+    amount: Money
+    basis: Literal["quantity", "value", "weight"] = "quantity"
+    reason: str = Field(default="LANDED", min_length=1, max_length=40)
+
+
+@router.post("/valuation/landed-costs", status_code=201, responses=doc(LandedCost, 201, "Created"))
+def add_landed_cost(
+    cmd: LandedCostCreate,
+    writer: WriterDep,
+    actor: Annotated[Actor, require("valuation:write")],
+) -> Response:
+    """Allocate a landed cost to a receipt's lines by quantity, value or weight: into the
+    stock still on hand from it, the rest as price variance."""
+
+    def work(conn: Connection) -> tuple[int, Any]:
+        return 201, apply_landed_cost(conn, actor, cmd.receipt, cmd.amount, cmd.basis, cmd.reason)
 
     return writer.run(actor, work).response()
