@@ -38,6 +38,7 @@ MODULES = [
     ("task_queue", "benchmarks.bench_task_queue", ["--quick"]),
     ("receiving", "benchmarks.bench_receiving", ["--quick"]),
     ("transfers", "benchmarks.bench_transfers", ["--quick"]),
+    ("valuation", "benchmarks.bench_valuation", ["--quick"]),
 ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
@@ -28,6 +29,11 @@ class Settings(BaseSettings):
     # Planner actions above these need a second person with planning:approve.
     approval_value_threshold: float = 10000.0
     approval_override_ratio: float = 0.5
+    # Journal account codes by role (stockpilot.valuation.journal.DEFAULT_ACCOUNTS), as JSON:
+    # STOCKPILOT_ACCOUNTS='{"inventory": "14000", "cogs": "60000"}'.
+    accounts: dict[str, str] = Field(default_factory=dict)
+    # A revaluation changing value by more than this waits for valuation:approve.
+    revaluation_approval_threshold: Decimal = Decimal("1000")
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -103,6 +103,11 @@ def routes(order_id: int) -> list[Route]:
             sites=lambda b: {r["site"] for r in b["breakdown"]},
         ),
         Route("GET", "/atp?sku=SKU-1&site=WH1", "stock:read"),
+        Route("GET", "/valuation?site=WH1&sku=SKU-1", "stock:read"),
+        Route("GET", "/valuation/cogs?site=WH1", "stock:read"),
+        Route("GET", "/valuation/aging?site=WH1", "stock:read"),
+        Route("GET", "/valuation/dead-stock?site=WH1", "stock:read"),
+        Route("GET", "/valuation/journal?site=WH1", "cost:read"),
         Route("GET", "/moves", "moves:read", sites=_move_sites),
         Route(
             "POST",

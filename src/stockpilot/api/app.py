@@ -33,6 +33,7 @@ from stockpilot.api.routers import (
     stock,
     tasks,
     transfers,
+    valuation,
     waves,
 )
 from stockpilot.bootstrap import open_database
@@ -88,6 +89,7 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
         consignment,
         planning,
         planning_policies,
+        valuation,
         governance,
     )
     for module in modules:

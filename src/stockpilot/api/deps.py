@@ -100,11 +100,18 @@ def require(permission: str) -> Any:
     return Depends(check)
 
 
-COST_KEYS = frozenset({"unit_cost", "cost", "value", "total_value", "unit_value", "transfer_price"})
+COST_KEYS = frozenset(
+    {"unit_cost", "cost", "value", "total_value", "unit_value", "cogs", "transfer_price"}
+)
 
 
 def _is_cost_key(key: str) -> bool:
-    return key in COST_KEYS or key.endswith("_cost") or key.endswith("_value")
+    return (
+        key in COST_KEYS
+        or key.endswith("_cost")
+        or key.endswith("_value")
+        or key.endswith("_variance")
+    )
 
 
 def strip_cost(body: Any) -> Any:

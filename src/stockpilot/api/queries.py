@@ -102,6 +102,8 @@ _ITEM_COLUMNS = (
     item.c.criticality,
     item.c.active,
     item.c.version,
+    item.c.cost_method,
+    item.c.standard_cost,
 )
 
 
@@ -123,6 +125,7 @@ def _render_items(conn: Connection, rows: Sequence[Any]) -> list[dict[str, Any]]
     for r in rows:
         body = dict(r._mapping)
         body["unit_cost"] = _decimal(r.unit_cost)
+        body["standard_cost"] = _decimal(r.standard_cost)
         body["units"] = units[r.id]
         out.append(body)
     return out
@@ -441,15 +444,20 @@ def render_verify(conn: Connection, actor: Actor, report: VerifyReport) -> dict[
     """The verify report; a user bound to sites sees only the drifts at their sites, and its
     ``ok`` speaks of those sites (the counts are of the whole ledger checked)."""
     drifts = report.drifts
+    value_drifts = report.value_drifts
     scope = site_scope(actor)
     if scope is not None and drifts:
         visible = set(
             conn.execute(sa.select(location.c.id).where(location.c.site_id.in_(scope))).scalars()
         )
         drifts = [d for d in drifts if d.location_id in visible]
+    if scope is not None:
+        value_drifts = [d for d in value_drifts if d.site_id in scope]
     return {
-        "ok": not drifts,
+        "ok": not drifts and not value_drifts,
         "balances_checked": report.balances_checked,
         "moves_checked": report.moves_checked,
         "drifts": [asdict(d) for d in drifts],
+        "value_areas_checked": report.value_areas_checked,
+        "value_drifts": [asdict(d) for d in value_drifts],
     }

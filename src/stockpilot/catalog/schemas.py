@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
@@ -22,6 +22,11 @@ Code = Annotated[
     Field(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-/ ]*$"),
     AfterValidator(_path_safe),
 ]
+
+
+CostMethod = Literal["fifo", "average", "standard"]
+"""How issues of an item are valued (stockpilot.valuation.rules); a change applies to an
+item × site once its stock on hand there is gone."""
 
 
 class UnitOfMeasure(BaseModel):
@@ -53,6 +58,8 @@ class ItemCreate(BaseModel):
     cross_dock: Boolean = Field(
         default=False, description="inbound goods may go from the dock to a waiting order"
     )
+    cost_method: CostMethod = "fifo"
+    standard_cost: Money | None = None
     units: list[UnitOfMeasure] = Field(default_factory=list, max_length=20)
 
     @field_validator("units")
@@ -75,6 +82,8 @@ class ItemUpdate(BaseModel):
     unit_cost: Money | None = None
     criticality: str | None = Field(default=None, max_length=20)
     active: Boolean | None = None
+    cost_method: CostMethod | None = None
+    standard_cost: Money | None = None
 
 
 class CustomerCreate(BaseModel):

@@ -242,8 +242,19 @@ def ledger_verify() -> None:
         f"checked {report.balances_checked} balances and {report.moves_checked} moves: "
         f"{len(report.drifts)} drifts"
     )
+    out.print(
+        f"checked {report.value_areas_checked} value balances against their entries and "
+        f"cost layers: {len(report.value_drifts)} value drifts"
+    )
     if report.ok:
         return
+    for v in report.value_drifts:
+        out.print(
+            f"value drift: item {v.item_id} site {v.site_id} transit {v.transit_location_id} "
+            f"{v.field}: expected {v.expected}, actual {v.actual}"
+        )
+    if not report.drifts:
+        raise typer.Exit(code=1)
     table = Table(title="Ledger drift")
     for column in ("sku", "location", "lot", "status", "owner", "field", "expected", "actual"):
         numeric = column in ("expected", "actual", "lot", "owner")
@@ -304,6 +315,7 @@ def _register_plugins() -> None:
 _register_plugins()
 __import__("stockpilot.cli.tasks", fromlist=["register"]).register(app)  # stockpilot tasks …
 __import__("stockpilot.cli.consignment", fromlist=["register"]).register(app)  # consignment …
+__import__("stockpilot.cli.valuation", fromlist=["register"]).register(app)  # … valuation …
 
 if __name__ == "__main__":
     app()

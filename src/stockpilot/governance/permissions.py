@@ -90,6 +90,8 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
             "planning:approve",
             "reference:write",
             "transfer_orders:resolve",
+            "valuation:write",
+            "valuation:approve",
         }
     ),
     "auditor": frozenset(_READ_MASTER | _READ_STOCK | {"audit:read", "cost:read", "planning:read"}),

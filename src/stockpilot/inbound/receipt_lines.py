@@ -105,6 +105,7 @@ def resolve_lines(
         if itm is None:
             raise ValidationFailed(f"unknown sku {ln.sku!r}", field=f"lines[{i}].sku")
         uom = ln.uom
+        unit_cost = ln.unit_cost
         if uom is None or uom == itm.base_uom:
             quantity = _base_units(ln.quantity, None, i)
             uom = itm.base_uom
@@ -115,6 +116,8 @@ def resolve_lines(
                     f"{itm.sku} has no unit of measure {uom!r}", field=f"lines[{i}].uom"
                 )
             quantity = _base_units(ln.quantity, factor, i)
+            if unit_cost is not None:  # a cost per entered unit: the cost of one base unit
+                unit_cost = unit_cost * factor.denominator / factor.numerator
         if ln.lot or itm.lot_tracked or ln.serials or itm.serial_tracked:
             _check_tracking(itm, ln, quantity, i)
         location_id = None
@@ -133,7 +136,7 @@ def resolve_lines(
         append(
             ResolvedLine(
                 i, itm, quantity, str(ln.quantity), uom, ln.lot, ln.expiry_date, 0, ln.status,
-                owner_id, ln.unit_cost, ln.serials, location_id, ln.purchase_order_line,
+                owner_id, unit_cost, ln.serials, location_id, ln.purchase_order_line,
                 ln.asn_line_id, ln.sscc,
             )
         )  # fmt: skip

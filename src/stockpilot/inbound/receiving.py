@@ -267,6 +267,11 @@ def receive_goods(
     lines = resolve_lines(conn, st, entered)
     supplier_id = po.supplier_id if po is not None else asn_row.supplier_id if asn_row else None
     po_lines = _match_po_lines(conn, actor, po, lines) if po is not None else {}
+    for index, row in po_lines.items():
+        # Goods received against a purchase order cost what was ordered, unless the line
+        # says otherwise (its value and cost layer start from it: stockpilot.valuation).
+        if lines[index].unit_cost is None and row.unit_cost is not None:
+            lines[index].unit_cost = Decimal(str(row.unit_cost))
     posted = post_receipt(
         conn,
         actor,

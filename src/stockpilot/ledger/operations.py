@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 import sqlalchemy as sa
@@ -113,6 +114,13 @@ class _Resolver:
         return code
 
 
+def per_base_unit(unit_cost: Decimal | None, factor: Fraction) -> Decimal | None:
+    """A cost per entered unit as the cost of one base unit (``factor`` base units each)."""
+    if unit_cost is None or factor == 1:
+        return unit_cost
+    return unit_cost * Decimal(factor.denominator) / Decimal(factor.numerator)
+
+
 def _quantity(units: UnitFactors, itm: ItemRef, ln: StockLine, i: int) -> int:
     factor = units.factor(itm, ln.uom, field=f"lines[{i}].uom")
     return to_base_units(ln.quantity, factor, field=f"lines[{i}].quantity")
@@ -180,7 +188,7 @@ def receive(
             "line_no": i,
             "uom": ln.uom or itm.base_uom,
             "quantity_entered": str(ln.quantity),
-            "unit_cost": ln.unit_cost,
+            "unit_cost": per_base_unit(ln.unit_cost, units.factor(itm, ln.uom, field="uom")),
         }
         if itm.serial_tracked:
             _check_serials(itm, ln, qty, i)

@@ -17,18 +17,21 @@ from sqlalchemy.engine import Connection
 from stockpilot.ledger import balances
 from stockpilot.ledger.keys import Key, MoveLine, PostingContext, StockKey
 from stockpilot.persistence import raw
-from stockpilot.persistence.tables import balance, item, location, serial
+from stockpilot.persistence.tables import balance, item, location, serial, site
 from stockpilot.shared.clock import utcnow
 from stockpilot.shared.errors import InsufficientStock, Shortage, ValidationFailed
 from stockpilot.shared.fields import MAX_BALANCE, MAX_QUANTITY
+from stockpilot.valuation.posting import DocumentRef, Place, value_moves
 
 
 class LocationFlags:
-    """Process-wide cache of ``location.id -> is_virtual`` per engine (a location never changes
-    kind, and locations are never deleted)."""
+    """Process-wide cache of ``location.id -> is_virtual`` per engine, and of where each
+    location sits for valuation (site, kind, the site's company): a location never changes
+    kind or site, a site never changes company, and locations are never deleted."""
 
     def __init__(self) -> None:
         self._by_engine: dict[int, dict[int, bool]] = {}
+        self._places: dict[int, dict[int, Place]] = {}
         self._lock = threading.Lock()
 
     def resolve(self, conn: Connection, ids: set[int]) -> Mapping[int, bool]:
@@ -37,19 +40,35 @@ class LocationFlags:
         missing = ids - flags.keys()
         if missing:
             rows = conn.execute(
-                sa.select(location.c.id, location.c.is_virtual).where(location.c.id.in_(missing))
+                sa.select(
+                    location.c.id,
+                    location.c.is_virtual,
+                    location.c.site_id,
+                    location.c.kind,
+                    site.c.company_id,
+                )
+                .join(site, site.c.id == location.c.site_id)
+                .where(location.c.id.in_(missing))
             ).all()
             found = {r.id: bool(r.is_virtual) for r in rows}
             unknown = missing - found.keys()
             if unknown:
                 raise ValidationFailed(f"unknown location id {min(unknown)}", field="location_id")
             with self._lock:
+                self._places.setdefault(id(conn.engine), {}).update(
+                    {r.id: Place(r.site_id, r.kind, r.company_id) for r in rows}
+                )
                 flags.update(found)
         return flags
+
+    def places(self, conn: Connection) -> Mapping[int, Place]:
+        """Where each location resolved so far sits (call ``resolve`` first)."""
+        return self._places.get(id(conn.engine), {})
 
     def clear(self) -> None:
         with self._lock:
             self._by_engine.clear()
+            self._places.clear()
 
 
 LOCATION_FLAGS = LocationFlags()
@@ -57,8 +76,8 @@ LOCATION_FLAGS = LocationFlags()
 _INSERT_MOVE = raw.Sql(
     "INSERT INTO move (document_type, document_id, line_no, item_id, from_location_id, "
     "to_location_id, lot_id, from_status, to_status, owner_id, quantity, uom, quantity_entered, "
-    "unit_cost, serial_id, reason_code, effective_at, recorded_at, user_id) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "unit_cost, serial_id, reason_code, effective_at, recorded_at, user_id, value) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -126,6 +145,7 @@ def post_moves(conn: Connection, lines: Sequence[MoveLine], ctx: PostingContext)
                 effective_at,
                 now,
                 user_id,
+                None,
             )
         )
     if len(lines) * MAX_QUANTITY > MAX_BALANCE:
@@ -134,6 +154,16 @@ def post_moves(conn: Connection, lines: Sequence[MoveLine], ctx: PostingContext)
     if balances.apply_deltas(conn, on_hand, allocated, virtual):
         # Nothing is half-written: the caller's transaction rolls back on this exception.
         raise InsufficientStock(_diagnose(conn, lines, virtual))
+    # The value each move carries, with the layers, value balances and value-ledger entries
+    # it changes: in this transaction, a constant number of statements (stockpilot.valuation).
+    values = value_moves(
+        conn,
+        lines,
+        LOCATION_FLAGS.places(conn),
+        DocumentRef(doc_type, doc_id, user_id, reason, effective_at, now),
+    )
+    if values is not None:
+        rows = [(*row[:-1], value) for row, value in zip(rows, values, strict=True)]
     raw.execute_many(conn, _INSERT_MOVE, rows)
     if serials:
         _move_serials(conn, serials, virtual)

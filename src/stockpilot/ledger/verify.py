@@ -7,13 +7,14 @@ its allocations.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from stockpilot.persistence.tables import allocation, balance, move
+from stockpilot.valuation.verify import ValueDrift, verify_values
 
 
 @dataclass(frozen=True)
@@ -33,10 +34,13 @@ class VerifyReport:
     balances_checked: int
     moves_checked: int
     drifts: list[Drift]
+    # Valuation: each value balance against its entries and, FIFO, its open cost layers.
+    value_areas_checked: int = 0
+    value_drifts: list[ValueDrift] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.drifts
+        return not self.drifts and not self.value_drifts
 
 
 def verify(conn: Connection) -> VerifyReport:
@@ -103,7 +107,14 @@ def verify(conn: Connection) -> VerifyReport:
         if want != 0:
             drifts.append(_drift(k, "quantity_on_hand", want, 0))
     moves_checked = conn.execute(sa.select(sa.func.count()).select_from(move)).scalar_one()
-    return VerifyReport(balances_checked=checked, moves_checked=moves_checked, drifts=drifts)
+    areas, value_drifts = verify_values(conn)
+    return VerifyReport(
+        balances_checked=checked,
+        moves_checked=moves_checked,
+        drifts=drifts,
+        value_areas_checked=areas,
+        value_drifts=value_drifts,
+    )
 
 
 def _drift(key: tuple[Any, ...], field: str, expected: int, actual: int) -> Drift:

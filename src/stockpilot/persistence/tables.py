@@ -40,6 +40,8 @@ company = sa.Table(
     _id(),
     sa.Column("code", sa.String(40), nullable=False, unique=True),
     sa.Column("name", sa.String(200), nullable=False),
+    # One currency per company: every value of its stock is in it (stockpilot.valuation).
+    sa.Column("currency", sa.String(3), nullable=False, server_default="EUR"),
 )
 
 site = sa.Table(
@@ -137,7 +139,11 @@ item = sa.Table(
     sa.Column("criticality", sa.String(20), nullable=True),
     sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
     _version(),
+    # Valuation (stockpilot.valuation): how issues are costed, and the standard cost.
+    sa.Column("cost_method", sa.String(10), nullable=False, server_default="fifo"),
+    sa.Column("standard_cost", Money, nullable=True),
     sa.CheckConstraint("pack_size >= 1 AND moq >= 1", name="pack_moq"),
+    sa.CheckConstraint("cost_method IN ('fifo', 'average', 'standard')", name="cost_method"),
 )
 
 item_uom = sa.Table(
@@ -274,6 +280,9 @@ move = sa.Table(
     sa.Column("effective_at", sa.DateTime, nullable=False),
     sa.Column("recorded_at", sa.DateTime, nullable=False),
     sa.Column("user_id", sa.BigInteger, nullable=True),
+    # The value the move carried, in micro-units of the currency (stockpilot.valuation);
+    # NULL when it changed no valuation area (a bin-to-bin move, consigned stock).
+    sa.Column("value", sa.BigInteger, nullable=True),
     sa.CheckConstraint("quantity > 0", name="quantity_positive"),
 )
 sa.Index("ix_move_item", move.c.item_id, move.c.id)
@@ -451,4 +460,5 @@ idempotency_record = sa.Table(
 
 # The planning tables live in their own module; importing it registers them on ``metadata``.
 from stockpilot.persistence import planning_tables as _planning_tables  # noqa: E402, F401
+from stockpilot.persistence import valuation_tables as _valuation_tables  # noqa: E402, F401
 from stockpilot.persistence import warehouse_tables as _warehouse_tables  # noqa: E402, F401

@@ -47,6 +47,10 @@ class Item(Out):
     )
     active: bool
     version: int
+    cost_method: str = Field(default="fifo", description="fifo, average or standard")
+    standard_cost: Decimal | None = Field(
+        default=None, description="standard cost of one base unit; absent without cost:read"
+    )
     units: list[ItemUnit] = Field(description="alternative units of measure, by uom")
 
 

@@ -9,6 +9,7 @@ class Company(Out):
     id: int
     code: str
     name: str
+    currency: str = "EUR"
 
 
 class Zone(Out):

@@ -188,6 +188,18 @@ class LedgerDrift(Out):
     actual: int
 
 
+class ValueDrift(Out):
+    """A value balance that differs from its value-ledger entries or its FIFO cost layers
+    (values in micro-units of the currency)."""
+
+    item_id: int
+    site_id: int
+    transit_location_id: int
+    field: str = Field(description="quantity, value, layer_quantity or layer_value")
+    expected: int
+    actual: int
+
+
 class LedgerCheck(Out):
     """The ledger check: every balance recomputed from the moves and allocations."""
 
@@ -195,3 +207,7 @@ class LedgerCheck(Out):
     balances_checked: int
     moves_checked: int
     drifts: list[LedgerDrift] = Field(description="only those at the caller's sites")
+    value_areas_checked: int = 0
+    value_drifts: list[ValueDrift] = Field(
+        default_factory=list, description="valuation drift, only at the caller's sites"
+    )
