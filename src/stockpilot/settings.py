@@ -28,6 +28,13 @@ class Settings(BaseSettings):
     # Planner actions above these need a second person with planning:approve.
     approval_value_threshold: float = 10000.0
     approval_override_ratio: float = 0.5
+    # Web sign-in: failures in a row that lock an account, for how long; session lifetimes.
+    sign_in_attempts: int = 5
+    lockout_minutes: int = 15
+    session_idle_minutes: int = 30
+    session_lifetime_hours: int = 12
+    # Send the session cookie only over HTTPS (set behind a TLS-terminating proxy).
+    secure_cookies: bool = False
 
     def resolved_database_url(self) -> str:
         if self.database_url:

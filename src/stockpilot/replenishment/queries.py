@@ -5,6 +5,7 @@ Lists are keyset pages on the table's id with site scope applied in SQL.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,7 +18,7 @@ from stockpilot.persistence.planning_tables import (
     proposal_action,
     scenario,
 )
-from stockpilot.persistence.tables import item, site, supplier
+from stockpilot.persistence.tables import demand_history, item, site, supplier
 from stockpilot.persistence.warehouse_tables import (
     purchase_order,
     purchase_order_line,
@@ -158,8 +159,16 @@ def list_proposals(
     kind: str | None = None,
     site_code: str | None = None,
     sku: str | None = None,
+    supplier_code: str | None = None,
+    trigger: str | None = None,
 ) -> list[dict[str, Any]]:
+    """One keyset page of proposals; ``trigger`` matches words of the trigger sentence."""
     stmt = _proposal_select().order_by(proposal.c.id).limit(limit)
+    if supplier_code is not None:
+        stmt = stmt.where(supplier.c.code == supplier_code)
+    if trigger is not None:
+        words = trigger.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = stmt.where(proposal.c.trigger.ilike(f"%{words}%", escape="\\"))
     if after_id is not None:
         stmt = stmt.where(proposal.c.id > after_id)
     if status is not None:
@@ -196,6 +205,21 @@ def get_proposal(conn: Connection, actor: Actor, proposal_id: int) -> dict[str, 
         )
     ]
     return body
+
+
+def daily_demand(conn: Connection, actor: Actor, sku: str, site_id: int) -> list[tuple[date, int]]:
+    """The demand history of one item-location, summed per requested date (nothing for a
+    site outside the caller's scope)."""
+    if not actor.can_see_site(site_id):
+        return []
+    rows = conn.execute(
+        sa.select(demand_history.c.requested_date, sa.func.sum(demand_history.c.quantity))
+        .join(item, item.c.id == demand_history.c.item_id)
+        .where(item.c.sku == sku, demand_history.c.site_id == site_id)
+        .group_by(demand_history.c.requested_date)
+        .order_by(demand_history.c.requested_date)
+    ).all()
+    return [(r[0], int(r[1])) for r in rows]
 
 
 def list_runs(conn: Connection, *, after_id: int | None, limit: int) -> list[dict[str, Any]]:
