@@ -174,7 +174,8 @@ def _act(request: Request, db: DbPage, viewer: Viewer, form: Any) -> str:
         made, waiting = len(body["documents"]), len(body["pending_approval"])
         return (
             f"Accepted: {made} draft document{'s' if made != 1 else ''} created; "
-            f"{waiting} proposal{'s' if waiting != 1 else ''} wait for a second person's approval."
+            f"{waiting} proposal{'s wait' if waiting != 1 else ' waits'} for a second "
+            "person's approval."
         )
     if action == "approve":
         viewer.need("planning:approve")
