@@ -51,7 +51,18 @@ SECURITY_HEADERS = {
 }
 
 templates = Jinja2Templates(directory=TEMPLATES_DIR)
-templates.env.globals["allows"] = allows
+
+
+def concerns(problem: dict[str, Any] | None, name: str) -> bool:
+    """Whether a problem's ``field`` (``lines[0].scan.gtin``) is about the form field ``name``
+    (``scan``): the error is then shown beside that field."""
+    if not problem or not problem.get("field"):
+        return False
+    parts = [part.split("[")[0] for part in str(problem["field"]).split(".")]
+    return name in parts
+
+
+templates.env.globals["concerns"] = concerns
 
 
 def policy_of(settings: Settings) -> SignInPolicy:

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 from stockpilot.api import queries
 from stockpilot.catalog import reference
 from stockpilot.inbound import receiving
-from stockpilot.inbound.scan import parse_scan
+from stockpilot.inbound.scan import ScanError, parse_scan
 from stockpilot.inbound.schemas import ReceiptCreate
 from stockpilot.network.service import SiteRef, site_in_scope
 from stockpilot.shared.errors import StockpilotError, ValidationFailed
@@ -250,6 +250,12 @@ def receive_screen(
     return _receive_screen(request, db, viewer, site.strip())
 
 
+def _number(text: str) -> int | str:
+    """A form's digits as the number the command expects (anything else is left for the
+    command's own validation to refuse, naming the field)."""
+    return int(text) if text.isdigit() else text
+
+
 def receipt_command(form: Form) -> ReceiptCreate:
     """The receipt a scanner's form asks for: a pallet label (SSCC) receives its ASN lines;
     an item label (GTIN with lot, expiry, serial, count) is one line, against the purchase
@@ -260,13 +266,18 @@ def receipt_command(form: Form) -> ReceiptCreate:
     data: dict[str, Any] = {"site": form.get("site") or None}
     for name in ("purchase_order", "asn"):
         if form.get(name):
-            data[name] = form.get(name)
-    if parse_scan(scan_text).is_pallet_label:
+            data[name] = _number(form.get(name))
+    try:
+        label = parse_scan(scan_text)
+    except ScanError as exc:
+        where = exc.field if exc.field == "scan" else f"scan.{exc.field}"
+        raise ValidationFailed(exc.detail, field=where) from None
+    if label.is_pallet_label:
         data["sscc"] = scan_text
     else:
         line: dict[str, Any] = {"scan": scan_text}
         if form.get("quantity"):
-            line["quantity"] = form.get("quantity")
+            line["quantity"] = _number(form.get("quantity"))
         if form.get("location"):
             line["location"] = form.get("location")
         data["lines"] = [line]
