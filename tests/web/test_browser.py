@@ -147,3 +147,27 @@ def test_on_a_phone_receive_put_away_and_pick_by_scanning(
         assert me.errors == []
     finally:
         me.context.close()
+
+
+def test_a_supervisor_plans_and_releases_a_wave(
+    db: Database, server: Server, browser: Browser
+) -> None:
+    warehouse_world(db, waved=False)
+    name = web_user(db, "warehouse_supervisor", ["WH1"])
+    me = visit(browser, server)
+    try:
+        me.sign_in(name, PASSWORD)
+        me.submit('nav a[href="/waves"]')
+        assert_accessible(me.page)
+        me.page.uncheck('input[name="by"][value="ship_date"]')
+        me.submit('button:has-text("Plan waves")')
+        assert "1 wave planned" in me.page.inner_text(".notice")
+        me.submit('button:has-text("Release wave")')
+        assert "pick task(s) on the floor" in me.page.inner_text(".notice")
+        assert_accessible(me.page)
+        me.go("/tasks")
+        assert "pick" in me.page.inner_text("#queue")
+        assert me.outside_requests() == []
+        assert me.errors == []
+    finally:
+        me.context.close()

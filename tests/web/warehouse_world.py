@@ -36,7 +36,8 @@ def _ok(response: Any, status: int = 200) -> Any:
     return response.json()
 
 
-def warehouse_world(db: Database) -> Warehouse:
+def warehouse_world(db: Database, *, waved: bool = True) -> Warehouse:
+    """The warehouse; ``waved=False`` leaves the order in no wave."""
     build_world(db)
     with TestClient(create_app(db, api_settings())) as client:
         h = auth(make_user(db, "admin"))
@@ -77,6 +78,8 @@ def warehouse_world(db: Database) -> Warehouse:
             "lines": [{"sku": "SKU-1", "quantity": 6}],
         }
         so = _ok(client.post(API + "/sales-orders", json=order, headers=h), 201)
+        if not waved:
+            return Warehouse(purchase_order=int(po["id"]), sales_order=int(so["id"]))
         wave = _ok(
             client.post(
                 API + "/waves", json={"site": "WH1", "sales_orders": [so["id"]]}, headers=h
