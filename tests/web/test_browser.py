@@ -171,3 +171,29 @@ def test_a_supervisor_plans_and_releases_a_wave(
         assert me.errors == []
     finally:
         me.context.close()
+
+
+def test_run_a_scenario_and_compare_it_with_the_baseline(
+    db: Database, server: Server, browser: Browser
+) -> None:
+    _network(db)
+    run_plan(db, as_of=AS_OF, actor=SYSTEM)
+    name = web_user(db, "planner")
+    me = visit(browser, server)
+    try:
+        me.sign_in(name, PASSWORD)
+        me.go("/scenarios")
+        assert_accessible(me.page)
+        me.page.fill("#name", "demand up")
+        me.page.select_option("#kind", "demand_spike")
+        me.page.fill("#demand_change_pct", "50")
+        me.page.click('button:has-text("Run scenario")')  # htmx: the page is swapped in place
+        me.page.wait_for_selector("#comparison")
+        table = me.page.inner_text("#comparison")
+        assert "baseline" in table and "demand up" in table
+        me.page.wait_for_selector(".uplot canvas")
+        assert_accessible(me.page)
+        assert me.outside_requests() == []
+        assert me.errors == []
+    finally:
+        me.context.close()

@@ -145,9 +145,7 @@ def test_the_item_location_page_carries_history_forecast_interval_and_s_lines(
     with browser_as(db, "planner") as client:
         page = client.get("/item-locations/HUB/FAST")
         assert page.status_code == 200
-        data = re.search(
-            r'<script type="application/json" id="chart-data">(.*?)</script>', page.text, re.S
-        )
+        data = re.search(r"id=\"chart\" data-chart='([^']*)'", page.text)
         assert data
         chart = json.loads(data.group(1))
         labels = [s["label"] for s in chart["series"]]

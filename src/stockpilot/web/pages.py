@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
-from stockpilot.web import auth, planning, stock, supervisor, warehouse
+from stockpilot.web import auth, planning, scenarios, stock, supervisor, warehouse
 from stockpilot.web.frame import CONTENT_SECURITY_POLICY, SECURITY_HEADERS
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -32,5 +32,5 @@ def mount_web(app: FastAPI) -> None:
             STATIC_DIR / "index.html", media_type="text/html", headers=SECURITY_HEADERS
         )
 
-    for module in (auth, stock, planning, warehouse, supervisor):
+    for module in (auth, stock, planning, scenarios, warehouse, supervisor):
         app.include_router(module.router)
