@@ -156,3 +156,43 @@ def test_the_item_location_page_carries_history_forecast_interval_and_s_lines(
         assert low < chart["series"][1]["values"][-1] < high
         assert "Measured error (MASE)" in page.text
         assert "/static/vendor/uPlot-1.6.32.iife.min.js" in page.text
+
+
+def test_override_scores_say_whether_the_override_or_the_suggestion_was_right(
+    db: Database,
+) -> None:
+    from datetime import timedelta
+
+    from stockpilot.replenishment import actions
+
+    _network(db)
+    run_plan(db, as_of=AS_OF - timedelta(weeks=20), actor=SYSTEM)
+    (target, *_) = _ids(db, kind="transfer")
+    db.run(lambda c: actions.override(c, SYSTEM, target, 1, "COUNT"))
+    with browser_as(db, "planner") as client:
+        page = client.get("/proposals/scores")
+        assert page.status_code == 200
+        text = text_of(page.text)
+        assert f"{target} BR1 COUNT" in text
+        assert re.search(r"\d+ override\(s\) better than the suggestion", text)
+
+
+def test_the_workbench_filters_by_class_and_line_value(db: Database) -> None:
+    _planned(db)
+    with db.read() as conn:
+        classes = set(
+            conn.execute(
+                sa.text("SELECT DISTINCT abc FROM item_location_policy WHERE abc IS NOT NULL")
+            ).scalars()
+        )
+    with browser_as(db, "buyer") as client:
+        everything = client.get("/proposals").text.count('name="proposal_ids"')
+        by_class = sum(
+            client.get("/proposals", params={"abc": c}).text.count('name="proposal_ids"')
+            for c in classes
+        )
+        assert everything > 0 and by_class <= everything
+        rich = client.get("/proposals", params={"min_value": "1000000000"})
+        assert "No proposal matches" in rich.text
+        assert client.get("/proposals", params={"min_value": "lots"}).status_code == 422
+        assert client.get("/proposals", params={"abc": "Z"}).status_code == 422

@@ -6,6 +6,7 @@ Lists are keyset pages on the table's id with site scope applied in SQL.
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -161,9 +162,25 @@ def list_proposals(
     sku: str | None = None,
     supplier_code: str | None = None,
     trigger: str | None = None,
+    abc: str | None = None,
+    min_value: Decimal | None = None,
 ) -> list[dict[str, Any]]:
-    """One keyset page of proposals; ``trigger`` matches words of the trigger sentence."""
+    """One keyset page of proposals; ``trigger`` matches words of the trigger sentence,
+    ``abc`` the item-location's class in the proposal's run, ``min_value`` the line's value
+    (quantity × unit cost) from below."""
     stmt = _proposal_select().order_by(proposal.c.id).limit(limit)
+    if abc is not None:
+        p = item_location_policy
+        stmt = stmt.where(
+            sa.exists().where(
+                p.c.run_id == proposal.c.run_id,
+                p.c.item_id == proposal.c.item_id,
+                p.c.site_id == proposal.c.site_id,
+                p.c.abc == abc,
+            )
+        )
+    if min_value is not None:
+        stmt = stmt.where(proposal.c.quantity * proposal.c.unit_cost >= min_value)
     if supplier_code is not None:
         stmt = stmt.where(supplier.c.code == supplier_code)
     if trigger is not None:

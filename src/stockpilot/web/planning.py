@@ -29,7 +29,8 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 PAGE = 200
 STATUSES = ("proposed", "pending_approval", "accepted", "rejected", "superseded")
 KINDS = ("purchase", "transfer")
-FILTERS = ("status", "site", "supplier", "kind", "sku", "trigger")
+FILTERS = ("status", "site", "supplier", "kind", "sku", "trigger", "abc", "min_value")
+CLASSES = ("A", "B", "C")
 INTERVAL_Z = 1.645  # the chart's band: a two-sided 90 % interval of a normal forecast error
 
 
@@ -69,8 +70,23 @@ class Filters:
     kind: str = ""
     sku: str = ""
     trigger: str = ""
+    abc: str = ""
+    min_value: str = ""
+
+    def value(self) -> Decimal | None:
+        if not self.min_value:
+            return None
+        try:
+            found = Decimal(self.min_value)
+        except ArithmeticError:
+            found = Decimal("NaN")
+        if not found.is_finite() or found < 0:
+            raise ValidationFailed("the order value is a number, 0 or more", field="min_value")
+        return found
 
     def check(self) -> None:
+        if self.abc and self.abc not in CLASSES:
+            raise ValidationFailed("class must be A, B or C", field="abc")
         if self.status and self.status not in STATUSES:
             raise ValidationFailed(f"status must be one of {', '.join(STATUSES)}", field="status")
         if self.kind and self.kind not in KINDS:
@@ -106,6 +122,9 @@ def _workbench(
             sku=flt.sku or None,
             supplier_code=flt.supplier or None,
             trigger=flt.trigger or None,
+            abc=flt.abc or None,
+            # a value filter is a cost question: only for those who may see costs
+            min_value=flt.value() if viewer.sees_cost else None,
         )
         sites = queries.list_sites(conn, viewer.actor, after_id=None, limit=200)
         reasons = reference.list_reason_codes(conn)
@@ -139,9 +158,14 @@ def workbench(
     kind: Annotated[str, Query(max_length=20)] = "",
     sku: Annotated[str, Query(max_length=60)] = "",
     trigger: Annotated[str, Query(max_length=100)] = "",
+    abc: Annotated[str, Query(max_length=1)] = "",
+    min_value: Annotated[str, Query(max_length=20)] = "",
     after: Annotated[int | None, Query(ge=0)] = None,
 ) -> HTMLResponse:
-    flt = Filters(status, site.strip(), supplier.strip(), kind, sku.strip(), trigger.strip())
+    flt = Filters(
+        status, site.strip(), supplier.strip(), kind, sku.strip(), trigger.strip(), abc,
+        min_value.strip(),
+    )  # fmt: skip
     return _workbench(request, db, viewer, flt, after)
 
 
@@ -281,6 +305,31 @@ def _override(request: Request, db: DbPage, viewer: Viewer, form: Any, proposal_
 
     form_write(db, viewer, request, form, work)
     return quantity
+
+
+@router.get("/proposals/scores")
+def override_scores(
+    request: Request,
+    db: DbPage,
+    viewer: ViewerDep,
+    after: Annotated[int | None, Query(ge=0)] = None,
+) -> HTMLResponse:
+    """Was the override or the suggestion right? Each override whose horizon has passed,
+    against the order hindsight would have placed."""
+    viewer.need("planning:read")
+    with db.read() as conn:
+        scored = actions.score_overrides(conn, viewer.actor, after_id=after, limit=PAGE)
+    verdicts = {
+        v: sum(1 for r in scored.items if r["verdict"] == v) for v in ("better", "same", "worse")
+    }
+    return render(
+        request,
+        "override_scores.html",
+        viewer,
+        rows=scored.items,
+        verdicts=verdicts,
+        next_after=scored.after_id,
+    )
 
 
 # --- the item-location page ----------------------------------------------------------------------
