@@ -41,3 +41,40 @@ def test_an_operator_may_not_plan_waves(db: Database) -> None:
     with browser_as(db, "warehouse_operator", ["WH1"]) as client:
         assert client.get("/waves").status_code == 403
         assert 'href="/waves"' not in client.get("/").text
+
+
+def test_an_over_receipt_refused_at_the_scanner_is_allowed_by_a_supervisor(db: Database) -> None:
+    from tests.web.warehouse_world import GTIN
+
+    world = warehouse_world(db, waved=False)
+    label = f"(01){GTIN}(30)60"  # 60 against a line of 40
+    with browser_as(db, "warehouse_operator", ["WH1"]) as operator:
+        fields = form_fields(operator.get("/receive").text, "/receive")
+        body = {**fields, "purchase_order": str(world.purchase_order), "scan": label}
+        refused = operator.post("/receive", data=body)
+        assert refused.status_code in (409, 422), refused.status_code
+        with browser_as(db, "warehouse_supervisor", ["WH1"]) as supervisor:
+            page = supervisor.get("/approvals")
+            assert page.status_code == 200 and 'href="/approvals"' in page.text
+            allow = {
+                **form_fields(page.text, "/approvals/over-receipt"),
+                "purchase_order": str(world.purchase_order),
+                "line_no": "1",
+                "quantity": "20",
+                "reason": "supplier shipped a full pallet",
+            }
+            done = supervisor.post("/approvals/over-receipt", data=allow)
+            assert done.status_code == 200, text_of(done.text)[-500:]
+            assert "20 more allowed" in done.text
+            bad = supervisor.post(
+                "/approvals/over-receipt",
+                data={**allow, **form_fields(done.text, "/approvals/over-receipt"), "line_no": "9"},
+            )
+            assert bad.status_code == 422 and 'id="line_no-error"' in bad.text
+        fields = form_fields(refused.text, "/receive")
+        body = {**fields, "purchase_order": str(world.purchase_order), "scan": label}
+        received = operator.post("/receive", data=body)
+        assert received.status_code == 200, text_of(received.text)[-500:]
+        assert "60 × SKU-1" in text_of(received.text)
+    with browser_as(db, "warehouse_operator", ["WH1"]) as nobody:
+        assert nobody.get("/approvals").status_code == 403

@@ -10,11 +10,15 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.engine import Connection
 
 from stockpilot.api import queries
+from stockpilot.inbound import purchase_orders
+from stockpilot.inbound.schemas import OverReceiptApproval
 from stockpilot.outbound import waves
 from stockpilot.outbound.schemas import WavePlan
-from stockpilot.shared.errors import StockpilotError
+from stockpilot.replenishment import queries as planning
+from stockpilot.shared.errors import Forbidden, StockpilotError, ValidationFailed
+from stockpilot.shared.quantities import to_base_units
 from stockpilot.web.frame import DbPage, FormDep, PageRoute, Viewer, ViewerDep, form_write, render
-from stockpilot.web.warehouse import parsed
+from stockpilot.web.warehouse import number_or_text, parsed
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -108,4 +112,87 @@ def release(
         viewer,
         shown_waves=[released],
         message=f"Wave {wave_id} released: {tasks} pick task(s) on the floor.",
+    )
+
+
+# --- approvals -----------------------------------------------------------------------------------
+
+
+def _approvals(
+    request: Request,
+    db: DbPage,
+    viewer: Viewer,
+    *,
+    message: str | None = None,
+    problem: dict[str, Any] | None = None,
+    values: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    if not (viewer.can("receipts:approve") or viewer.can("planning:approve")):
+        raise Forbidden(f"role {viewer.actor.role} approves nothing")
+    waiting = []
+    if viewer.can("planning:approve"):
+        with db.read() as conn:
+            waiting = planning.list_proposals(
+                conn, viewer.actor, after_id=None, limit=101, status="pending_approval"
+            )
+    return render(
+        request,
+        "approvals.html",
+        viewer,
+        status_code=status_code,
+        waiting=len(waiting),
+        message=message,
+        error=problem,
+        values=values or {},
+    )
+
+
+@router.get("/approvals")
+def approvals(request: Request, db: DbPage, viewer: ViewerDep) -> HTMLResponse:
+    return _approvals(request, db, viewer)
+
+
+@router.post("/approvals/over-receipt")
+def allow_over_receipt(
+    request: Request, db: DbPage, viewer: ViewerDep, form: FormDep
+) -> HTMLResponse:
+    """A supervisor allows units beyond the supplier's tolerance on one purchase-order line;
+    someone else must receive them."""
+    from fractions import Fraction
+
+    viewer.need("receipts:approve")
+    kept = {k: form.get(k) for k in ("purchase_order", "line_no", "quantity", "reason")}
+    try:
+        order_id = number_or_text(form.get("purchase_order"))
+        if not isinstance(order_id, int) or order_id < 1:
+            raise ValidationFailed(
+                "the purchase order number is a whole number", field="purchase_order"
+            )
+        fields = {
+            "line_no": number_or_text(form.get("line_no")),
+            "quantity": number_or_text(form.get("quantity")),
+            "reason": form.get("reason"),
+        }
+        body = parsed(OverReceiptApproval, fields)
+        quantity = to_base_units(body.quantity, Fraction(1), field="quantity")
+
+        def work(conn: Connection) -> tuple[int, Any]:
+            return 200, purchase_orders.approve_over_receipt(
+                conn, viewer.actor, order_id, body.line_no, quantity, body.reason
+            )
+
+        form_write(db, viewer, request, form, work)
+    except StockpilotError as exc:
+        return _approvals(
+            request, db, viewer, problem=exc.problem(), values=kept, status_code=exc.status
+        )
+    return _approvals(
+        request,
+        db,
+        viewer,
+        message=(
+            f"Purchase order {order_id} line {body.line_no}: {quantity} more allowed "
+            "(someone else receives them)."
+        ),
     )

@@ -250,7 +250,7 @@ def receive_screen(
     return _receive_screen(request, db, viewer, site.strip())
 
 
-def _number(text: str) -> int | str:
+def number_or_text(text: str) -> int | str:
     """A form's digits as the number the command expects (anything else is left for the
     command's own validation to refuse, naming the field)."""
     return int(text) if text.isdigit() else text
@@ -266,7 +266,7 @@ def receipt_command(form: Form) -> ReceiptCreate:
     data: dict[str, Any] = {"site": form.get("site") or None}
     for name in ("purchase_order", "asn"):
         if form.get(name):
-            data[name] = _number(form.get(name))
+            data[name] = number_or_text(form.get(name))
     try:
         label = parse_scan(scan_text)
     except ScanError as exc:
@@ -277,7 +277,7 @@ def receipt_command(form: Form) -> ReceiptCreate:
     else:
         line: dict[str, Any] = {"scan": scan_text}
         if form.get("quantity"):
-            line["quantity"] = _number(form.get("quantity"))
+            line["quantity"] = number_or_text(form.get("quantity"))
         if form.get("location"):
             line["location"] = form.get("location")
         data["lines"] = [line]
