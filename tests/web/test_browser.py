@@ -197,3 +197,41 @@ def test_run_a_scenario_and_compare_it_with_the_baseline(
         assert me.errors == []
     finally:
         me.context.close()
+
+
+PAGES = (
+    "/",
+    "/items?q=FAST",
+    "/items/FAST",
+    "/items/NOPE",  # a problem page
+    "/proposals",
+    "/proposals/1",
+    "/proposals/scores",
+    "/item-locations/HUB/FAST",
+    "/scenarios",
+    "/tasks?site=HUB",
+    "/receive?site=HUB",
+    "/waves",
+    "/approvals",
+)
+
+
+def test_every_page_loads_only_from_this_server_and_passes_axe(
+    db: Database, server: Server, browser: Browser
+) -> None:
+    _network(db)
+    run_plan(db, as_of=AS_OF, actor=SYSTEM)
+    name = web_user(db, "admin")
+    me = visit(browser, server)
+    try:
+        me.go("/login")
+        assert_accessible(me.page)
+        me.sign_in(name, PASSWORD)
+        for path in PAGES:
+            me.go(path)
+            assert_accessible(me.page)
+        assert me.outside_requests() == []
+        assert me.errors == []
+        assert len(me.requests) > len(PAGES)
+    finally:
+        me.context.close()
