@@ -68,8 +68,9 @@ async def login(request: Request, db: DbPage) -> Response:
         )
     name = str(form.get("username") or "").strip()
     password = str(form.get("password") or "")
+    # A refused sign-in is the sign-in page again, with why (200, as a form shown again is).
     if not name or not password:
-        return _login_page(request, expected, 422, "Enter your user name and your password.")
+        return _login_page(request, expected, 200, "Enter your user name and your password.")
     policy = policy_of(request.app.state.settings)
     origin = request.client.host if request.client else None
     outcome = db.run(lambda conn: accounts.sign_in(conn, name, password, policy, origin=origin))
@@ -81,7 +82,7 @@ async def login(request: Request, db: DbPage) -> Response:
             )
         else:
             message = "The user name or the password is wrong."
-        return _login_page(request, expected, 401, message)
+        return _login_page(request, expected, 200, message)
     response = RedirectResponse("/", status_code=303, headers=SECURITY_HEADERS)
     _set_cookie(request, response, SESSION_COOKIE, outcome.token)
     response.delete_cookie(LOGIN_COOKIE, path="/")

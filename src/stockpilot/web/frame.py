@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
@@ -29,7 +30,7 @@ from stockpilot.governance.sign_in import SignInPolicy, open_session, touch_sess
 from stockpilot.persistence.db import Database
 from stockpilot.settings import Settings
 from stockpilot.shared.actor import Actor
-from stockpilot.shared.errors import Forbidden, StockpilotError, Unauthorized
+from stockpilot.shared.errors import Forbidden, StockpilotError, Unauthorized, ValidationFailed
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 SESSION_COOKIE = "sp_session"
@@ -208,6 +209,16 @@ def to_login(request: Request) -> Response:
     return RedirectResponse("/login", status_code=303, headers=SECURITY_HEADERS)
 
 
+def _problem_page(request: Request, problem: dict[str, Any]) -> HTMLResponse:
+    return render(
+        request,
+        "_problem.html" if is_htmx(request) else "problem.html",
+        getattr(request.state, "viewer", None),
+        status_code=int(problem["status"]),
+        problem=problem,
+    )
+
+
 class PageRoute(APIRoute):
     """A page: no session redirects to /login; a domain error is shown as a page (or, for an
     htmx fragment, as the fragment) in the words of the API's problem detail."""
@@ -221,13 +232,11 @@ class PageRoute(APIRoute):
             except SignInNeeded:
                 return to_login(request)
             except StockpilotError as exc:
-                viewer = getattr(request.state, "viewer", None)
-                return render(
-                    request,
-                    "_problem.html" if is_htmx(request) else "problem.html",
-                    viewer,
-                    status_code=exc.status,
-                    problem=exc.problem(),
-                )
+                return _problem_page(request, exc.problem())
+            except RequestValidationError as exc:  # a query parameter out of its bounds
+                first = exc.errors()[0]
+                where = str(first["loc"][-1]) if first.get("loc") else "request"
+                problem = ValidationFailed(f"{where}: {first['msg']}", field=where).problem()
+                return _problem_page(request, problem)
 
         return handle
