@@ -125,7 +125,7 @@ def visit(browser: Browser, server: Server, **options: Any) -> Visit:
     page.set_default_timeout(15000)
     seen = Visit(server, context, page)
     context.on("request", lambda request: seen.requests.append(request.url))
-    # Script and policy errors; an answer's own status (a refused sign-in is a 401) is not one.
+    # Script and policy errors; an answer's own status (a 404 page, a refusal) is not one.
     page.on(
         "console",
         lambda m: (
