@@ -13,7 +13,7 @@ RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP := $(VENV)/.dev-installed
 PIP := $(BIN)/python -m pip
 
-.PHONY: run test lint bench fuzz install install-dev lock format clean
+.PHONY: run test lint bench fuzz install install-dev lock format clean chromium
 
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV) || { echo "python3 -m venv failed: on Debian, apt-get install python3-venv"; exit 1; }
@@ -42,7 +42,20 @@ lint: $(DEV_STAMP)
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 
-test: lint
+# The browser tests drive Debian's Chromium (never a browser build downloaded by Playwright);
+# as root it is installed when missing. Without it those tests fail: they never skip.
+CHROMIUM := /usr/bin/chromium
+
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+		else \
+			echo "$(CHROMIUM) is missing: as root, apt-get install chromium"; \
+		fi; \
+	fi
+
+test: lint chromium
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
 
 # A longer schemathesis run over the whole API than the one in `make test` (every check, a fixed

@@ -39,6 +39,7 @@ MODULES = [
     ("receiving", "benchmarks.bench_receiving", ["--quick"]),
     ("transfers", "benchmarks.bench_transfers", ["--quick"]),
     ("valuation", "benchmarks.bench_valuation", ["--quick"]),
+    ("web", "benchmarks.bench_web", ["--skus", "2000", "--quick"]),
 ]
 
 

@@ -34,6 +34,13 @@ class Settings(BaseSettings):
     accounts: dict[str, str] = Field(default_factory=dict)
     # A revaluation changing value by more than this waits for valuation:approve.
     revaluation_approval_threshold: Decimal = Decimal("1000")
+    # Web sign-in: failures in a row that lock an account, for how long; session lifetimes.
+    sign_in_attempts: int = 5
+    lockout_minutes: int = 15
+    session_idle_minutes: int = 30
+    session_lifetime_hours: int = 12
+    # Send the session cookie only over HTTPS (set behind a TLS-terminating proxy).
+    secure_cookies: bool = False
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -73,11 +73,14 @@ _adapters: dict[Any, TypeAdapter[Any]] = {}
 
 
 def api_routes(app: FastAPI) -> Iterator[APIRoute]:
-    """Every API route, paths without the ``/api/v1`` prefix they are mounted under."""
+    """Every API route, paths without the ``/api/v1`` prefix they are mounted under (the web
+    pages' routes are not in the schema and not API routes)."""
     for route in app.routes:
         included = getattr(route, "original_router", None)
         if included is not None:
-            yield from (r for r in included.routes if isinstance(r, APIRoute))
+            yield from (
+                r for r in included.routes if isinstance(r, APIRoute) and r.include_in_schema
+            )
 
 
 def declared_model(app: FastAPI, method: str, path: str, status: int) -> Any:

@@ -10,7 +10,7 @@ from stockpilot.persistence.db import Database
 
 
 def test_the_page_is_served_with_its_local_assets(db: Database, client: TestClient) -> None:
-    page = client.get("/")
+    page = client.get("/lookup")
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
     assert "default-src 'self'" in page.headers["Content-Security-Policy"]
@@ -23,7 +23,7 @@ def test_the_page_is_served_with_its_local_assets(db: Database, client: TestClie
 
 
 def test_no_asset_refers_to_another_origin(db: Database, client: TestClient) -> None:
-    for path in ("/", "/static/app.js", "/static/style.css"):
+    for path in ("/lookup", "/static/app.js", "/static/style.css"):
         text = client.get(path).text
         assert not re.search(r"https?://", text), path
         assert "@import" not in text and "//cdn" not in text
@@ -39,7 +39,7 @@ def test_the_page_looks_up_items_and_stock_through_the_api(
 
 
 def test_the_page_is_labelled_for_assistive_technology(db: Database, client: TestClient) -> None:
-    html = client.get("/").text
+    html = client.get("/lookup").text
     assert '<html lang="en">' in html
     for field in ("token", "sku", "site"):
         assert f'<label for="{field}">' in html or f'<label for="{field}"' in html

@@ -144,6 +144,31 @@ def list_items(
     return _render_items(conn, conn.execute(stmt).all())
 
 
+def _like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def search_items(
+    conn: Connection, text: str, *, after_id: int | None, limit: int
+) -> list[dict[str, Any]]:
+    """Items whose SKU starts with ``text``, whose description contains it, or whose
+    supplier's code is it (case-insensitive), in id order."""
+    pattern = _like(text.strip())
+    stmt = (
+        _after(_items_select(), item.c.id, after_id)
+        .where(
+            sa.or_(
+                item.c.sku.ilike(pattern + "%", escape="\\"),
+                item.c.description.ilike("%" + pattern + "%", escape="\\"),
+                sa.func.lower(supplier.c.code) == text.strip().lower(),
+            )
+        )
+        .order_by(item.c.id)
+        .limit(limit)
+    )
+    return _render_items(conn, conn.execute(stmt).all())
+
+
 def get_item(conn: Connection, sku: str) -> dict[str, Any]:
     row = conn.execute(_items_select().where(item.c.sku == sku)).first()
     if row is None:
@@ -297,15 +322,22 @@ def list_moves(
     limit: int,
     item_id: int | None = None,
     site_id: int | None = None,
+    newest_first: bool = False,
 ) -> list[dict[str, Any]]:
-    """Ledger moves in id order; a move is in a site when either of its ends is."""
+    """Ledger moves in id order (``newest_first``: the latest first, ``after_id`` then meaning
+    older than it); a move is in a site when either of its ends is."""
     view = moves_view()
     scope = site_scope(actor)
     if scope is not None:
         view = view.in_sites(scope)
     if site_id is not None:
         view = view.in_sites([site_id])
-    stmt = _after(view.stmt.limit(limit), move.c.id, after_id)
+    if newest_first:
+        stmt = view.stmt.order_by(None).order_by(move.c.id.desc()).limit(limit)
+        if after_id is not None:
+            stmt = stmt.where(move.c.id < after_id)
+    else:
+        stmt = _after(view.stmt.limit(limit), move.c.id, after_id)
     if item_id is not None:
         stmt = stmt.where(move.c.item_id == item_id)
     out = []

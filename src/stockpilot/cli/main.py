@@ -177,13 +177,27 @@ def user_add(
     site: Annotated[
         list[str] | None, typer.Option("--site", help="Limit to a site (repeatable).")
     ] = None,
+    password: Annotated[
+        str | None,
+        typer.Option(help="Also set a password for the web pages (8 to 200 characters)."),
+    ] = None,
 ) -> None:
     """Create a user; the bearer token is printed once, as the last line."""
+    from stockpilot.governance.sign_in import check_password_text, set_password
     from stockpilot.governance.users import add_user
     from stockpilot.shared.actor import SYSTEM
 
+    if password is not None:
+        check_password_text(password)
+
+    def create(conn: Any) -> str:
+        user_id, token = add_user(conn, SYSTEM, name, role, site or ())
+        if password is not None:
+            set_password(conn, SYSTEM, user_id, password)
+        return token
+
     with database() as db:
-        _, token = db.run(lambda conn: add_user(conn, SYSTEM, name, role, site or ()))
+        token = db.run(create)
     scope = ", ".join(site) if site else "all sites"
     stdout().print(f"user {name!r} created (role {role}, {scope}); bearer token:")
     typer.echo(token)

@@ -462,3 +462,4 @@ idempotency_record = sa.Table(
 from stockpilot.persistence import planning_tables as _planning_tables  # noqa: E402, F401
 from stockpilot.persistence import valuation_tables as _valuation_tables  # noqa: E402, F401
 from stockpilot.persistence import warehouse_tables as _warehouse_tables  # noqa: E402, F401
+from stockpilot.persistence import web_tables as _web_tables  # noqa: E402, F401

@@ -5,6 +5,8 @@ Lists are keyset pages on the table's id with site scope applied in SQL.
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,7 +19,7 @@ from stockpilot.persistence.planning_tables import (
     proposal_action,
     scenario,
 )
-from stockpilot.persistence.tables import item, site, supplier
+from stockpilot.persistence.tables import demand_history, item, site, supplier
 from stockpilot.persistence.warehouse_tables import (
     purchase_order,
     purchase_order_line,
@@ -158,8 +160,32 @@ def list_proposals(
     kind: str | None = None,
     site_code: str | None = None,
     sku: str | None = None,
+    supplier_code: str | None = None,
+    trigger: str | None = None,
+    abc: str | None = None,
+    min_value: Decimal | None = None,
 ) -> list[dict[str, Any]]:
+    """One keyset page of proposals; ``trigger`` matches words of the trigger sentence,
+    ``abc`` the item-location's class in the proposal's run, ``min_value`` the line's value
+    (quantity × unit cost) from below."""
     stmt = _proposal_select().order_by(proposal.c.id).limit(limit)
+    if abc is not None:
+        p = item_location_policy
+        stmt = stmt.where(
+            sa.exists().where(
+                p.c.run_id == proposal.c.run_id,
+                p.c.item_id == proposal.c.item_id,
+                p.c.site_id == proposal.c.site_id,
+                p.c.abc == abc,
+            )
+        )
+    if min_value is not None:
+        stmt = stmt.where(proposal.c.quantity * proposal.c.unit_cost >= min_value)
+    if supplier_code is not None:
+        stmt = stmt.where(supplier.c.code == supplier_code)
+    if trigger is not None:
+        words = trigger.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = stmt.where(proposal.c.trigger.ilike(f"%{words}%", escape="\\"))
     if after_id is not None:
         stmt = stmt.where(proposal.c.id > after_id)
     if status is not None:
@@ -196,6 +222,21 @@ def get_proposal(conn: Connection, actor: Actor, proposal_id: int) -> dict[str, 
         )
     ]
     return body
+
+
+def daily_demand(conn: Connection, actor: Actor, sku: str, site_id: int) -> list[tuple[date, int]]:
+    """The demand history of one item-location, summed per requested date (nothing for a
+    site outside the caller's scope)."""
+    if not actor.can_see_site(site_id):
+        return []
+    rows = conn.execute(
+        sa.select(demand_history.c.requested_date, sa.func.sum(demand_history.c.quantity))
+        .join(item, item.c.id == demand_history.c.item_id)
+        .where(item.c.sku == sku, demand_history.c.site_id == site_id)
+        .group_by(demand_history.c.requested_date)
+        .order_by(demand_history.c.requested_date)
+    ).all()
+    return [(r[0], int(r[1])) for r in rows]
 
 
 def list_runs(conn: Connection, *, after_id: int | None, limit: int) -> list[dict[str, Any]]:

@@ -1,6 +1,11 @@
-"""The web pages: static HTML, CSS and a little vanilla JavaScript, all served from the package
-(no build step, nothing fetched from another origin). The pages call the REST API with the
-bearer token the user pastes in; the token stays in the tab's sessionStorage."""
+"""The web application: server-rendered pages (Jinja2 templates, htmx for the parts that
+change), sign-in with a session cookie, and the static files, all served from the package (no
+build step, nothing fetched from another origin).
+
+Routers stay thin: each page parses its query or form, calls the services the API calls and
+renders a template. ``/lookup`` keeps the first token-based look-up page (it calls the REST API
+with a bearer token the user pastes in, kept in the tab's sessionStorage).
+"""
 
 from __future__ import annotations
 
@@ -10,26 +15,22 @@ from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
+from stockpilot.web import auth, planning, scenarios, stock, supervisor, warehouse
+from stockpilot.web.frame import CONTENT_SECURITY_POLICY, SECURITY_HEADERS
+
 STATIC_DIR = Path(__file__).parent / "static"
 
-# The page may talk only to its own origin; no inline script or style is needed.
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-)
+__all__ = ["CONTENT_SECURITY_POLICY", "STATIC_DIR", "mount_web"]
 
 
 def mount_web(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
-    @app.get("/", include_in_schema=False)
-    def index() -> FileResponse:
+    @app.get("/lookup", include_in_schema=False)
+    def lookup() -> FileResponse:
         return FileResponse(
-            STATIC_DIR / "index.html",
-            media_type="text/html",
-            headers={
-                "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-                "Referrer-Policy": "no-referrer",
-                "X-Content-Type-Options": "nosniff",
-            },
+            STATIC_DIR / "index.html", media_type="text/html", headers=SECURITY_HEADERS
         )
+
+    for module in (auth, stock, planning, scenarios, warehouse, supervisor):
+        app.include_router(module.router)

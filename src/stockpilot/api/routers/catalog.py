@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Header, Query, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from sqlalchemy.engine import Connection
@@ -38,9 +38,22 @@ def list_items(
     actor: Annotated[Actor, require("items:read")],
     paging: PageDep,
     active: bool | None = None,
+    q: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=100,
+            description="search: SKU prefix, words of the description, or a supplier code",
+        ),
+    ] = None,
 ) -> Any:
     with db.read() as conn:
-        rows = queries.list_items(conn, after_id=paging.after_id, limit=paging.fetch, active=active)
+        if q is not None:
+            rows = queries.search_items(conn, q, after_id=paging.after_id, limit=paging.fetch)
+        else:
+            rows = queries.list_items(
+                conn, after_id=paging.after_id, limit=paging.fetch, active=active
+            )
     return page(rows, paging, _id)
 
 
