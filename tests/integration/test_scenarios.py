@@ -33,7 +33,7 @@ def test_disruption_and_spike_lower_fill_rate_against_the_baseline(db: Database)
         }
     )
     body = run_scenarios(db, request, actor=SYSTEM)
-    rows = {r["scenario"]: r for r in body["results"]}
+    rows = {r["scenario"]: r for r in body.results}
     base = rows["baseline"]["fill_rate"]
     assert base > 0.8
     for name in ("supplier out 8 weeks", "demand +80%", "lead time x3"):

@@ -26,6 +26,7 @@ from stockpilot.api.routers import (
     network,
     planning,
     planning_policies,
+    planning_setup,
     reference,
     sales_orders,
     shipping,
@@ -84,6 +85,7 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
         shipping,
         planning,
         planning_policies,
+        planning_setup,
         governance,
     )
     for module in modules:

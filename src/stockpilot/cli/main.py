@@ -303,6 +303,8 @@ def _register_plugins() -> None:
 
 _register_plugins()
 __import__("stockpilot.cli.tasks", fromlist=["register"]).register(app)  # stockpilot tasks …
+# stockpilot events / order-terms / pilot / policy-type
+__import__("stockpilot.cli.planning_setup", fromlist=["register"]).register(app)
 
 if __name__ == "__main__":
     app()

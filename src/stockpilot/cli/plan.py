@@ -84,7 +84,7 @@ def plan_command(
     _check_choice(service_type, ("cycle", "fill_rate"), "--service-type")
     console = Console(stderr=True)
     if from_csv is None:
-        _plan_on_database(console, out, period, service_level, service_type)
+        _plan_on_database(console, out, period, service_level, service_type, segment_policies)
         return
     from stockpilot.planning.csv_io import PlanInputs, write_policies
     from stockpilot.planning.engine import PlanConfig, plan
@@ -323,6 +323,7 @@ def _simulate_on_database(
     scenarios: list[dict[str, object]],
 ) -> None:
     from stockpilot.bootstrap import open_database
+    from stockpilot.replenishment.replays import ReplayRequest, calibration_report
     from stockpilot.replenishment.scenarios import ScenarioRequest, run_scenarios
     from stockpilot.shared.errors import StockpilotError
 
@@ -339,20 +340,31 @@ def _simulate_on_database(
     db = open_database()
     try:
         body = run_scenarios(db, request, actor=SYSTEM)
+        # The same calibration report as --from-csv, on this database's own history.
+        calibration = calibration_report(
+            db, SYSTEM, ReplayRequest(holdout, period, service_level, service_type)
+        )
     except StockpilotError as exc:
         Console(stderr=True).print(f"[red]error:[/red] {exc.detail}")
         raise typer.Exit(code=2) from exc
     finally:
         db.dispose()
-    table = Table(title=f"Replay of the last {holdout} periods ({body['series']} series)")
-    columns = list(body["results"][0])
+    table = Table(title=f"Replay of the last {holdout} periods ({body.series} series)")
+    columns = list(body.results[0])
     for name in columns:
         table.add_column(name, justify="left" if name == "scenario" else "right")
-    for row in body["results"]:
+    for row in body.results:
         table.add_row(
             *[f"{row[c]:.3f}" if isinstance(row[c], float) else str(row[c]) for c in columns]
         )
     console.print(table)
+    console.print(
+        _frame_table(
+            calibration,
+            f"Calibration: re-planned every period over the last {holdout}, the share of "
+            "protection periods whose demand exceeded forecast + k·sigma (normal_: its promise)",
+        )
+    )
 
 
 def data_health_command(
@@ -431,6 +443,7 @@ def _plan_on_database(
     period: str,
     service_level: float | None,
     service_type: str,
+    segment_policies: bool = False,
 ) -> None:
     import polars as pl
     import sqlalchemy as sa
@@ -467,6 +480,7 @@ def _plan_on_database(
             service_type=service_type,
             actor=SYSTEM,
             progress=advance,
+            segment_policies=segment_policies,
         )
     table = Table(title=f"planning run {summary.run_id}")
     table.add_column("item-locations", justify="right")

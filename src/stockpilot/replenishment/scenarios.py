@@ -9,6 +9,7 @@ the ``scenario`` table with their parameters.
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass, replace
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -99,14 +100,35 @@ class ScenarioRequest(BaseModel):
     )
 
 
-def run_scenarios(db: Database, request: ScenarioRequest, *, actor: Actor) -> dict[str, Any]:
+@dataclass(frozen=True)
+class ScenarioOutcome:
+    """The side-by-side replay: one row of ``results`` per scenario (the baseline first), with
+    the fill rate, cycle service, inventory and stockouts of the replay; ``id`` once stored."""
+
+    name: str
+    series: int
+    holdout_periods: int
+    period: str
+    replayed_from: str
+    results: list[dict[str, Any]]
+    id: int | None = None
+
+    def body(self) -> dict[str, Any]:
+        """The JSON body of the API (and the stored ``scenario.result``)."""
+        out = asdict(self)
+        if self.id is None:
+            out.pop("id")
+        return out
+
+
+def run_scenarios(db: Database, request: ScenarioRequest, *, actor: Actor) -> ScenarioOutcome:
     """Plan on the history before the holdout, replay it under each scenario, store the result."""
-    body = compute_scenarios(db, request, actor)
-    body["id"] = db.run(lambda conn: store_scenario(conn, actor, request, body))
-    return body
+    outcome = compute_scenarios(db, request, actor)
+    sid = db.run(lambda conn: store_scenario(conn, actor, request, outcome))
+    return replace(outcome, id=sid)
 
 
-def compute_scenarios(db: Database, request: ScenarioRequest, actor: Actor) -> dict[str, Any]:
+def compute_scenarios(db: Database, request: ScenarioRequest, actor: Actor) -> ScenarioOutcome:
     """The side-by-side comparison, without storing it."""
     with db.read() as conn:
         sites = load_sites(conn)
@@ -156,29 +178,28 @@ def compute_scenarios(db: Database, request: ScenarioRequest, actor: Actor) -> d
         np.ones(pol.height, dtype=np.int64),
     )
     table = compare_scenarios(test, policy, [s.to_scenario() for s in request.scenarios])
-    body = {
-        "name": request.name,
-        "series": int(pol.height),
-        "holdout_periods": request.holdout,
-        "period": request.period,
-        "replayed_from": str(cut),
-        "results": [
+    return ScenarioOutcome(
+        name=request.name,
+        series=int(pol.height),
+        holdout_periods=request.holdout,
+        period=request.period,
+        replayed_from=str(cut),
+        results=[
             {k: (round(v, 6) if isinstance(v, float) else v) for k, v in row.items()}
             for row in table.to_dicts()
         ],
-    }
-    return body
+    )
 
 
 def store_scenario(
-    conn: sa.Connection, actor: Actor, request: ScenarioRequest, body: dict[str, Any]
+    conn: sa.Connection, actor: Actor, request: ScenarioRequest, outcome: ScenarioOutcome
 ) -> int:
     sid = insert_id(
         conn,
         scenario.insert().values(
             name=request.name,
             parameters=request.model_dump(),
-            result=body,
+            result=outcome.body(),
             created_at=utcnow(),
             user_id=actor.user_id,
         ),
@@ -189,7 +210,7 @@ def store_scenario(
         action="scenario.run",
         entity_type="scenario",
         entity_id=sid,
-        detail={"name": request.name, "series": body["series"]},
+        detail={"name": request.name, "series": outcome.series},
         topic="scenario.completed",
     )
     return sid
