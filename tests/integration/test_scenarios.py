@@ -33,12 +33,12 @@ def test_disruption_and_spike_lower_fill_rate_against_the_baseline(db: Database)
         }
     )
     body = run_scenarios(db, request, actor=SYSTEM)
-    rows = {r["scenario"]: r for r in body.results}
-    base = rows["baseline"]["fill_rate"]
+    rows = {r.scenario: r for r in body.results}
+    base = rows["baseline"].fill_rate
     assert base > 0.8
     for name in ("supplier out 8 weeks", "demand +80%", "lead time x3"):
-        assert rows[name]["fill_rate"] < base
-        assert rows[name]["fill_rate_vs_baseline"] < 0
+        assert rows[name].fill_rate < base
+        assert rows[name].fill_rate_vs_baseline < 0
     with db.read() as conn:
         stored = conn.execute(sa.select(scenario.c.result)).scalar_one()
     assert stored["results"][0]["scenario"] == "baseline"

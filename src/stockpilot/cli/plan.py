@@ -322,6 +322,8 @@ def _simulate_on_database(
     service_type: str,
     scenarios: list[dict[str, object]],
 ) -> None:
+    from dataclasses import asdict
+
     from stockpilot.bootstrap import open_database
     from stockpilot.replenishment.replays import ReplayRequest, calibration_report
     from stockpilot.replenishment.scenarios import ScenarioRequest, run_scenarios
@@ -350,10 +352,11 @@ def _simulate_on_database(
     finally:
         db.dispose()
     table = Table(title=f"Replay of the last {holdout} periods ({body.series} series)")
-    columns = list(body.results[0])
+    rows = [asdict(r) for r in body.results]
+    columns = list(rows[0])
     for name in columns:
         table.add_column(name, justify="left" if name == "scenario" else "right")
-    for row in body.results:
+    for row in rows:
         table.add_row(
             *[f"{row[c]:.3f}" if isinstance(row[c], float) else str(row[c]) for c in columns]
         )

@@ -101,6 +101,20 @@ class ScenarioRequest(BaseModel):
 
 
 @dataclass(frozen=True)
+class ScenarioResult:
+    """The replayed horizon under one scenario, totalled over the series (the first row of an
+    outcome is the baseline)."""
+
+    scenario: str
+    fill_rate: float
+    cycle_service_level: float
+    average_on_hand: float
+    stockout_periods: int
+    fill_rate_vs_baseline: float
+    on_hand_vs_baseline: float
+
+
+@dataclass(frozen=True)
 class ScenarioOutcome:
     """The side-by-side replay: one row of ``results`` per scenario (the baseline first), with
     the fill rate, cycle service, inventory and stockouts of the replay; ``id`` once stored."""
@@ -110,7 +124,7 @@ class ScenarioOutcome:
     holdout_periods: int
     period: str
     replayed_from: str
-    results: list[dict[str, Any]]
+    results: list[ScenarioResult]
     id: int | None = None
 
     def body(self) -> dict[str, Any]:
@@ -185,7 +199,15 @@ def compute_scenarios(db: Database, request: ScenarioRequest, actor: Actor) -> S
         period=request.period,
         replayed_from=str(cut),
         results=[
-            {k: (round(v, 6) if isinstance(v, float) else v) for k, v in row.items()}
+            ScenarioResult(
+                scenario=str(row["scenario"]),
+                fill_rate=round(float(row["fill_rate"]), 6),
+                cycle_service_level=round(float(row["cycle_service_level"]), 6),
+                average_on_hand=round(float(row["average_on_hand"]), 6),
+                stockout_periods=int(row["stockout_periods"]),
+                fill_rate_vs_baseline=round(float(row["fill_rate_vs_baseline"]), 6),
+                on_hand_vs_baseline=round(float(row["on_hand_vs_baseline"]), 6),
+            )
             for row in table.to_dicts()
         ],
     )
