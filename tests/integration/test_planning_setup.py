@@ -192,3 +192,9 @@ def test_the_calibration_report_runs_on_the_database_history(db: Database) -> No
     with pytest.raises(ValidationFailed) as err:
         calibration_report(db, SYSTEM, ReplayRequest(holdout=100))
     assert err.value.field == "holdout"
+    # narrowed to one site: its two series only
+    hub = calibration_report(db, SYSTEM, ReplayRequest(holdout=12, site="HUB"))
+    assert hub.filter(hub["demand_class"] == "all")["series"].to_list() == [2]
+    with pytest.raises(ValidationFailed) as err:
+        calibration_report(db, SYSTEM, ReplayRequest(holdout=12, site="NOWHERE"))
+    assert err.value.field == "site"

@@ -152,6 +152,13 @@ def simulate_command(
     challenger_segment_policies: Annotated[
         bool, typer.Option("--challenger-segment-policies")
     ] = False,
+    calibration: Annotated[
+        bool,
+        typer.Option(
+            "--calibration/--no-calibration",
+            help="database: also the calibration report (re-plans every period of the holdout)",
+        ),
+    ] = True,
 ) -> None:
     """Plan on history minus the holdout, replay the holdout, print fill rate and inventory.
 
@@ -178,6 +185,7 @@ def simulate_command(
                 inbound_lines,
                 storage_capacity,
             ),
+            calibration=calibration,
         )
         return
     from stockpilot.planning.csv_io import PlanInputs
@@ -321,6 +329,7 @@ def _simulate_on_database(
     service_level: float | None,
     service_type: str,
     scenarios: list[dict[str, object]],
+    calibration: bool = True,
 ) -> None:
     from dataclasses import asdict
 
@@ -343,8 +352,12 @@ def _simulate_on_database(
     try:
         body = run_scenarios(db, request, actor=SYSTEM)
         # The same calibration report as --from-csv, on this database's own history.
-        calibration = calibration_report(
-            db, SYSTEM, ReplayRequest(holdout, period, service_level, service_type)
+        report = (
+            calibration_report(
+                db, SYSTEM, ReplayRequest(holdout, period, service_level, service_type)
+            )
+            if calibration
+            else None
         )
     except StockpilotError as exc:
         Console(stderr=True).print(f"[red]error:[/red] {exc.detail}")
@@ -361,9 +374,11 @@ def _simulate_on_database(
             *[f"{row[c]:.3f}" if isinstance(row[c], float) else str(row[c]) for c in columns]
         )
     console.print(table)
+    if report is None:
+        return
     console.print(
         _frame_table(
-            calibration,
+            report,
             f"Calibration: re-planned every period over the last {holdout}, the share of "
             "protection periods whose demand exceeded forecast + k·sigma (normal_: its promise)",
         )

@@ -67,6 +67,17 @@ Holdout = Annotated[int, Query(ge=4, le=52, description="periods replayed")]
 PeriodQ = Annotated[Literal["week", "month"], Query()]
 ServiceTypeQ = Annotated[Literal["cycle", "fill_rate"], Query()]
 ServiceLevelQ = Annotated[float | None, Query(gt=0.5, lt=1.0)]
+SiteQ = Annotated[
+    str | None, Query(min_length=1, max_length=40, description="replay one site's series")
+]
+SkusQ = Annotated[
+    str | None,
+    Query(max_length=4000, description="replay these items only, comma-separated SKUs"),
+]
+
+
+def _skus(value: str | None) -> tuple[str, ...]:
+    return tuple(s.strip() for s in (value or "").split(",") if s.strip())
 
 
 @router.post("/planning-events", status_code=201, responses=doc(PlanningEventOut, 201, "Created"))
@@ -178,8 +189,10 @@ def get_pilot_report(
     period: PeriodQ = "week",
     service_type: ServiceTypeQ = "fill_rate",
     service_level: ServiceLevelQ = None,
+    site: SiteQ = None,
+    skus: SkusQ = None,
 ) -> Any:
-    request = ReplayRequest(holdout, period, service_level, service_type)
+    request = ReplayRequest(holdout, period, service_level, service_type, site, _skus(skus))
     report = pilot_report(db, actor, pilot_id, request)
     with db.read() as conn:
         pilot = setup.get_pilot(conn, pilot_id)
@@ -200,7 +213,12 @@ def get_calibration(
     period: PeriodQ = "week",
     service_type: ServiceTypeQ = "fill_rate",
     service_level: ServiceLevelQ = None,
+    site: SiteQ = None,
+    skus: SkusQ = None,
 ) -> Any:
-    request = ReplayRequest(holdout, period, service_level, service_type)
+    """The calibration report on this database's history: the engine re-planned every period
+    of the last ``holdout`` (``holdout`` plans: narrow a large network with ``site`` or
+    ``skus``)."""
+    request = ReplayRequest(holdout, period, service_level, service_type, site, _skus(skus))
     table = calibration_report(db, actor, request)
     return {"holdout": holdout, "period": period, "items": table.to_dicts()}
