@@ -374,6 +374,15 @@ def _simulate_on_database(
             *[f"{row[c]:.3f}" if isinstance(row[c], float) else str(row[c]) for c in columns]
         )
     console.print(table)
+    if body.contingency:
+        buffers = Table(title="Contingency stock: the dearest buffers that restore the baseline")
+        for name in ("scenario", "sku", "site", "buffer", "holding_cost"):
+            buffers.add_column(
+                name, justify="left" if name in ("scenario", "sku", "site") else "right"
+            )
+        for b in body.contingency[:20]:
+            buffers.add_row(b.scenario, b.sku, b.site, f"{b.buffer:g}", f"{b.holding_cost:,.2f}")
+        console.print(buffers)
     if report is None:
         return
     console.print(

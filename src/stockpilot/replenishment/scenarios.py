@@ -21,15 +21,19 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from stockpilot.persistence import journal
 from stockpilot.persistence.db import Database
 from stockpilot.persistence.planning_tables import scenario
+from stockpilot.persistence.tables import item
 from stockpilot.planning.engine import PlanConfig, plan
 from stockpilot.planning.history import build_demand_history
-from stockpilot.planning.simulation import Policy, Scenario, compare_scenarios
+from stockpilot.planning.simulation import Policy, Scenario, compare_scenarios, scenario_buffers
+from stockpilot.planning.sourcing import contingency_buffers
 from stockpilot.replenishment.run import load_demand, load_items, load_receipts, load_sites
 from stockpilot.shared.actor import Actor
 from stockpilot.shared.clock import utcnow
 from stockpilot.shared.errors import NotFound, ValidationFailed
 from stockpilot.shared.fields import StrictFloat, StrictInt
 from stockpilot.shared.sql import insert_id
+
+CONTINGENCY_ROWS = 200  # item-locations listed with their buffer (totals cover all of them)
 
 
 class ScenarioSpec(BaseModel):
@@ -112,6 +116,19 @@ class ScenarioResult:
     stockout_periods: int
     fill_rate_vs_baseline: float
     on_hand_vs_baseline: float
+    contingency_units: float = 0.0  # buffers that bring the scenario back to the baseline
+    contingency_holding_cost: float = 0.0  # their holding cost a year
+
+
+@dataclass(frozen=True)
+class ContingencyBuffer:
+    """The stock one item-location needs against one scenario (``planning.sourcing``)."""
+
+    scenario: str
+    sku: str
+    site: str
+    buffer: float
+    holding_cost: float
 
 
 @dataclass(frozen=True)
@@ -125,6 +142,7 @@ class ScenarioOutcome:
     period: str
     replayed_from: str
     results: list[ScenarioResult]
+    contingency: list[ContingencyBuffer]  # the dearest first, at most CONTINGENCY_ROWS
     id: int | None = None
 
     def body(self) -> dict[str, Any]:
@@ -156,8 +174,6 @@ def compute_scenarios(db: Database, request: ScenarioRequest, actor: Actor) -> S
             if not actor.can_see_site(int(site_id)):
                 raise NotFound(f"site {request.site} not found", field="site")
         if request.skus:
-            from stockpilot.persistence.tables import item
-
             ids = conn.execute(sa.select(item.c.id).where(item.c.sku.in_(request.skus))).scalars()
             wanted = [str(i) for i in ids]
             demand = demand.filter(pl.col("item").is_in(wanted))
@@ -191,7 +207,39 @@ def compute_scenarios(db: Database, request: ScenarioRequest, actor: Actor) -> S
         np.ceil(pol["lead_time_periods"].to_numpy() - 1e-9).astype(np.int64),
         np.ones(pol.height, dtype=np.int64),
     )
-    table = compare_scenarios(test, policy, [s.to_scenario() for s in request.scenarios])
+    whatifs = [s.to_scenario() for s in request.scenarios]
+    table = compare_scenarios(test, policy, whatifs)
+    cost = pol.select("item", "site").join(
+        items.select("item", "site", "unit_cost").unique(["item", "site"], keep="last"),
+        on=["item", "site"],
+        how="left",
+        maintain_order="left",
+    )["unit_cost"]
+    buffers, holding = contingency_buffers(
+        scenario_buffers(test, policy, whatifs),
+        cost.fill_null(0.0).to_numpy()[:, None],
+        config.holding_rate,
+    )
+    with db.read() as conn:
+        skus: dict[str, str] = dict(
+            conn.execute(sa.select(sa.cast(item.c.id, sa.String), item.c.sku)).all()
+        )
+    item_ids, site_codes = [str(v) for v in pol["item"]], [str(v) for v in pol["site"]]
+    contingency = sorted(
+        (
+            ContingencyBuffer(
+                whatifs[k].name,
+                skus.get(item_ids[i], item_ids[i]),
+                site_codes[i],
+                float(buffers[i, k]),
+                round(float(holding[i, k]), 6),
+            )
+            for i, k in zip(*np.nonzero(buffers), strict=True)
+        ),
+        key=lambda b: (-b.holding_cost, -b.buffer, b.scenario, b.sku, b.site),
+    )[:CONTINGENCY_ROWS]
+    units = [0.0, *buffers.sum(axis=0).tolist()]  # the baseline needs none
+    costs = [0.0, *holding.sum(axis=0).tolist()]
     return ScenarioOutcome(
         name=request.name,
         series=int(pol.height),
@@ -207,9 +255,12 @@ def compute_scenarios(db: Database, request: ScenarioRequest, actor: Actor) -> S
                 stockout_periods=int(row["stockout_periods"]),
                 fill_rate_vs_baseline=round(float(row["fill_rate_vs_baseline"]), 6),
                 on_hand_vs_baseline=round(float(row["on_hand_vs_baseline"]), 6),
+                contingency_units=float(units[r]),
+                contingency_holding_cost=round(float(costs[r]), 6),
             )
-            for row in table.to_dicts()
+            for r, row in enumerate(table.to_dicts())
         ],
+        contingency=contingency,
     )
 
 

@@ -321,6 +321,23 @@ class ScenarioOutcome(Out):
     stockout_periods: int
     fill_rate_vs_baseline: float
     on_hand_vs_baseline: float
+    contingency_units: float = Field(
+        default=0.0, description="buffer stock that brings this scenario back to the baseline"
+    )
+    contingency_holding_cost: float | None = Field(
+        default=None, description="its holding cost a year (shown with cost:read)"
+    )
+
+
+class ContingencyBufferOut(Out):
+    """The stock one item-location needs against one scenario: the smallest addition to s and
+    S that brings its unserved demand back to the baseline's."""
+
+    scenario: str
+    sku: str
+    site: str
+    buffer: float
+    holding_cost: float | None = Field(default=None, description="a year (cost:read)")
 
 
 class ScenarioComparison(Out):
@@ -332,6 +349,9 @@ class ScenarioComparison(Out):
     period: PlanningPeriod
     replayed_from: date
     results: list[ScenarioOutcome]
+    contingency: list[ContingencyBufferOut] = Field(
+        default_factory=list, description="the dearest buffers first (at most 200)"
+    )
 
 
 class ScenarioRun(ScenarioComparison):
