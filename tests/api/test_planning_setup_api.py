@@ -77,5 +77,31 @@ def test_what_a_planner_sets_over_http_shapes_the_next_run(
     assert policies[("SLOW", "BR1")]["excess_flag"] is True
     assert policies[("FAST", "HUB")]["event_uplift"] == 0.5
     assert all(p["in_pilot"] == (p["abc"] == "A") for p in policies.values())
+    report = client.get(
+        f"{API}/pilots/{pilot.json()['id']}/report?holdout=12", headers=_auth(planner)
+    )
+    assert report.status_code == 200, report.text
+    assert report.json()["verdict"] in ("roll out", "keep champion")
+    assert {(g["group"], g["arm"]) for g in report.json()["groups"]} == {
+        ("pilot", "champion"), ("pilot", "challenger"), ("rest", "champion"),
+    }  # fmt: skip
     ended = client.post(f"{API}/pilots/{pilot.json()['id']}/end", headers=_auth(planner, "p-3"))
     assert ended.json()["status"] == "ended"
+
+
+def test_the_calibration_report_over_http_names_its_bad_input(
+    db: Database, client: TestClient
+) -> None:
+    _network(db)
+    planner = make_user(db, "planner")
+    report = client.get(f"{API}/calibration?holdout=12&site=HUB", headers=_auth(planner))
+    assert report.status_code == 200, report.text
+    overall = next(r for r in report.json()["items"] if r["demand_class"] == "all")
+    assert overall["series"] == 2 and abs(overall["normal_k1645"] - 0.05) < 1e-3
+    too_long = client.get(f"{API}/calibration?holdout=53", headers=_auth(planner))
+    assert too_long.status_code == 422 and "holdout" in too_long.text
+    bound = make_user(db, "planner", sites=["BR1"])
+    refused = client.get(f"{API}/calibration?holdout=12", headers=_auth(bound))
+    assert refused.status_code == 403
+    own = client.get(f"{API}/calibration?holdout=12&site=BR1", headers=_auth(bound))
+    assert own.status_code == 200, own.text
