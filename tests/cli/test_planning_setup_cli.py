@@ -70,6 +70,25 @@ def test_the_planning_setup_commands_store_what_the_run_uses(cli: CliRunner, db:
     assert cli.invoke(app, ["pilot", "end", "1"]).exit_code == 2  # ended already: refused
 
 
+def test_setting_a_policy_type_keeps_the_item_locations_service_level_override(
+    cli: CliRunner, db: Database
+) -> None:
+    from stockpilot.replenishment.actions import set_policy_override
+    from stockpilot.shared.actor import SYSTEM
+
+    _network(db)
+    db.run(
+        lambda c: set_policy_override(
+            c, SYSTEM, "FAST", "HUB", service_level=0.99, criticality=None, reason="COUNT"
+        )
+    )
+    result = cli.invoke(app, ["policy-type", "FAST", "HUB", "make_to_order", "--reason", "COUNT"])
+    assert result.exit_code == 0, result.output
+    with db.read() as conn:
+        row = conn.execute(sa.select(policy_override)).one()
+    assert (row.service_level, row.policy_type) == (0.99, "make_to_order")
+
+
 def test_bad_input_to_the_setup_commands_names_the_field(cli: CliRunner, db: Database) -> None:
     _network(db)
     result = cli.invoke(app, ["events", "add", "x", "--start", "2026-13-01", "--end",

@@ -251,7 +251,7 @@ def policy_type_command(
     done = _write(
         lambda conn: set_policy_override(
             conn, SYSTEM, sku, site, service_level=None, criticality=None, reason=reason,
-            comment=comment, policy_type=policy_type,
+            comment=comment, policy_type=policy_type, keep_others=True,
         )
     )  # fmt: skip
     _console().print(f"{done.sku}@{done.site}: {done.policy_type}")

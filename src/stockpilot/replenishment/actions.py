@@ -455,10 +455,13 @@ def set_policy_override(
     reason: str,
     comment: str | None = None,
     policy_type: str | None = None,
+    keep_others: bool = False,
 ) -> PolicyOverrideSet:
     """Override the segment's service level, criticality or policy type (``stock``,
     ``make_to_order``, ``transfer_fulfilled``, ``phase_out``) of one item-location; the next
-    planning run uses it whatever the segment rules say."""
+    planning run uses it whatever the segment rules say. The override replaces the
+    item-location's previous one; with ``keep_others`` the fields given as ``None`` keep their
+    previous value (the CLI sets one field at a time)."""
     from stockpilot.catalog.service import item_by_sku
     from stockpilot.network.service import site_by_code
     from stockpilot.persistence.planning_tables import policy_override
@@ -476,6 +479,18 @@ def set_policy_override(
     st = site_by_code(conn, site_code)
     if not actor.can_see_site(st.id):
         raise ValidationFailed(f"unknown site {site_code!r}", field="site")
+    if keep_others:
+        before = conn.execute(
+            sa.select(
+                policy_override.c.service_level,
+                policy_override.c.criticality,
+                policy_override.c.policy_type,
+            ).where(policy_override.c.item_id == itm.id, policy_override.c.site_id == st.id)
+        ).first()
+        if before is not None:
+            service_level = service_level if service_level is not None else before.service_level
+            criticality = criticality if criticality is not None else before.criticality
+            policy_type = policy_type if policy_type is not None else before.policy_type
     values = {
         "service_level": service_level,
         "criticality": criticality,
