@@ -98,7 +98,7 @@ def test_the_calibration_report_over_http_names_its_bad_input(
     assert report.status_code == 200, report.text
     overall = next(r for r in report.json()["items"] if r["demand_class"] == "all")
     assert overall["series"] == 2 and abs(overall["normal_k1645"] - 0.05) < 1e-3
-    too_long = client.get(f"{API}/calibration?holdout=53", headers=_auth(planner))
+    too_long = client.get(f"{API}/calibration?holdout=27", headers=_auth(planner))
     assert too_long.status_code == 422 and "holdout" in too_long.text
     bound = make_user(db, "planner", sites=["BR1"])
     refused = client.get(f"{API}/calibration?holdout=12", headers=_auth(bound))

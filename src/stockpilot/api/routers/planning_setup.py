@@ -63,7 +63,9 @@ class PilotCreate(_Body):
     segment_policies: Boolean = False
 
 
-Holdout = Annotated[int, Query(ge=4, le=52, description="periods replayed")]
+# Each replay re-plans once per held-out period: a quarter by default, half a year at most
+# over HTTP (the CLI replays longer).
+Holdout = Annotated[int, Query(ge=4, le=26, description="periods replayed (one plan each)")]
 PeriodQ = Annotated[Literal["week", "month"], Query()]
 ServiceTypeQ = Annotated[Literal["cycle", "fill_rate"], Query()]
 ServiceLevelQ = Annotated[float | None, Query(gt=0.5, lt=1.0)]
@@ -185,7 +187,7 @@ def get_pilot_report(
     pilot_id: int,
     db: DbDep,
     actor: Reader,
-    holdout: Holdout = 26,
+    holdout: Holdout = 13,
     period: PeriodQ = "week",
     service_type: ServiceTypeQ = "fill_rate",
     service_level: ServiceLevelQ = None,
@@ -209,7 +211,7 @@ def get_pilot_report(
 def get_calibration(
     db: DbDep,
     actor: Reader,
-    holdout: Holdout = 26,
+    holdout: Holdout = 13,
     period: PeriodQ = "week",
     service_type: ServiceTypeQ = "fill_rate",
     service_level: ServiceLevelQ = None,
