@@ -59,6 +59,7 @@ def test_simulate_on_the_database_compares_scenarios_with_the_baseline(
     assert result.exit_code == 0, result.output
     for name in ("baseline", "no receipts for 6", "demand +50%", "lead time x2"):
         assert name in result.output
+    assert "Contingency stock" in result.output  # the buffers that restore the baseline
 
 
 def test_simulate_on_the_database_replays_a_warehouse_capacity_scenario(

@@ -53,7 +53,7 @@ def test_accepting_a_purchase_group_creates_one_draft_order_with_its_lines(db: D
     buyer = _user(db, "bea", "buyer")
     ids = [p.id for p in _proposals(db, "purchase")]
     result = db.run(lambda c: actions.accept(c, buyer, ids, LOOSE))
-    assert [d["document_type"] for d in result["documents"]] == ["purchase_order"]
+    assert [d.document_type for d in result.documents] == ["purchase_order"]
     with db.read() as conn:
         lines = conn.execute(sa.select(purchase_order_line)).all()
         assert sorted(line.proposal_id for line in lines) == sorted(ids)
@@ -104,11 +104,11 @@ def test_large_groups_wait_for_a_second_person_to_approve(db: Database) -> None:
     ids = [p.id for p in _proposals(db, "purchase")]
     strict = actions.Thresholds(value=1.0, override_ratio=0.5)
     result = db.run(lambda c: actions.accept(c, buyer, ids, strict))
-    assert result["documents"] == [] and sorted(result["pending_approval"]) == sorted(ids)
+    assert result.documents == [] and sorted(result.pending_approval) == sorted(ids)
     with pytest.raises(Forbidden):
         db.run(lambda c: actions.approve(c, buyer, ids))
     approved = db.run(lambda c: actions.approve(c, controller, ids))
-    assert approved["documents"][0]["document_type"] == "purchase_order"
+    assert approved.documents[0].document_type == "purchase_order"
 
 
 def test_transfer_acceptance_creates_a_draft_transfer_order(db: Database) -> None:
@@ -140,8 +140,8 @@ def test_overrides_are_scored_against_the_demand_that_followed(db: Database) -> 
         assert actions.score_overrides(conn, SYSTEM, AS_OF).items == []  # horizon not over
         scores = actions.score_overrides(conn, SYSTEM, AS_OF + timedelta(days=120)).items
     assert len(scores) == 1
-    assert scores[0]["verdict"] == "worse"
-    assert scores[0]["actual_demand"] == 1.0
+    assert scores[0].verdict == "worse"
+    assert scores[0].actual_demand == 1.0
 
 
 def test_override_scores_come_a_page_at_a_time(db: Database) -> None:
@@ -162,5 +162,5 @@ def test_override_scores_come_a_page_at_a_time(db: Database) -> None:
         assert first.after_id is not None
         rest = actions.score_overrides(conn, SYSTEM, later, after_id=first.after_id, limit=2)
     assert whole.after_id is None and rest.after_id is None
-    assert [s["proposal_id"] for s in whole.items] == sorted(p.id for p in overridden)
+    assert [s.proposal_id for s in whole.items] == sorted(p.id for p in overridden)
     assert first.items + rest.items == whole.items

@@ -27,6 +27,7 @@ from stockpilot.api.routers import (
     network,
     planning,
     planning_policies,
+    planning_setup,
     reference,
     sales_orders,
     shipping,
@@ -90,6 +91,7 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
         planning,
         planning_policies,
         valuation,
+        planning_setup,
         governance,
     )
     for module in modules:

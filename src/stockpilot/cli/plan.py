@@ -84,7 +84,7 @@ def plan_command(
     _check_choice(service_type, ("cycle", "fill_rate"), "--service-type")
     console = Console(stderr=True)
     if from_csv is None:
-        _plan_on_database(console, out, period, service_level, service_type)
+        _plan_on_database(console, out, period, service_level, service_type, segment_policies)
         return
     from stockpilot.planning.csv_io import PlanInputs, write_policies
     from stockpilot.planning.engine import PlanConfig, plan
@@ -152,6 +152,13 @@ def simulate_command(
     challenger_segment_policies: Annotated[
         bool, typer.Option("--challenger-segment-policies")
     ] = False,
+    calibration: Annotated[
+        bool,
+        typer.Option(
+            "--calibration/--no-calibration",
+            help="database: also the calibration report (re-plans every period of the holdout)",
+        ),
+    ] = True,
 ) -> None:
     """Plan on history minus the holdout, replay the holdout, print fill rate and inventory.
 
@@ -178,6 +185,7 @@ def simulate_command(
                 inbound_lines,
                 storage_capacity,
             ),
+            calibration=calibration,
         )
         return
     from stockpilot.planning.csv_io import PlanInputs
@@ -321,8 +329,12 @@ def _simulate_on_database(
     service_level: float | None,
     service_type: str,
     scenarios: list[dict[str, object]],
+    calibration: bool = True,
 ) -> None:
+    from dataclasses import asdict
+
     from stockpilot.bootstrap import open_database
+    from stockpilot.replenishment.replays import ReplayRequest, calibration_report
     from stockpilot.replenishment.scenarios import ScenarioRequest, run_scenarios
     from stockpilot.shared.errors import StockpilotError
 
@@ -339,20 +351,47 @@ def _simulate_on_database(
     db = open_database()
     try:
         body = run_scenarios(db, request, actor=SYSTEM)
+        # The same calibration report as --from-csv, on this database's own history.
+        report = (
+            calibration_report(
+                db, SYSTEM, ReplayRequest(holdout, period, service_level, service_type)
+            )
+            if calibration
+            else None
+        )
     except StockpilotError as exc:
         Console(stderr=True).print(f"[red]error:[/red] {exc.detail}")
         raise typer.Exit(code=2) from exc
     finally:
         db.dispose()
-    table = Table(title=f"Replay of the last {holdout} periods ({body['series']} series)")
-    columns = list(body["results"][0])
+    table = Table(title=f"Replay of the last {holdout} periods ({body.series} series)")
+    rows = [asdict(r) for r in body.results]
+    columns = list(rows[0])
     for name in columns:
         table.add_column(name, justify="left" if name == "scenario" else "right")
-    for row in body["results"]:
+    for row in rows:
         table.add_row(
             *[f"{row[c]:.3f}" if isinstance(row[c], float) else str(row[c]) for c in columns]
         )
     console.print(table)
+    if body.contingency:
+        buffers = Table(title="Contingency stock: the dearest buffers that restore the baseline")
+        for name in ("scenario", "sku", "site", "buffer", "holding_cost"):
+            buffers.add_column(
+                name, justify="left" if name in ("scenario", "sku", "site") else "right"
+            )
+        for b in body.contingency[:20]:
+            buffers.add_row(b.scenario, b.sku, b.site, f"{b.buffer:g}", f"{b.holding_cost:,.2f}")
+        console.print(buffers)
+    if report is None:
+        return
+    console.print(
+        _frame_table(
+            report,
+            f"Calibration: re-planned every period over the last {holdout}, the share of "
+            "protection periods whose demand exceeded forecast + k·sigma (normal_: its promise)",
+        )
+    )
 
 
 def data_health_command(
@@ -431,6 +470,7 @@ def _plan_on_database(
     period: str,
     service_level: float | None,
     service_type: str,
+    segment_policies: bool = False,
 ) -> None:
     import polars as pl
     import sqlalchemy as sa
@@ -467,6 +507,7 @@ def _plan_on_database(
             service_type=service_type,
             actor=SYSTEM,
             progress=advance,
+            segment_policies=segment_policies,
         )
     table = Table(title=f"planning run {summary.run_id}")
     table.add_column("item-locations", justify="right")

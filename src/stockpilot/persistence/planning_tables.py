@@ -49,6 +49,12 @@ item_location_policy = sa.Table(
     sa.Column("order_up_to", sa.Float, nullable=False),
     sa.Column("order_quantity", sa.Float, nullable=False),
     sa.Column("outliers", sa.Integer, nullable=False, server_default="0"),
+    # the segment policy (planning/segment_policy.py) and why; events; the pilot segment
+    sa.Column("policy_type", sa.String(20), nullable=True),
+    sa.Column("policy_reason", sa.String(80), nullable=True),
+    sa.Column("excess_flag", sa.Boolean, nullable=True),
+    sa.Column("event_uplift", sa.Float, nullable=True),
+    sa.Column("in_pilot", sa.Boolean, nullable=True),
     sa.UniqueConstraint("run_id", "item_id", "site_id", name="uq_policy_run_item_site"),
 )
 sa.Index("ix_policy_item_site", item_location_policy.c.item_id, item_location_policy.c.site_id)
@@ -65,7 +71,62 @@ policy_override = sa.Table(
     sa.Column("comment", sa.String(400), nullable=True),
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("user_id", sa.BigInteger, nullable=True),
+    # stock | make_to_order | transfer_fulfilled | phase_out (planning/segment_policy.py)
+    sa.Column("policy_type", sa.String(20), nullable=True),
     sa.UniqueConstraint("item_id", "site_id", name="uq_policy_override_item_site"),
+)
+
+# Known events and promotions: a forecast uplift over a window, for one item and/or one site
+# (null: every) — planning/events.py.
+planning_event = sa.Table(
+    "planning_event",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(120), nullable=False),
+    sa.Column("item_id", Id, sa.ForeignKey("item.id"), nullable=True),
+    sa.Column("site_id", Id, sa.ForeignKey("site.id"), nullable=True),
+    sa.Column("start_date", sa.Date, nullable=False),
+    sa.Column("end_date", sa.Date, nullable=False),
+    sa.Column("uplift_pct", sa.Float, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("user_id", sa.BigInteger, nullable=True),
+    sa.CheckConstraint("end_date >= start_date", name="window"),
+    sa.CheckConstraint("uplift_pct > -100", name="uplift"),
+)
+sa.Index("ix_planning_event_end", planning_event.c.end_date)
+
+# A supplier's order-value terms in the grouping of purchase proposals (planning/order_terms.py).
+supplier_order_terms = sa.Table(
+    "supplier_order_terms",
+    metadata,
+    sa.Column("supplier_id", Id, sa.ForeignKey("supplier.id"), primary_key=True),
+    sa.Column("min_order_value", Money, nullable=True),
+    sa.Column("free_freight_value", Money, nullable=True),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+    sa.Column("user_id", sa.BigInteger, nullable=True),
+    sa.CheckConstraint(
+        "(min_order_value IS NULL OR min_order_value >= 0)"
+        " AND (free_freight_value IS NULL OR free_freight_value >= 0)",
+        name="values",
+    ),
+)
+
+# The policy set on trial (champion / challenger, planning/pilot.py): the database run plans the
+# pilot segment with the challenger's service level while the pilot is active.
+planning_pilot = sa.Table(
+    "planning_pilot",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(120), nullable=False),
+    sa.Column("scope_field", sa.String(20), nullable=False),
+    sa.Column("scope_value", sa.String(40), nullable=False),
+    sa.Column("service_level", sa.Float, nullable=True),
+    sa.Column("segment_policies", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("status", sa.String(20), nullable=False, server_default="active"),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("user_id", sa.BigInteger, nullable=True),
+    sa.CheckConstraint("scope_field IN ('demand_class','abc')", name="scope"),
+    sa.CheckConstraint("status IN ('active','ended')", name="status"),
 )
 
 proposal = sa.Table(

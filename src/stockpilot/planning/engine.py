@@ -52,6 +52,7 @@ from stockpilot.planning.undershoot import review_sizes
 
 __all__ = [
     "PLAN_COLUMNS",
+    "PilotSegment",
     "PlanConfig",
     "PlanResult",
     "PolicyInputs",
@@ -66,6 +67,23 @@ PLAN_COLUMNS = [
     "forecast_sigma", "lead_time_periods", "lead_time_std_periods", "safety_stock",
     "reorder_point", "order_up_to", "order_quantity",
 ]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PilotSegment:
+    """A challenger policy set in force on one segment (``field`` ``demand_class`` or ``abc``
+    equal to ``value``): its ``service_level`` replaces the segment default there (an
+    item-location override still wins) and ``segment_policies`` turns the default segment rules
+    on for it alone (:mod:`stockpilot.planning.pilot` replays it against the rest)."""
+
+    field: str
+    value: str
+    service_level: float | None = None
+    segment_policies: bool = False
+
+    def __post_init__(self) -> None:
+        if self.field not in ("demand_class", "abc"):
+            raise ValueError(f"field: {self.field!r} is not demand_class or abc")
 
 
 @dataclass(frozen=True)
@@ -86,6 +104,7 @@ class PlanConfig:
     calibration_min_pool: int = 200  # honest errors a segment needs before its shape is used
     segment_policies: bool = False  # default rules for make-to-order, transfer, phase-out
     segment_policy: SegmentPolicyConfig = field(default_factory=SegmentPolicyConfig)
+    pilot: PilotSegment | None = None  # a challenger on one segment (champion elsewhere)
     size_prior_weight: float = 30.0  # degrees of freedom of the pooled log-size dispersion
     start: date | None = None
     end: date | None = None
@@ -280,12 +299,16 @@ def _segment_policies(
     """The policy type per row: overrides (``items.policy_type``) always, the default rules
     when ``config.segment_policies`` (:mod:`stockpilot.planning.segment_policy`)."""
     override = _text_column(items, keys, "policy_type").astype(str)
-    if not config.segment_policies:
-        given = np.isin(override, POLICY_TYPES)
-        policy = np.where(given, override, "stock")
-        reason = np.where(given, "override per item-location", "default: (s, S) stock policy")
-        return SegmentPolicies(policy.astype(str), reason.astype(str))
-    return assign_segment_policies(
+    given = np.isin(override, POLICY_TYPES)
+    plain = SegmentPolicies(
+        np.where(given, override, "stock").astype(str),
+        np.where(given, "override per item-location", "default: (s, S) stock policy").astype(str),
+    )
+    pilot = config.pilot
+    in_pilot = _pilot_rows(pilot, seg) if pilot is not None and pilot.segment_policies else None
+    if not config.segment_policies and in_pilot is None:
+        return plain
+    ruled = assign_segment_policies(
         history.demand,
         seg["abc"].to_numpy().astype(str),
         seg["demand_class"].to_numpy().astype(str),
@@ -296,6 +319,34 @@ def _segment_policies(
         _ppy(config.period),
         override,
         config.segment_policy,
+    )
+    if config.segment_policies or in_pilot is None:
+        return ruled
+    return SegmentPolicies(
+        np.where(in_pilot, ruled.policy_type, plain.policy_type).astype(str),
+        np.where(in_pilot, ruled.reason, plain.reason).astype(str),
+    )
+
+
+def _pilot_rows(pilot: PilotSegment, seg: pl.DataFrame) -> npt.NDArray[np.bool_]:
+    """The rows of the pilot segment."""
+    return np.asarray(seg[pilot.field].cast(pl.Utf8).to_numpy() == pilot.value, dtype=bool)
+
+
+def _pilot_service_levels(
+    pilot: PilotSegment | None,
+    seg: pl.DataFrame,
+    item_override: FloatArray,
+    critical: npt.NDArray[np.bool_],
+) -> pl.DataFrame:
+    """``seg`` with the pilot's service level on its segment, where no item-location override
+    or criticality sets one."""
+    if pilot is None or pilot.service_level is None:
+        return seg
+    rows = _pilot_rows(pilot, seg) & ~np.isfinite(item_override) & ~critical
+    current = seg["service_level"].to_numpy()
+    return seg.with_columns(
+        pl.Series("service_level", np.where(rows, pilot.service_level, current), pl.Float64)
     )
 
 
@@ -353,6 +404,9 @@ def plan(
             .to_numpy()
         )
     seg = segment(history.demand, keys, unit_cost, ppy, config.segmentation, critical, override)
+    seg = _pilot_service_levels(
+        config.pilot, seg, _item_column(items, keys, "service_level", np.nan), critical
+    )
     mark("segmentation")
     season = ppy
     classes = seg["demand_class"].to_numpy().astype(str)
@@ -505,6 +559,11 @@ def plan(
                     "outlier_count": history.outlier.sum(axis=1).astype(np.int64),
                     "undershoot": levels["undershoot"],
                     "policy_type": segment_types.policy_type,
+                    "in_pilot": (
+                        _pilot_rows(config.pilot, seg)
+                        if config.pilot is not None
+                        else np.zeros(keys.height, dtype=bool)
+                    ),
                     "policy_reason": segment_types.reason,
                     "excess_flag": excess_flag,
                     "event_uplift": _largest_uplift(uplift.factor, horizon) - 1.0,

@@ -19,31 +19,40 @@ Pure: frames in, frame out (the columns of :data:`stockpilot.planning.proposals.
 from __future__ import annotations
 
 import math
-from typing import Any
+from dataclasses import dataclass
 
 import polars as pl
 
-__all__ = ["apply_order_terms"]
+__all__ = ["OrderLine", "apply_order_terms"]
 
 
-def _raise_to(lines: list[dict[str, Any]], target: float, packs: dict[str, float]) -> None:
+@dataclass
+class OrderLine:
+    """One purchase proposal of a group, as the terms see it (``row``: its row in the frame)."""
+
+    row: int
+    item: str
+    quantity: int
+    unit_cost: float
+
+    @property
+    def value(self) -> float:
+        return self.quantity * self.unit_cost
+
+
+def _raise_to(lines: list[OrderLine], target: float, packs: dict[str, float]) -> None:
     """Raise the lines (in place) in proportion to their value, in whole packs, to ``target``."""
-    value = sum(float(r["value"]) for r in lines)
+    value = sum(line.value for line in lines)
     factor = target / value if value > 0 else 1.0
-    for r in lines:
-        pack = max(packs.get(str(r["item"]), 1.0), 1.0)
-        quantity = float(r["quantity"])
-        wanted = math.ceil(quantity * factor / pack - 1e-9) * pack
-        r["quantity"] = int(max(wanted, quantity))
-        r["value"] = r["quantity"] * float(r["unit_cost"] or 0.0)
-    short = target - sum(float(r["value"]) for r in lines)
+    for line in lines:
+        pack = max(packs.get(line.item, 1.0), 1.0)
+        wanted = math.ceil(line.quantity * factor / pack - 1e-9) * pack
+        line.quantity = int(max(wanted, line.quantity))
+    short = target - sum(line.value for line in lines)
     if short > 1e-9 and lines:  # rounding left it short: one more pack on the dearest line
-        top = max(lines, key=lambda r: float(r["unit_cost"] or 0.0))
-        pack = max(packs.get(str(top["item"]), 1.0), 1.0)
-        cost = float(top["unit_cost"] or 0.0)
-        extra = math.ceil(short / max(cost * pack, 1e-9)) * pack
-        top["quantity"] = int(float(top["quantity"]) + extra)
-        top["value"] = top["quantity"] * cost
+        top = max(lines, key=lambda line: line.unit_cost)
+        pack = max(packs.get(top.item, 1.0), 1.0)
+        top.quantity = int(top.quantity + math.ceil(short / max(top.unit_cost * pack, 1e-9)) * pack)
 
 
 def apply_order_terms(
@@ -67,13 +76,14 @@ def apply_order_terms(
     by_supplier = {r["supplier"]: r for r in terms.iter_rows(named=True)}
     pack_of = {} if packs is None else dict(zip(packs["item"], packs["pack_size"], strict=True))
     rows = proposals.to_dicts()
-    groups: dict[str, list[dict[str, Any]]] = {}
-    for r in rows:
+    groups: dict[tuple[str, str], list[OrderLine]] = {}
+    for i, r in enumerate(rows):
         if r["kind"] == "purchase" and r["supplier"] in by_supplier:
-            groups.setdefault(str(r["group_key"]), []).append(r)
-    for lines in groups.values():
-        term = by_supplier[lines[0]["supplier"]]
-        value = sum(float(r["value"] or 0.0) for r in lines)
+            line = OrderLine(i, str(r["item"]), int(r["quantity"]), float(r["unit_cost"] or 0.0))
+            groups.setdefault((str(r["group_key"]), str(r["supplier"])), []).append(line)
+    for (_, supplier_code), lines in groups.items():
+        term = by_supplier[supplier_code]
+        value = sum(line.value for line in lines)
         minimum, free = term.get("min_order_value"), term.get("free_freight_value")
         note = None
         if minimum is not None and value < minimum:
@@ -86,6 +96,8 @@ def apply_order_terms(
             _raise_to(lines, float(free), pack_of)
             note = f"raised to the free-freight threshold {free:g} (was {value:g})"
         if note is not None:
-            for r in lines:
+            for line in lines:
+                r = rows[line.row]
+                r["quantity"], r["value"] = line.quantity, line.value
                 r["trigger"] = f"{r['trigger']}; {note}"
     return pl.DataFrame(rows, schema=proposals.schema)

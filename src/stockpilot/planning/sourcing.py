@@ -14,8 +14,11 @@ fast beats one that is cheap and slow when lead time weighs more. A candidate th
 disrupted is never chosen; an item with no other supplier is reported with ``alternate`` null.
 
 **Contingency buffer** (:func:`contingency_buffers`). When a scenario replay shows a stockout for
-an item-location, the buffer is the demand the scenario left unserved (whole units): holding it
-costs ``buffer × unit_cost × holding_rate`` a year.
+an item-location, the buffer is the smallest stock added to ``s`` and ``S`` that brings its
+unserved demand back to the baseline's (:func:`stockpilot.planning.simulation.scenario_buffers`,
+whole units) — not the unserved demand itself, which under backorders counts a backlog that a
+few units of buffer would have prevented: holding it costs ``buffer × unit_cost ×
+holding_rate`` a year.
 """
 
 from __future__ import annotations
@@ -98,8 +101,8 @@ def alternate_sources(
 def contingency_buffers(
     unserved: np.ndarray, unit_cost: np.ndarray, holding_rate: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Buffer (whole units) and its yearly holding cost per item-location from the demand a
-    scenario left unserved.
+    """Buffer (whole units, rounded up) and its yearly holding cost per item-location, from the
+    stock a scenario needs (:func:`stockpilot.planning.simulation.scenario_buffers`).
 
     >>> contingency_buffers(np.array([12.4, 0.0]), np.array([5.0, 5.0]), 0.25)
     (array([13.,  0.]), array([16.25,  0.  ]))

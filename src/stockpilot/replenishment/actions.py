@@ -42,6 +42,68 @@ class Thresholds:
     override_ratio: float = 0.5
 
 
+@dataclass(frozen=True)
+class ProposalOverridden:
+    id: int
+    quantity: int
+    status: str
+    reason_code: str
+
+
+@dataclass(frozen=True)
+class DraftDocument:
+    """A draft purchase or transfer order made from one group of accepted proposals."""
+
+    document_type: str
+    id: int
+    group: str
+    lines: int
+    value: float
+
+
+@dataclass(frozen=True)
+class Accepted:
+    documents: list[DraftDocument]
+    pending_approval: list[int]
+
+
+@dataclass(frozen=True)
+class Approved:
+    documents: list[DraftDocument]
+
+
+@dataclass(frozen=True)
+class Rejected:
+    rejected: list[int]
+
+
+@dataclass(frozen=True)
+class OverrideScore:
+    """An overridden proposal against hindsight (see :func:`score_overrides`)."""
+
+    proposal_id: int
+    reason_code: str
+    quantity_suggested: int
+    quantity_override: int
+    actual_demand: float
+    hindsight_quantity: float
+    error_suggested: float
+    error_override: float
+    verdict: str
+    site: str
+
+
+@dataclass(frozen=True)
+class PolicyOverrideSet:
+    sku: str
+    site: str
+    service_level: float | None
+    criticality: str | None
+    reason_code: str
+    comment: str | None
+    policy_type: str | None = None
+
+
 def _load(conn: Connection, actor: Actor, ids: Sequence[int]) -> list[Any]:
     rows = conn.execute(
         sa.select(proposal)
@@ -80,7 +142,7 @@ def override(
     quantity: int,
     reason: str,
     comment: str | None = None,
-) -> dict[str, Any]:
+) -> ProposalOverridden:
     """Change a proposal's quantity; a reason code is mandatory."""
     if quantity < 0:
         raise ValidationFailed("quantity must not be negative", field="quantity")
@@ -114,12 +176,12 @@ def override(
         detail={"suggested": row.quantity_suggested, "before": row.quantity, "after": quantity},
         topic="proposal.overridden",
     )
-    return {"id": proposal_id, "quantity": quantity, "status": "proposed", "reason_code": reason}
+    return ProposalOverridden(proposal_id, quantity, "proposed", reason)
 
 
 def accept(
     conn: Connection, actor: Actor, proposal_ids: Sequence[int], thresholds: Thresholds
-) -> dict[str, Any]:
+) -> Accepted:
     """Accept proposals: groups within the limits become draft documents now; the rest wait
     for approval."""
     rows = _load(conn, actor, proposal_ids)
@@ -129,7 +191,7 @@ def accept(
     groups: dict[str, list[Any]] = defaultdict(list)
     for r in rows:
         groups[r.group_key].append(r)
-    created: list[dict[str, Any]] = []
+    created: list[DraftDocument] = []
     waiting: list[int] = []
     for key, members in sorted(groups.items()):
         value = sum(float(m.unit_cost or 0) * m.quantity for m in members)
@@ -138,10 +200,10 @@ def accept(
             waiting.extend(m.id for m in members)
             continue
         created.append(_materialise(conn, actor, key, members))
-    return {"documents": created, "pending_approval": waiting}
+    return Accepted(created, waiting)
 
 
-def approve(conn: Connection, actor: Actor, proposal_ids: Sequence[int]) -> dict[str, Any]:
+def approve(conn: Connection, actor: Actor, proposal_ids: Sequence[int]) -> Approved:
     rows = _load(conn, actor, proposal_ids)
     for r in rows:
         if r.status != "pending_approval":
@@ -156,18 +218,18 @@ def approve(conn: Connection, actor: Actor, proposal_ids: Sequence[int]) -> dict
     groups: dict[str, list[Any]] = defaultdict(list)
     for r in rows:
         groups[r.group_key].append(r)
-    return {"documents": [_materialise(conn, actor, k, m) for k, m in sorted(groups.items())]}
+    return Approved([_materialise(conn, actor, k, m) for k, m in sorted(groups.items())])
 
 
 def reject(
     conn: Connection, actor: Actor, proposal_ids: Sequence[int], reason: str | None
-) -> dict[str, Any]:
+) -> Rejected:
     rows = _load(conn, actor, proposal_ids)
     for r in rows:
         if r.status not in ("proposed", "pending_approval"):
             raise Conflict(f"proposal {r.id} is {r.status}", field="proposal_ids")
     _set_status(conn, actor, rows, "rejected", "reject", reason)
-    return {"rejected": [r.id for r in rows]}
+    return Rejected([r.id for r in rows])
 
 
 def _set_status(
@@ -206,7 +268,7 @@ def _set_status(
     )
 
 
-def _materialise(conn: Connection, actor: Actor, key: str, rows: Sequence[Any]) -> dict[str, Any]:
+def _materialise(conn: Connection, actor: Actor, key: str, rows: Sequence[Any]) -> DraftDocument:
     """One draft document for a group: a purchase order per supplier and site, a transfer
     order per route."""
     lines = [r for r in rows if r.quantity > 0]
@@ -263,20 +325,14 @@ def _materialise(conn: Connection, actor: Actor, key: str, rows: Sequence[Any]) 
         detail={"group": key, "lines": len(lines), "value": str(value)},
         topic=f"{doc_type}.drafted",
     )
-    return {
-        "document_type": doc_type,
-        "id": doc_id,
-        "group": key,
-        "lines": len(lines),
-        "value": float(value),
-    }
+    return DraftDocument(doc_type, doc_id, key, len(lines), float(value))
 
 
 @dataclass(frozen=True)
 class ScoredOverrides:
     """One page of scored overrides; ``after_id`` continues the walk (None: nothing left)."""
 
-    items: list[dict[str, Any]]
+    items: list[OverrideScore]
     after_id: int | None
 
 
@@ -323,7 +379,7 @@ def score_overrides(
         if end <= as_of:
             due.append((r, inputs, end))
     demand = _daily_demand(conn, due)
-    out = []
+    out: list[OverrideScore] = []
     for r, inputs, end in due:
         actual = sum(q for day, q in demand.get((r.item_id, r.site_id), ()) if r.as_of < day <= end)
         ideal = max(
@@ -340,18 +396,18 @@ def score_overrides(
             else ("worse" if err_override > err_suggested else "same")
         )
         out.append(
-            {
-                "proposal_id": r.id,
-                "reason_code": r.reason_code,
-                "quantity_suggested": r.quantity_suggested,
-                "quantity_override": r.quantity,
-                "actual_demand": float(actual),
-                "hindsight_quantity": round(ideal, 3),
-                "error_suggested": round(err_suggested, 3),
-                "error_override": round(err_override, 3),
-                "verdict": verdict,
-                "site": r.code,
-            }
+            OverrideScore(
+                proposal_id=r.id,
+                reason_code=r.reason_code,
+                quantity_suggested=r.quantity_suggested,
+                quantity_override=r.quantity,
+                actual_demand=float(actual),
+                hindsight_quantity=round(ideal, 3),
+                error_suggested=round(err_suggested, 3),
+                error_override=round(err_override, 3),
+                verdict=verdict,
+                site=r.code,
+            )
         )
     return ScoredOverrides(out, candidates[-1].id if more else None)
 
@@ -398,23 +454,47 @@ def set_policy_override(
     criticality: str | None,
     reason: str,
     comment: str | None = None,
-) -> dict[str, Any]:
-    """Override the segment's service level (or criticality) of one item-location."""
+    policy_type: str | None = None,
+    keep_others: bool = False,
+) -> PolicyOverrideSet:
+    """Override the segment's service level, criticality or policy type (``stock``,
+    ``make_to_order``, ``transfer_fulfilled``, ``phase_out``) of one item-location; the next
+    planning run uses it whatever the segment rules say. The override replaces the
+    item-location's previous one; with ``keep_others`` the fields given as ``None`` keep their
+    previous value (the CLI sets one field at a time)."""
     from stockpilot.catalog.service import item_by_sku
     from stockpilot.network.service import site_by_code
     from stockpilot.persistence.planning_tables import policy_override
+    from stockpilot.planning.segment_policy import POLICY_TYPES
     from stockpilot.shared.sql import insert_ignore
 
     if service_level is not None and not 0.5 < service_level < 1.0:
         raise ValidationFailed("service_level must be between 0.5 and 1", field="service_level")
+    if policy_type is not None and policy_type not in POLICY_TYPES:
+        raise ValidationFailed(
+            f"policy_type must be one of {', '.join(POLICY_TYPES)}", field="policy_type"
+        )
     require_reason_code(conn, reason)
     itm = item_by_sku(conn, sku)
     st = site_by_code(conn, site_code)
     if not actor.can_see_site(st.id):
         raise ValidationFailed(f"unknown site {site_code!r}", field="site")
+    if keep_others:
+        before = conn.execute(
+            sa.select(
+                policy_override.c.service_level,
+                policy_override.c.criticality,
+                policy_override.c.policy_type,
+            ).where(policy_override.c.item_id == itm.id, policy_override.c.site_id == st.id)
+        ).first()
+        if before is not None:
+            service_level = service_level if service_level is not None else before.service_level
+            criticality = criticality if criticality is not None else before.criticality
+            policy_type = policy_type if policy_type is not None else before.policy_type
     values = {
         "service_level": service_level,
         "criticality": criticality,
+        "policy_type": policy_type,
         "reason_code": reason,
         "comment": comment,
         "created_at": utcnow(),
@@ -434,11 +514,13 @@ def set_policy_override(
         entity_id=f"{sku}@{site_code}",
         site_id=st.id,
         reason=reason,
-        detail={"service_level": service_level, "criticality": criticality},
+        detail={
+            "service_level": service_level,
+            "criticality": criticality,
+            "policy_type": policy_type,
+        },
         topic="policy.overridden",
     )
-    return {
-        "sku": sku,
-        "site": site_code,
-        **{k: values[k] for k in ("service_level", "criticality", "reason_code", "comment")},
-    }
+    return PolicyOverrideSet(
+        sku, site_code, service_level, criticality, reason, comment, policy_type=policy_type
+    )

@@ -93,6 +93,11 @@ def list_policies(
             "reorder_point": r.reorder_point,
             "order_up_to": r.order_up_to,
             "order_quantity": r.order_quantity,
+            "policy_type": r.policy_type,
+            "policy_reason": r.policy_reason,
+            "excess_flag": r.excess_flag,
+            "event_uplift": r.event_uplift,
+            "in_pilot": r.in_pilot,
             "forecast": {
                 "method": r.method,
                 "parameters": r.method_params,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
@@ -22,9 +22,12 @@ from stockpilot.persistence import journal
 from stockpilot.persistence.db import Database
 from stockpilot.persistence.planning_tables import (
     item_location_policy,
+    planning_event,
+    planning_pilot,
     planning_run,
     policy_override,
     proposal,
+    supplier_order_terms,
 )
 from stockpilot.persistence.tables import (
     balance,
@@ -45,7 +48,8 @@ from stockpilot.persistence.warehouse_tables import (
     transfer_order,
     transfer_order_line,
 )
-from stockpilot.planning.engine import PlanConfig, plan
+from stockpilot.planning.engine import PilotSegment, PlanConfig, plan
+from stockpilot.planning.order_terms import apply_order_terms
 from stockpilot.planning.proposals import propose
 from stockpilot.replenishment import queries
 from stockpilot.replenishment.frames import read_frame, write_frame
@@ -178,13 +182,84 @@ def load_items(conn: Connection, sites: pl.DataFrame) -> pl.DataFrame:
     overrides = read_frame(
         conn,
         sa.select(
-            policy_override.c.item_id, policy_override.c.site_id, policy_override.c.service_level
+            policy_override.c.item_id,
+            policy_override.c.site_id,
+            policy_override.c.service_level,
+            policy_override.c.policy_type,
         ),
-        {"item": pl.Int64, "site": pl.Int64, "service_level": pl.Float64},
+        {"item": pl.Int64, "site": pl.Int64, "service_level": pl.Float64, "policy_type": pl.String},
     ).with_columns(pl.col("item").cast(pl.String))
     overrides = _site_codes(overrides, sites)
-    return per_site.join(overrides, on=["item", "site"], how="left").drop(
-        "replenished_from", "site_id"
+    # replenished_from stays: the segment rules send slow C items at a branch to its hub
+    return per_site.join(overrides, on=["item", "site"], how="left").drop("site_id")
+
+
+def load_events(conn: Connection, as_of: date) -> pl.DataFrame:
+    """The known events still to come or running (``planning/events.py`` frame: ``item, family,
+    site, start, end, uplift_pct``; blank item or site: every)."""
+    rows = conn.execute(
+        sa.select(
+            planning_event.c.item_id,
+            site.c.code,
+            planning_event.c.start_date,
+            planning_event.c.end_date,
+            planning_event.c.uplift_pct,
+        )
+        .outerjoin(site, site.c.id == planning_event.c.site_id)
+        .where(planning_event.c.end_date >= as_of)
+        .order_by(planning_event.c.id)
+    ).all()  # a handful of rows: the engine loops over events
+    frame = pl.DataFrame(
+        {
+            "item": [None if r.item_id is None else str(r.item_id) for r in rows],
+            "site": [r.code for r in rows],
+            "start": [r.start_date for r in rows],
+            "end": [r.end_date for r in rows],
+            "uplift_pct": [float(r.uplift_pct) for r in rows],
+        },
+        schema={
+            "item": pl.String,
+            "site": pl.String,
+            "start": pl.Date,
+            "end": pl.Date,
+            "uplift_pct": pl.Float64,
+        },
+    )
+    return frame.select(
+        pl.col("item").fill_null(""),
+        pl.lit("").alias("family"),
+        pl.col("site").fill_null(""),
+        pl.col("start").cast(pl.String),
+        pl.col("end").cast(pl.String),
+        "uplift_pct",
+    )
+
+
+def load_order_terms(conn: Connection) -> pl.DataFrame:
+    """Per supplier: minimum order value and free-freight threshold (``order_terms.py``)."""
+    return read_frame(
+        conn,
+        sa.select(
+            supplier_order_terms.c.supplier_id,
+            supplier_order_terms.c.min_order_value,
+            supplier_order_terms.c.free_freight_value,
+        ),
+        {"supplier": pl.Int64, "min_order_value": pl.Float64, "free_freight_value": pl.Float64},
+    ).with_columns(pl.col("supplier").cast(pl.String))
+
+
+def load_pilot(conn: Connection) -> PilotSegment | None:
+    """The active pilot (at most one is active at a time), as the engine takes it."""
+    row = conn.execute(
+        sa.select(planning_pilot)
+        .where(planning_pilot.c.status == "active")
+        .order_by(planning_pilot.c.id.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    return PilotSegment(
+        row.scope_field, row.scope_value, row.service_level, bool(row.segment_policies)
     )
 
 
@@ -344,8 +419,11 @@ def compute_plan(
     service_type: str = "cycle",
     as_of: date | None = None,
     progress: Callable[[str], None] | None = None,
+    segment_policies: bool = False,
 ) -> PlanComputation:
-    """Read history, positions and master data; run the engine and the proposal rule."""
+    """Read history, positions, master data, events, order terms and the active pilot; run the
+    engine and the proposal rule, then the suppliers' order-value terms on the purchase
+    groups."""
     timings: dict[str, float] = {}
     clock = time.perf_counter()
 
@@ -367,14 +445,19 @@ def compute_plan(
         )
         receipts = load_receipts(conn, sites)
         positions = load_positions(conn, sites)
+        events = load_events(conn, as_of)
+        terms = load_order_terms(conn)
+        pilot = load_pilot(conn)
     mark("read")
     config = PlanConfig(
         period=period,  # type: ignore[arg-type]
         service_level=service_level,
         service_type=service_type,
         end=as_of,
+        segment_policies=segment_policies,
+        pilot=pilot,
     )
-    result = plan(demand, receipts, items, config)
+    result = plan(demand, receipts, items, config, events=events)
     timings.update({f"engine.{k}": round(v, 3) for k, v in result.timings.items()})
     mark("engine")
     sourcing = (
@@ -386,6 +469,10 @@ def compute_plan(
     proposals = propose(
         result.policies, positions, sites.select("site", "replenished_from"), sourcing
     )
+    if terms.height:
+        proposals = apply_order_terms(
+            proposals, terms, sourcing.select("item", pl.col("pack_size").fill_null(1.0))
+        )
     site_ids = sites.select("site", "site_id")
     policies = result.policies.join(site_ids, on="site", how="left", maintain_order="left")
     proposals = proposals.join(site_ids, on="site", how="left", maintain_order="left").join(
@@ -407,6 +494,7 @@ def run_plan(
     as_of: date | None = None,
     actor: Actor,
     progress: Callable[[str], None] | None = None,
+    segment_policies: bool = False,
 ) -> RunSummary:
     """Plan every item-location with demand and write policies and proposals (reads first,
     then one transaction for all the writes)."""
@@ -417,6 +505,7 @@ def run_plan(
         service_type=service_type,
         as_of=as_of,
         progress=progress,
+        segment_policies=segment_policies,
     )
     summary = db.run(lambda conn: computation.write(conn, actor))
     if progress is not None:
@@ -438,6 +527,8 @@ def _write(
         "service_level": config.service_level,
         "service_type": config.service_type,
         "period": period,
+        "segment_policies": config.segment_policies,
+        "pilot": None if config.pilot is None else asdict(config.pilot),
     }
     run_id = int(
         conn.execute(
@@ -477,6 +568,11 @@ def _write(
         "order_up_to",
         "order_quantity",
         pl.col("outlier_count").alias("outliers"),
+        "policy_type",
+        pl.col("policy_reason").str.slice(0, 80),
+        "excess_flag",
+        "event_uplift",
+        "in_pilot",
     )
     write_frame(conn, item_location_policy, policy_rows)
     conn.execute(

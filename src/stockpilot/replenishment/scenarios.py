@@ -9,6 +9,7 @@ the ``scenario`` table with their parameters.
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass, replace
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -20,15 +21,19 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from stockpilot.persistence import journal
 from stockpilot.persistence.db import Database
 from stockpilot.persistence.planning_tables import scenario
+from stockpilot.persistence.tables import item
 from stockpilot.planning.engine import PlanConfig, plan
 from stockpilot.planning.history import build_demand_history
-from stockpilot.planning.simulation import Policy, Scenario, compare_scenarios
+from stockpilot.planning.simulation import Policy, Scenario, compare_scenarios, scenario_buffers
+from stockpilot.planning.sourcing import contingency_buffers
 from stockpilot.replenishment.run import load_demand, load_items, load_receipts, load_sites
 from stockpilot.shared.actor import Actor
 from stockpilot.shared.clock import utcnow
 from stockpilot.shared.errors import NotFound, ValidationFailed
 from stockpilot.shared.fields import StrictFloat, StrictInt
 from stockpilot.shared.sql import insert_id
+
+CONTINGENCY_ROWS = 200  # item-locations listed with their buffer (totals cover all of them)
 
 
 class ScenarioSpec(BaseModel):
@@ -99,14 +104,63 @@ class ScenarioRequest(BaseModel):
     )
 
 
-def run_scenarios(db: Database, request: ScenarioRequest, *, actor: Actor) -> dict[str, Any]:
+@dataclass(frozen=True)
+class ScenarioResult:
+    """The replayed horizon under one scenario, totalled over the series (the first row of an
+    outcome is the baseline)."""
+
+    scenario: str
+    fill_rate: float
+    cycle_service_level: float
+    average_on_hand: float
+    stockout_periods: int
+    fill_rate_vs_baseline: float
+    on_hand_vs_baseline: float
+    contingency_units: float = 0.0  # buffers that bring the scenario back to the baseline
+    contingency_holding_cost: float = 0.0  # their holding cost a year
+
+
+@dataclass(frozen=True)
+class ContingencyBuffer:
+    """The stock one item-location needs against one scenario (``planning.sourcing``)."""
+
+    scenario: str
+    sku: str
+    site: str
+    buffer: float
+    holding_cost: float
+
+
+@dataclass(frozen=True)
+class ScenarioOutcome:
+    """The side-by-side replay: one row of ``results`` per scenario (the baseline first), with
+    the fill rate, cycle service, inventory and stockouts of the replay; ``id`` once stored."""
+
+    name: str
+    series: int
+    holdout_periods: int
+    period: str
+    replayed_from: str
+    results: list[ScenarioResult]
+    contingency: list[ContingencyBuffer]  # the dearest first, at most CONTINGENCY_ROWS
+    id: int | None = None
+
+    def body(self) -> dict[str, Any]:
+        """The JSON body of the API (and the stored ``scenario.result``)."""
+        out = asdict(self)
+        if self.id is None:
+            out.pop("id")
+        return out
+
+
+def run_scenarios(db: Database, request: ScenarioRequest, *, actor: Actor) -> ScenarioOutcome:
     """Plan on the history before the holdout, replay it under each scenario, store the result."""
-    body = compute_scenarios(db, request, actor)
-    body["id"] = db.run(lambda conn: store_scenario(conn, actor, request, body))
-    return body
+    outcome = compute_scenarios(db, request, actor)
+    sid = db.run(lambda conn: store_scenario(conn, actor, request, outcome))
+    return replace(outcome, id=sid)
 
 
-def compute_scenarios(db: Database, request: ScenarioRequest, actor: Actor) -> dict[str, Any]:
+def compute_scenarios(db: Database, request: ScenarioRequest, actor: Actor) -> ScenarioOutcome:
     """The side-by-side comparison, without storing it."""
     with db.read() as conn:
         sites = load_sites(conn)
@@ -120,8 +174,6 @@ def compute_scenarios(db: Database, request: ScenarioRequest, actor: Actor) -> d
             if not actor.can_see_site(int(site_id)):
                 raise NotFound(f"site {request.site} not found", field="site")
         if request.skus:
-            from stockpilot.persistence.tables import item
-
             ids = conn.execute(sa.select(item.c.id).where(item.c.sku.in_(request.skus))).scalars()
             wanted = [str(i) for i in ids]
             demand = demand.filter(pl.col("item").is_in(wanted))
@@ -155,30 +207,72 @@ def compute_scenarios(db: Database, request: ScenarioRequest, actor: Actor) -> d
         np.ceil(pol["lead_time_periods"].to_numpy() - 1e-9).astype(np.int64),
         np.ones(pol.height, dtype=np.int64),
     )
-    table = compare_scenarios(test, policy, [s.to_scenario() for s in request.scenarios])
-    body = {
-        "name": request.name,
-        "series": int(pol.height),
-        "holdout_periods": request.holdout,
-        "period": request.period,
-        "replayed_from": str(cut),
-        "results": [
-            {k: (round(v, 6) if isinstance(v, float) else v) for k, v in row.items()}
-            for row in table.to_dicts()
+    whatifs = [s.to_scenario() for s in request.scenarios]
+    table = compare_scenarios(test, policy, whatifs)
+    cost = pol.select("item", "site").join(
+        items.select("item", "site", "unit_cost").unique(["item", "site"], keep="last"),
+        on=["item", "site"],
+        how="left",
+        maintain_order="left",
+    )["unit_cost"]
+    buffers, holding = contingency_buffers(
+        scenario_buffers(test, policy, whatifs),
+        cost.fill_null(0.0).to_numpy()[:, None],
+        config.holding_rate,
+    )
+    with db.read() as conn:
+        skus: dict[str, str] = dict(
+            conn.execute(sa.select(sa.cast(item.c.id, sa.String), item.c.sku)).all()
+        )
+    item_ids, site_codes = [str(v) for v in pol["item"]], [str(v) for v in pol["site"]]
+    contingency = sorted(
+        (
+            ContingencyBuffer(
+                whatifs[k].name,
+                skus.get(item_ids[i], item_ids[i]),
+                site_codes[i],
+                float(buffers[i, k]),
+                round(float(holding[i, k]), 6),
+            )
+            for i, k in zip(*np.nonzero(buffers), strict=True)
+        ),
+        key=lambda b: (-b.holding_cost, -b.buffer, b.scenario, b.sku, b.site),
+    )[:CONTINGENCY_ROWS]
+    units = [0.0, *buffers.sum(axis=0).tolist()]  # the baseline needs none
+    costs = [0.0, *holding.sum(axis=0).tolist()]
+    return ScenarioOutcome(
+        name=request.name,
+        series=int(pol.height),
+        holdout_periods=request.holdout,
+        period=request.period,
+        replayed_from=str(cut),
+        results=[
+            ScenarioResult(
+                scenario=str(row["scenario"]),
+                fill_rate=round(float(row["fill_rate"]), 6),
+                cycle_service_level=round(float(row["cycle_service_level"]), 6),
+                average_on_hand=round(float(row["average_on_hand"]), 6),
+                stockout_periods=int(row["stockout_periods"]),
+                fill_rate_vs_baseline=round(float(row["fill_rate_vs_baseline"]), 6),
+                on_hand_vs_baseline=round(float(row["on_hand_vs_baseline"]), 6),
+                contingency_units=float(units[r]),
+                contingency_holding_cost=round(float(costs[r]), 6),
+            )
+            for r, row in enumerate(table.to_dicts())
         ],
-    }
-    return body
+        contingency=contingency,
+    )
 
 
 def store_scenario(
-    conn: sa.Connection, actor: Actor, request: ScenarioRequest, body: dict[str, Any]
+    conn: sa.Connection, actor: Actor, request: ScenarioRequest, outcome: ScenarioOutcome
 ) -> int:
     sid = insert_id(
         conn,
         scenario.insert().values(
             name=request.name,
             parameters=request.model_dump(),
-            result=body,
+            result=outcome.body(),
             created_at=utcnow(),
             user_id=actor.user_id,
         ),
@@ -189,7 +283,7 @@ def store_scenario(
         action="scenario.run",
         entity_type="scenario",
         entity_id=sid,
-        detail={"name": request.name, "series": body["series"]},
+        detail={"name": request.name, "series": outcome.series},
         topic="scenario.completed",
     )
     return sid

@@ -320,7 +320,7 @@ def override_scores(
     with db.read() as conn:
         scored = actions.score_overrides(conn, viewer.actor, after_id=after, limit=PAGE)
     verdicts = {
-        v: sum(1 for r in scored.items if r["verdict"] == v) for v in ("better", "same", "worse")
+        v: sum(1 for r in scored.items if r.verdict == v) for v in ("better", "same", "worse")
     }
     return render(
         request,

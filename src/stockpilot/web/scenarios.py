@@ -106,7 +106,7 @@ def run(request: Request, db: DbPage, viewer: ViewerDep, form: FormDep) -> HTMLR
         result = compute_scenarios(db, command, viewer.actor)
 
         def work(conn: Connection) -> tuple[int, Any]:
-            return 201, {**result, "id": store_scenario(conn, viewer.actor, command, result)}
+            return 201, {**result.body(), "id": store_scenario(conn, viewer.actor, command, result)}
 
         stored = form_write(db, viewer, request, form, work)
     except StockpilotError as exc:

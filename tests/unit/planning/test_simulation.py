@@ -98,3 +98,28 @@ def test_lost_sales_never_leave_negative_stock_and_backorders_can() -> None:
     back = simulate(demand, policy)
     assert lost["served"][0] == back["served"][0] == 20.0
     assert lost["stockout_periods"][0] == 2
+
+
+def test_a_scenario_buffer_is_the_least_stock_that_restores_the_baseline_service() -> None:
+    from stockpilot.planning.simulation import scenario_buffers
+
+    rng = np.random.default_rng(4)
+    demand = rng.poisson(5.0, (30, 26)).astype(float)
+    level = np.full(30, 18.0)
+    policy = Policy(level, level, np.full(30, 2), np.ones(30, dtype=np.int64))
+    outage = Scenario("supplier out 4", disruption_start=3, disruption_length=4)
+    (buffer,) = scenario_buffers(demand, policy, [outage]).T
+
+    def unserved(extra: np.ndarray, sc: Scenario) -> np.ndarray:
+        shifted = Policy(level + extra, level + extra, policy.lead_time, policy.review_period)
+        res = simulate(demand, shifted, sc)
+        return res["demand"].to_numpy() - res["served"].to_numpy()
+
+    base = unserved(np.zeros(30), Scenario())
+    assert buffer.max() > 0
+    assert np.all(unserved(buffer, outage) <= base + 0.5)  # enough
+    fewer = np.maximum(buffer - 1.0, 0.0)
+    needed = buffer > 0
+    assert np.all(unserved(fewer, outage)[needed] > base[needed] + 0.5)  # and no more
+    # far less than the unserved demand itself (a backlog counts each late unit once more)
+    assert buffer.sum() < (unserved(np.zeros(30), outage) - base).sum()

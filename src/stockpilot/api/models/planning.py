@@ -28,6 +28,15 @@ DraftDocumentType = Literal["purchase_order", "transfer_order"]
 # --- planning runs -------------------------------------------------------------------------
 
 
+class PlanningRunPilot(Out):
+    """The challenger a run applied to one segment."""
+
+    field: Literal["demand_class", "abc"]
+    value: str
+    service_level: float | None
+    segment_policies: bool
+
+
 class PlanningRunParameters(Out):
     """What a planning run was asked for."""
 
@@ -36,6 +45,12 @@ class PlanningRunParameters(Out):
     )
     service_type: ServiceType
     period: PlanningPeriod
+    segment_policies: bool = Field(
+        default=False, description="the default segment rules applied (make-to-order, …)"
+    )
+    pilot: PlanningRunPilot | None = Field(
+        default=None, description="the pilot in force when the run planned"
+    )
 
 
 class PlanningRunCreated(Out):
@@ -98,6 +113,15 @@ class PlanningPolicy(Out):
     reorder_point: float
     order_up_to: float
     order_quantity: float
+    policy_type: Literal["stock", "make_to_order", "transfer_fulfilled", "phase_out"] | None = (
+        Field(default=None, description="the segment policy (docs/planning.md)")
+    )
+    policy_reason: str | None = Field(default=None, description="the rule or override")
+    excess_flag: bool | None = Field(default=None, description="phase-out: stock is excess")
+    event_uplift: float | None = Field(
+        default=None, description="largest event uplift over the protection interval (share)"
+    )
+    in_pilot: bool | None = Field(default=None, description="planned by the active pilot")
     forecast: PlanningPolicyForecast
 
 
@@ -126,6 +150,7 @@ class PolicyOverridden(Out):
     criticality: str | None
     reason_code: str
     comment: str | None
+    policy_type: str | None = None
 
 
 # --- proposals -----------------------------------------------------------------------------
@@ -296,6 +321,23 @@ class ScenarioOutcome(Out):
     stockout_periods: int
     fill_rate_vs_baseline: float
     on_hand_vs_baseline: float
+    contingency_units: float = Field(
+        default=0.0, description="buffer stock that brings this scenario back to the baseline"
+    )
+    contingency_holding_cost: float | None = Field(
+        default=None, description="its holding cost a year (shown with cost:read)"
+    )
+
+
+class ContingencyBufferOut(Out):
+    """The stock one item-location needs against one scenario: the smallest addition to s and
+    S that brings its unserved demand back to the baseline's."""
+
+    scenario: str
+    sku: str
+    site: str
+    buffer: float
+    holding_cost: float | None = Field(default=None, description="a year (cost:read)")
 
 
 class ScenarioComparison(Out):
@@ -307,6 +349,9 @@ class ScenarioComparison(Out):
     period: PlanningPeriod
     replayed_from: date
     results: list[ScenarioOutcome]
+    contingency: list[ContingencyBufferOut] = Field(
+        default_factory=list, description="the dearest buffers first (at most 200)"
+    )
 
 
 class ScenarioRun(ScenarioComparison):

@@ -1,7 +1,10 @@
-"""Response bodies of api/routers/planning_policies.py: the master-data health report."""
+"""Response bodies of api/routers/planning_policies.py: the master-data health report, events,
+order terms, pilots and the calibration report."""
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
 from typing import Literal
 
 from pydantic import Field
@@ -61,3 +64,88 @@ class AlternateSource(Out):
 
 class AlternateSources(Out):
     items: list[AlternateSource]
+
+
+# --- what a planner sets for the run: events, order terms, pilots ---------------------------
+
+
+class PlanningEventOut(Out):
+    """A known event or promotion: the forecast of the item (null: every item) at the site
+    (null: every site) is raised by ``uplift_pct`` over the window."""
+
+    id: int
+    name: str
+    sku: str | None
+    site: str | None
+    start_date: date
+    end_date: date
+    uplift_pct: float
+
+
+class PlanningEventDeleted(Out):
+    id: int
+    deleted: Literal[True]
+
+
+class OrderTermsOut(Out):
+    """A supplier's minimum order value and free-freight threshold (shown with ``cost:read``)."""
+
+    supplier: str
+    min_order_value: Decimal | None = None
+    free_freight_value: Decimal | None = None
+
+
+class OrderTermsList(Out):
+    items: list[OrderTermsOut]
+
+
+class PilotOut(Out):
+    """A challenger policy set on one segment (``scope_field = scope_value``)."""
+
+    id: int
+    name: str
+    scope_field: Literal["demand_class", "abc"]
+    scope_value: str
+    service_level: float | None
+    segment_policies: bool
+    status: Literal["active", "ended"]
+
+
+class PilotGroup(Out):
+    group: Literal["pilot", "rest"]
+    arm: Literal["champion", "challenger"]
+    series: int
+    fill_rate: float | None
+    average_on_hand: float
+    turns: float | None
+
+
+class PilotReportOut(Out):
+    """The pilot segment under both arms and the rest under the champion, replayed on the last
+    ``holdout`` periods, with the verdict."""
+
+    pilot: PilotOut
+    holdout: int
+    groups: list[PilotGroup]
+    verdict: Literal["roll out", "keep champion"]
+    reason: str
+
+
+class CalibrationRow(Out):
+    demand_class: str
+    series: int
+    protection_periods: int
+    exceeded_k0: float | None
+    exceeded_k1: float | None
+    exceeded_k1645: float | None
+    normal_k0: float
+    normal_k1: float
+    normal_k1645: float
+    fill_rate: float | None
+    median_inventory_to_demand: float | None
+
+
+class CalibrationReport(Out):
+    holdout: int
+    period: str
+    items: list[CalibrationRow]

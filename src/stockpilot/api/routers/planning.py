@@ -3,7 +3,8 @@ scenarios, and the draft purchase and transfer orders that accepted proposals be
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from dataclasses import asdict
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -37,7 +38,7 @@ from stockpilot.replenishment.run import compute_plan
 from stockpilot.replenishment.scenarios import ScenarioRequest, compute_scenarios, store_scenario
 from stockpilot.shared.actor import Actor
 from stockpilot.shared.errors import Forbidden
-from stockpilot.shared.fields import BaseQuantity, PositiveId, StrictFloat
+from stockpilot.shared.fields import BaseQuantity, Boolean, PositiveId, StrictFloat
 
 router = APIRouter(route_class=VisibleRoute, tags=["planning"])
 
@@ -50,10 +51,18 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
 
 
+PolicyType = Literal["stock", "make_to_order", "transfer_fulfilled", "phase_out"]
+
+
 class PlanningRunCreate(_Body):
     period: str = Field(default="week", pattern="^(week|month)$")
     service_level: StrictFloat | None = Field(default=None, gt=0.5, lt=1.0)
     service_type: str = Field(default="cycle", pattern="^(cycle|fill_rate)$")
+    segment_policies: Boolean = Field(
+        default=False,
+        description="apply the default make-to-order, transfer-fulfilled and phase-out rules "
+        "(per item-location policy types always apply)",
+    )
 
 
 class ProposalIds(_Body):
@@ -75,6 +84,7 @@ class PolicyOverride(_Body):
     site: str = Field(min_length=1, max_length=40)
     service_level: StrictFloat | None = Field(default=None, gt=0.5, lt=1.0)
     criticality: str | None = Field(default=None, max_length=20)
+    policy_type: PolicyType | None = None
     reason_code: str = Field(min_length=1, max_length=40)
     comment: str | None = Field(default=None, max_length=400)
 
@@ -89,7 +99,11 @@ def create_run(body: PlanningRunCreate, db: DbDep, writer: WriterDep, actor: Pla
     # The computation reads in its own snapshots; only the write joins the idempotent
     # transaction, so a replayed key computes but writes nothing.
     computation = compute_plan(
-        db, period=body.period, service_level=body.service_level, service_type=body.service_type
+        db,
+        period=body.period,
+        service_level=body.service_level,
+        service_type=body.service_type,
+        segment_policies=body.segment_policies,
     )
 
     def work(conn: Connection) -> tuple[int, Any]:
@@ -138,15 +152,18 @@ def list_policies(
 )
 def override_policy(body: PolicyOverride, writer: WriterDep, actor: Planner) -> Response:
     def work(conn: Connection) -> tuple[int, Any]:
-        return 201, actions.set_policy_override(
-            conn,
-            actor,
-            body.sku,
-            body.site,
-            service_level=body.service_level,
-            criticality=body.criticality,
-            reason=body.reason_code,
-            comment=body.comment,
+        return 201, asdict(
+            actions.set_policy_override(
+                conn,
+                actor,
+                body.sku,
+                body.site,
+                service_level=body.service_level,
+                criticality=body.criticality,
+                reason=body.reason_code,
+                comment=body.comment,
+                policy_type=body.policy_type,
+            )
         )
 
     return writer.run(actor, work).response()
@@ -213,7 +230,10 @@ def override_scores(db: DbDep, actor: Reader, paging: PageDep) -> Any:
     with db.read() as conn:
         scored = actions.score_overrides(conn, actor, after_id=paging.after_id, limit=paging.limit)
     after = scored.after_id
-    return {"items": scored.items, "next_cursor": None if after is None else encode_cursor(after)}
+    return {
+        "items": [asdict(s) for s in scored.items],
+        "next_cursor": None if after is None else encode_cursor(after),
+    }
 
 
 @router.get("/proposals/{proposal_id:int}", responses=doc(ProposalDetail))
@@ -227,8 +247,10 @@ def override_proposal(
     proposal_id: int, body: ProposalOverride, writer: WriterDep, actor: Planner
 ) -> Response:
     def work(conn: Connection) -> tuple[int, Any]:
-        return 200, actions.override(
-            conn, actor, proposal_id, body.quantity, body.reason_code, body.comment
+        return 200, asdict(
+            actions.override(
+                conn, actor, proposal_id, body.quantity, body.reason_code, body.comment
+            )
         )
 
     return writer.run(actor, work).response()
@@ -241,7 +263,7 @@ def accept_proposals(
     limits = actions.Thresholds(settings.approval_value_threshold, settings.approval_override_ratio)
 
     def work(conn: Connection) -> tuple[int, Any]:
-        return 200, actions.accept(conn, actor, body.proposal_ids, limits)
+        return 200, asdict(actions.accept(conn, actor, body.proposal_ids, limits))
 
     return writer.run(actor, work).response()
 
@@ -249,7 +271,7 @@ def accept_proposals(
 @router.post("/proposals/approve", responses=doc(ProposalsApproved))
 def approve_proposals(body: ProposalIds, writer: WriterDep, actor: Approver) -> Response:
     def work(conn: Connection) -> tuple[int, Any]:
-        return 200, actions.approve(conn, actor, body.proposal_ids)
+        return 200, asdict(actions.approve(conn, actor, body.proposal_ids))
 
     return writer.run(actor, work).response()
 
@@ -257,7 +279,7 @@ def approve_proposals(body: ProposalIds, writer: WriterDep, actor: Approver) -> 
 @router.post("/proposals/reject", responses=doc(ProposalsRejected))
 def reject_proposals(body: ProposalReject, writer: WriterDep, actor: Planner) -> Response:
     def work(conn: Connection) -> tuple[int, Any]:
-        return 200, actions.reject(conn, actor, body.proposal_ids, body.reason_code)
+        return 200, asdict(actions.reject(conn, actor, body.proposal_ids, body.reason_code))
 
     return writer.run(actor, work).response()
 
@@ -272,7 +294,7 @@ def create_scenario(
     result = compute_scenarios(db, body, actor)
 
     def work(conn: Connection) -> tuple[int, Any]:
-        return 201, {**result, "id": store_scenario(conn, actor, body, result)}
+        return 201, {**result.body(), "id": store_scenario(conn, actor, body, result)}
 
     return writer.run(actor, work).response()
 
