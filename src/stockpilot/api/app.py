@@ -19,14 +19,17 @@ from stockpilot.api.limits import BodySizeLimit, HeaderLimit
 from stockpilot.api.models import PROBLEM_MEDIA_TYPE, PROBLEM_RESPONSES
 from stockpilot.api.problems import MethodTable, install_problem_handlers
 from stockpilot.api.routers import (
+    adjustments,
     asns,
     catalog,
+    counts,
     governance,
     inbound,
     network,
     planning,
     planning_policies,
     reference,
+    returns,
     sales_orders,
     shipping,
     stock,
@@ -85,6 +88,9 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
         planning,
         planning_policies,
         governance,
+        counts,
+        adjustments,
+        returns,
     )
     for module in modules:
         app.include_router(module.router, prefix=API_PREFIX, responses=PROBLEM_RESPONSES)

@@ -43,6 +43,11 @@ DEFAULT_REASONS = (
     ("DAMAGE", "Damaged in warehouse", "adjustment"),
     ("FOUND", "Found stock", "adjustment"),
     ("PICK", "Picked for an order", "issue"),
+    ("RETURN", "Customer return received", "receipt"),
+    ("RMA-SALEABLE", "Return inspected: back to saleable stock", "return"),
+    ("RMA-REPAIR", "Return inspected: to repair", "return"),
+    ("RMA-SCRAP", "Return inspected: scrapped", "return"),
+    ("RMA-RTV", "Return inspected: returned to the vendor", "return"),
 )
 
 

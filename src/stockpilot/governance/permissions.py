@@ -34,6 +34,9 @@ _READ_STOCK = {
     "purchase_orders:read",
     "tasks:read",
 }
+# Cycle counts, returns and the approvals of the inventory controls (docs/flows/counting.md).
+_CONTROL_READ = {"counts:read", "returns:read", "adjustments:read"}
+_CONTROL_APPROVE = {"counts:write", "counts:approve", "adjustments:approve"}
 
 PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     "admin": frozenset({"*"}),
@@ -52,7 +55,9 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
         }
     ),
     "warehouse_operator": frozenset(
-        _READ_MASTER | _READ_STOCK | {"stock:write", "sales_orders:pick", "tasks:write"}
+        _READ_MASTER
+        | _READ_STOCK
+        | {"stock:write", "sales_orders:pick", "tasks:write", "returns:write"}
     ),
     "warehouse_supervisor": frozenset(
         _READ_MASTER
@@ -66,7 +71,10 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
             "audit:read",
             "tasks:write",
             "receipts:approve",
+            "returns:write",
         }
+        | _CONTROL_READ
+        | _CONTROL_APPROVE
     ),
     "inventory_controller": frozenset(
         _READ_MASTER
@@ -81,8 +89,12 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
             "planning:approve",
             "reference:write",
         }
+        | _CONTROL_READ
+        | _CONTROL_APPROVE
     ),
-    "auditor": frozenset(_READ_MASTER | _READ_STOCK | {"audit:read", "cost:read", "planning:read"}),
+    "auditor": frozenset(
+        _READ_MASTER | _READ_STOCK | _CONTROL_READ | {"audit:read", "cost:read", "planning:read"}
+    ),
     "integration": frozenset(
         _READ_MASTER
         | _READ_STOCK
@@ -99,6 +111,8 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
             "cost:read",
             "purchase_orders:write",
             "tasks:write",
+            "returns:write",
+            "returns:read",
         }
     ),
 }
