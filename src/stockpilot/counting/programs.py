@@ -188,7 +188,7 @@ def create_program(
         sa.literal("open"),
         due.c.trigger,
     )
-    inserted = conn.execute(
+    conn.execute(
         count_line.insert().from_select(
             [
                 "count_id", "line_no", "item_id", "location_id", "lot_id", "stock_status",
@@ -196,11 +196,8 @@ def create_program(
             ],
             numbered,
         )
-    ).rowcount  # fmt: skip
-    if not inserted:
-        conn.execute(sa.delete(stock_count).where(stock_count.c.id == count_id))
-        return {"site": st.code, "count": None, "lines": 0, "by_trigger": {}}
-    _insert_tasks(conn, st.id, count_id)
+    )  # fmt: skip
+    # (The driver's row count of an INSERT … SELECT is not reliable on every backend.)
     by_trigger = {
         str(t): int(n)
         for t, n in conn.execute(
@@ -209,6 +206,11 @@ def create_program(
             .group_by(count_line.c.trigger)
         )
     }
+    inserted = sum(by_trigger.values())
+    if not inserted:
+        conn.execute(sa.delete(stock_count).where(stock_count.c.id == count_id))
+        return {"site": st.code, "count": None, "lines": 0, "by_trigger": {}}
+    _insert_tasks(conn, st.id, count_id)
     journal.record(
         conn,
         actor,
