@@ -252,19 +252,9 @@ def _post_entered(
     lines: Sequence[operations.StockLine],
     reason_code: str,
 ) -> dict[str, Any]:
+    # The ledger operation writes the posting's audit row and event (stock.adjustment).
     document = operations.adjust(
         conn, actor, st.code, lines, reason_code=reason_code, document_id=adjustment_id
-    )
-    journal.record(
-        conn,
-        actor,
-        action="adjustment.posted",
-        entity_type="adjustment",
-        entity_id=adjustment_id,
-        site_id=st.id,
-        reason=reason_code,
-        detail={"source": "api", "lines": document.lines, "quantity": document.quantity},
-        topic="adjustment.posted",
     )
     return {
         "document_type": document.document_type,
