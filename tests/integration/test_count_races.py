@@ -1,0 +1,107 @@
+"""Concurrent approvals of the same counts and of the same held adjustments, and concurrent
+confirmations of the same count tasks: every variance posts exactly once, no drift."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from functools import partial
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from stockpilot.adjustments import service as adjustments
+from stockpilot.counting import policy
+from stockpilot.counting import service as counting
+from stockpilot.ledger.operations import StockLine
+from stockpilot.persistence.control_tables import count_line
+from stockpilot.persistence.db import Database
+from stockpilot.persistence.tables import move
+from stockpilot.shared.actor import SYSTEM, Actor
+from stockpilot.tasks import service as tasks
+from tests.integration.test_races import _balances_sane, race, race_db  # noqa: F401
+from tests.support.world import build_world, receive
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("concurrency")]
+
+REQUESTER = Actor(user_id=801, name="req", role="warehouse_supervisor")
+APPROVERS = [Actor(user_id=810 + n, name=f"sup{n}", role="warehouse_supervisor") for n in range(4)]
+COUNTERS = [Actor(user_id=820 + n, name=f"op{n}", role="warehouse_operator") for n in range(3)]
+
+
+def _adjusted(db: Database) -> int:
+    with db.read() as conn:
+        return int(
+            conn.execute(
+                sa.select(sa.func.coalesce(sa.func.sum(move.c.quantity), 0)).where(
+                    move.c.document_type == "adjustment"
+                )
+            ).scalar_one()
+        )
+
+
+def _confirm(db: Database, actor: Actor, task_id: int, quantity: int) -> Any:
+    done = tasks.Confirmation(quantity=quantity)
+    return db.run(lambda c: tasks.confirm_task(c, actor, task_id, done))
+
+
+def test_racing_count_confirmations_and_approvals_post_each_variance_once(
+    race_db: Database,  # noqa: F811
+) -> None:
+    build_world(race_db)
+    for bin_code in ("A-01", "A-02", "B-01"):
+        receive(race_db, "SKU-1", 10, bin_code)
+    counts = [
+        race_db.run(lambda c, b=b: counting.create_count(c, REQUESTER, "WH1", [b]))
+        for b in ("A-01", "A-02", "B-01")
+    ]
+    # Each task confirmed by three operators at once: one wins, each 2 short.
+    workers: list[Callable[[], Any]] = [
+        partial(_confirm, race_db, op, count["tasks"][0], 8) for count in counts for op in COUNTERS
+    ]
+    result = race(workers)
+    assert all(type(e).__name__ == "Conflict" for e in result.errors), result.errors
+    assert len(result.values) == 3
+    # Each count approved by four supervisors at once: one posts.
+    approvals: list[Callable[[], Any]] = [
+        partial(race_db.run, lambda c, i=count["id"], a=a: counting.approve_count(c, a, i))
+        for count in counts
+        for a in APPROVERS
+    ]
+    result = race(approvals)
+    assert all(type(e).__name__ == "Conflict" for e in result.errors), result.errors
+    assert _adjusted(race_db) == 6
+    with race_db.read() as conn:
+        states = set(conn.execute(sa.select(count_line.c.state)).scalars())
+        _balances_sane(conn)
+    assert states == {"posted"}
+
+
+def test_racing_approvals_of_a_held_adjustment_post_it_once(
+    race_db: Database,  # noqa: F811
+) -> None:
+    build_world(race_db)
+    receive(race_db, "SKU-1", 50, "A-02")
+    cmd = policy.ControlPolicyUpdate(adjustment_quantity=1)
+    race_db.run(lambda c: policy.set_policy(c, SYSTEM, "WH1", cmd))
+    line = StockLine("SKU-1", Decimal(-5), "A-02")
+    held = [
+        race_db.run(
+            lambda c: adjustments.request_adjustment(
+                c, REQUESTER, "WH1", [line], reason_code="DAMAGE"
+            )
+        )[1]
+        for _ in range(3)
+    ]
+    workers: list[Callable[[], Any]] = [
+        partial(race_db.run, lambda c, i=h["id"], a=a: adjustments.approve_adjustment(c, a, i))
+        for h in held
+        for a in APPROVERS
+    ]
+    result = race(workers)
+    assert all(type(e).__name__ == "Conflict" for e in result.errors), result.errors
+    assert len(result.values) == 3
+    assert _adjusted(race_db) == 15
+    with race_db.read() as conn:
+        _balances_sane(conn)
