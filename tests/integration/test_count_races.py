@@ -46,16 +46,25 @@ def _confirm(db: Database, actor: Actor, task_id: int, quantity: int) -> Any:
     return db.run(lambda c: tasks.confirm_task(c, actor, task_id, done))
 
 
+def _count(db: Database, bin_code: str) -> dict[str, Any]:
+    return db.run(lambda c: counting.create_count(c, REQUESTER, "WH1", [bin_code]))
+
+
+def _approve_count(db: Database, actor: Actor, count_id: int) -> Any:
+    return db.run(lambda c: counting.approve_count(c, actor, count_id))
+
+
+def _approve_adjustment(db: Database, actor: Actor, adjustment_id: int) -> Any:
+    return db.run(lambda c: adjustments.approve_adjustment(c, actor, adjustment_id))
+
+
 def test_racing_count_confirmations_and_approvals_post_each_variance_once(
     race_db: Database,  # noqa: F811
 ) -> None:
     build_world(race_db)
     for bin_code in ("A-01", "A-02", "B-01"):
         receive(race_db, "SKU-1", 10, bin_code)
-    counts = [
-        race_db.run(lambda c, b=b: counting.create_count(c, REQUESTER, "WH1", [b]))
-        for b in ("A-01", "A-02", "B-01")
-    ]
+    counts = [_count(race_db, b) for b in ("A-01", "A-02", "B-01")]
     # Each task confirmed by three operators at once: one wins, each 2 short.
     workers: list[Callable[[], Any]] = [
         partial(_confirm, race_db, op, count["tasks"][0], 8) for count in counts for op in COUNTERS
@@ -65,9 +74,7 @@ def test_racing_count_confirmations_and_approvals_post_each_variance_once(
     assert len(result.values) == 3
     # Each count approved by four supervisors at once: one posts.
     approvals: list[Callable[[], Any]] = [
-        partial(race_db.run, lambda c, i=count["id"], a=a: counting.approve_count(c, a, i))
-        for count in counts
-        for a in APPROVERS
+        partial(_approve_count, race_db, a, count["id"]) for count in counts for a in APPROVERS
     ]
     result = race(approvals)
     assert all(type(e).__name__ == "Conflict" for e in result.errors), result.errors
@@ -95,9 +102,7 @@ def test_racing_approvals_of_a_held_adjustment_post_it_once(
         for _ in range(3)
     ]
     workers: list[Callable[[], Any]] = [
-        partial(race_db.run, lambda c, i=h["id"], a=a: adjustments.approve_adjustment(c, a, i))
-        for h in held
-        for a in APPROVERS
+        partial(_approve_adjustment, race_db, a, h["id"]) for h in held for a in APPROVERS
     ]
     result = race(workers)
     assert all(type(e).__name__ == "Conflict" for e in result.errors), result.errors
