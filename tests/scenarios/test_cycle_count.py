@@ -236,3 +236,26 @@ def test_the_count_program_takes_what_is_due_by_class_and_by_exception(db: Datab
     db.run(lambda c: policy.set_policy(c, SYSTEM, "WH1", cmd))
     flagged = db.run(lambda c: programs.create_program(c, REQUESTER, "WH1"))
     assert (flagged["lines"], flagged["by_trigger"]) == (1, {"variance": 1})
+
+
+def test_stockpilot_counts_program_and_accuracy_from_the_command_line(
+    db: Database, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from stockpilot.cli.main import app
+
+    build_world(db)
+    receive(db, "SKU-1", 10, "A-02")
+    cmd = policy.ControlPolicyUpdate(count_days_a=1, count_days_b=1, count_days_c=1)
+    db.run(lambda c: policy.set_policy(c, SYSTEM, "WH1", cmd))
+    monkeypatch.setenv("STOCKPILOT_DATABASE_URL", db_url)
+    made = CliRunner().invoke(app, ["counts", "program", "--site", "WH1"])
+    assert made.exit_code == 0, made.output
+    assert "1 line(s) (C 1)" in made.output
+    again = CliRunner().invoke(app, ["counts", "program", "--site", "WH1"])
+    assert "nothing is due" in again.output
+    _count_task(db, COUNTER, 10)
+    acc = CliRunner().invoke(app, ["counts", "accuracy", "--site", "WH1"])
+    assert acc.exit_code == 0 and "WH1: 1/1 exact (100.0%)" in acc.output
+    assert CliRunner().invoke(app, ["counts", "program", "--site", "NOPE"]).exit_code == 1

@@ -306,3 +306,4 @@ __import__("stockpilot.cli.tasks", fromlist=["register"]).register(app)  # stock
 
 if __name__ == "__main__":
     app()
+__import__("stockpilot.cli.counts", fromlist=["register"]).register(app)  # stockpilot counts …
