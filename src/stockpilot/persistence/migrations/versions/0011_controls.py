@@ -135,13 +135,6 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["count_id"], ["stock_count.id"], name=op.f("fk_count_line_count_id_stock_count")
         ),
-        sa.ForeignKeyConstraint(["item_id"], ["item.id"], name=op.f("fk_count_line_item_id_item")),
-        sa.ForeignKeyConstraint(
-            ["location_id"], ["location.id"], name=op.f("fk_count_line_location_id_location")
-        ),
-        sa.ForeignKeyConstraint(
-            ["owner_id"], ["company.id"], name=op.f("fk_count_line_owner_id_company")
-        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_count_line")),
     )
     with op.batch_alter_table("count_line", schema=None) as batch_op:
