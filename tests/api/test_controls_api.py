@@ -89,3 +89,26 @@ def test_a_return_is_authorised_within_what_was_shipped(
     assert_problem(
         client.post(f"{API}/returns", json=too_many, headers=h), 422, "lines[0].quantity"
     )
+
+
+def test_a_user_bound_to_a_site_sees_only_its_returns_and_counts(
+    stocked: Database, client: TestClient
+) -> None:
+    admin = auth(make_user(stocked, "admin"))
+    ship(stocked, "SKU-1", 2)
+    ship(stocked, "SKU-1", 2, site="WH2")
+    ids = {}
+    for site in ("WH1", "WH2"):
+        body = {"site": site, "customer": "C1", "lines": [{"sku": "SKU-1", "quantity": 1}]}
+        created = client.post(f"{API}/returns", json=body, headers=admin)
+        assert created.status_code == 201, created.text
+        ids[site] = created.json()["id"]
+    local = auth(make_user(stocked, "warehouse_supervisor", ["WH1"]))
+    listed = client.get(f"{API}/returns", headers=local).json()["items"]
+    assert [r["site"] for r in listed] == ["WH1"]
+    assert_problem(client.get(f"{API}/returns/{ids['WH2']}", headers=local), 404)
+    assert_problem(client.post(f"{API}/returns/{ids['WH2']}/receive", headers=local), 404)
+    everything = client.get(f"{API}/returns", headers=admin).json()["items"]
+    assert {r["site"] for r in everything} == {"WH1", "WH2"}
+    body = {"site": "WH2", "locations": ["A-01"]}
+    assert_problem(client.post(f"{API}/counts", json=body, headers=local), 422, "site")

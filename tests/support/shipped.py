@@ -17,7 +17,7 @@ def confirm(db: Database, task_id: int, quantity: int | None = None) -> None:
 def ship(db: Database, sku: str, quantity: int, customer: str = "C1", site: str = "WH1") -> int:
     """Ship ``quantity`` of ``sku`` to ``customer``; returns the sales order's id."""
     order_id = order(db, [(sku, quantity)], customer, site=site)
-    release(db, wave(db, [order_id]))
+    release(db, wave(db, [order_id], site=site))
     for t in tasks_of(db, "pick", status="open"):
         confirm(db, int(t.id))
     db.run(lambda c: shipping.ship_order(c, SYSTEM, order_id))
