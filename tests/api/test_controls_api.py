@@ -110,5 +110,5 @@ def test_a_user_bound_to_a_site_sees_only_its_returns_and_counts(
     assert_problem(client.post(f"{API}/returns/{ids['WH2']}/receive", headers=local), 404)
     everything = client.get(f"{API}/returns", headers=admin).json()["items"]
     assert {r["site"] for r in everything} == {"WH1", "WH2"}
-    body = {"site": "WH2", "locations": ["A-01"]}
-    assert_problem(client.post(f"{API}/counts", json=body, headers=local), 422, "site")
+    other_site = {"site": "WH2", "locations": ["A-01"]}
+    assert_problem(client.post(f"{API}/counts", json=other_site, headers=local), 422, "site")
