@@ -259,3 +259,79 @@ def test_stockpilot_counts_program_and_accuracy_from_the_command_line(
     acc = CliRunner().invoke(app, ["counts", "accuracy", "--site", "WH1"])
     assert acc.exit_code == 0 and "WH1: 1/1 exact (100.0%)" in acc.output
     assert CliRunner().invoke(app, ["counts", "program", "--site", "NOPE"]).exit_code == 1
+
+
+def _classify(db: Database, classes: dict[str, str]) -> None:
+    """A planning run's ABC class per item at WH1 (what the program reads)."""
+    from datetime import date
+
+    from stockpilot.persistence.planning_tables import item_location_policy, planning_run
+    from stockpilot.persistence.tables import item, site
+    from stockpilot.shared.clock import utcnow
+
+    def work(conn: sa.Connection) -> None:
+        run_id = conn.execute(
+            planning_run.insert()
+            .values(started_at=utcnow(), period="week", as_of=date.today(), parameters={})
+            .returning(planning_run.c.id)
+        ).scalar_one()
+        site_id = conn.execute(sa.select(site.c.id).where(site.c.code == "WH1")).scalar_one()
+        ids = dict(conn.execute(sa.select(item.c.sku, item.c.id)).all())
+        zero = (
+            dict.fromkeys(("forecast_per_period", "forecast_sigma", "lead_time_periods"), 0.0)
+            | dict.fromkeys(
+                ("lead_time_std_periods", "service_level", "safety_stock", "reorder_point"), 0.0
+            )
+            | {"order_up_to": 0.0, "order_quantity": 0.0}
+        )
+        conn.execute(
+            item_location_policy.insert(),
+            [
+                {"run_id": run_id, "item_id": ids[sku], "site_id": site_id, "abc": abc,
+                 "xyz": "X", "demand_class": "smooth", "method": "ses",
+                 "service_type": "cycle", **zero}
+                for sku, abc in classes.items()
+            ],
+        )  # fmt: skip
+
+    db.run(work)
+
+
+def test_the_program_counts_each_class_at_its_own_frequency(db: Database) -> None:
+    from datetime import date, timedelta
+
+    build_world(db)
+    receive(db, "SKU-1", 10, "A-02")  # class A: monthly
+    receive(db, "SKU-2", 10, "B-01")  # class C: yearly
+    _classify(db, {"SKU-1": "A", "SKU-2": "C"})
+    # Count both once (by hand), then look 40 days ahead: only the A item is due again.
+    db.run(lambda c: counting.create_count(c, REQUESTER, "WH1", ["A-02", "B-01"]))
+    _count_task(db, COUNTER, 10)
+    _count_task(db, COUNTER, 10)
+    later = date.today() + timedelta(days=40)
+    made = db.run(lambda c: programs.create_program(c, REQUESTER, "WH1", on=later))
+    assert (made["lines"], made["by_trigger"]) == (1, {"A": 1})
+    view = db.run(lambda c: counting.get_count(c, REQUESTER, made["count"]))
+    assert view["lines"][0]["sku"] == "SKU-1"
+    # A year on, the C item is due too (the A item is being counted already).
+    next_year = date.today() + timedelta(days=370)
+    made = db.run(lambda c: programs.create_program(c, REQUESTER, "WH1", on=next_year))
+    assert made["by_trigger"] == {"C": 1}
+
+
+def test_a_program_costs_the_same_statements_for_any_number_of_bins(db: Database) -> None:
+    from tests.integration.test_statement_counts import counting as statements
+
+    build_world(db)
+    cmd = policy.ControlPolicyUpdate(count_days_a=1, count_days_b=1, count_days_c=1)
+    db.run(lambda c: policy.set_policy(c, SYSTEM, "WH1", cmd))
+    receive(db, "SKU-1", 10, "A-01")
+    with statements(db) as few:
+        db.run(lambda c: programs.create_program(c, REQUESTER, "WH1"))
+    for code in ("A-02", "B-01"):
+        receive(db, "SKU-2", 10, code)
+    receive(db, "LOT-1", 10, "A-01", lot="L1")
+    with statements(db) as more:
+        made = db.run(lambda c: programs.create_program(c, REQUESTER, "WH1"))
+    assert made["lines"] == 3
+    assert len(more) == len(few)
