@@ -112,3 +112,23 @@ def test_a_user_bound_to_a_site_sees_only_its_returns_and_counts(
     assert {r["site"] for r in everything} == {"WH1", "WH2"}
     other_site = {"site": "WH2", "locations": ["A-01"]}
     assert_problem(client.post(f"{API}/counts", json=other_site, headers=local), 422, "site")
+
+
+def test_a_replayed_count_or_return_writes_nothing_twice(
+    stocked: Database, client: TestClient
+) -> None:
+    h = auth(make_user(stocked, "admin"))
+    ship(stocked, "SKU-1", 2)
+    once = auth(make_user(stocked, "admin"), **{"Idempotency-Key": "count-1"})
+    body = {"site": "WH1", "locations": ["A-02"]}
+    first = client.post(f"{API}/counts", json=body, headers=once)
+    second = client.post(f"{API}/counts", json=body, headers=once)
+    assert first.status_code == second.status_code == 201
+    assert first.json() == second.json()
+    rma = {"site": "WH1", "customer": "C1", "lines": [{"sku": "SKU-1", "quantity": 2}]}
+    key = auth(make_user(stocked, "admin"), **{"Idempotency-Key": "rma-1"})
+    assert client.post(f"{API}/returns", json=rma, headers=key).status_code == 201
+    assert client.post(f"{API}/returns", json=rma, headers=key).status_code == 201
+    listed = client.get(f"{API}/returns", headers=h).json()["items"]
+    counts = client.get(f"{API}/counts", headers=h).json()["items"]
+    assert (len(listed), len(counts)) == (1, 1)

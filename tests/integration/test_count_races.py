@@ -110,3 +110,29 @@ def test_racing_approvals_of_a_held_adjustment_post_it_once(
     assert _adjusted(race_db) == 15
     with race_db.read() as conn:
         _balances_sane(conn)
+
+
+def _return(db: Database, quantity: int) -> Any:
+    from stockpilot.returns import service as returns
+    from stockpilot.returns.schemas import ReturnCreate
+
+    cmd = ReturnCreate.model_validate(
+        {"site": "WH1", "customer": "C1", "lines": [{"sku": "SKU-1", "quantity": quantity}]}
+    )
+    return db.run(lambda c: returns.create_return(c, REQUESTER, cmd))
+
+
+def test_racing_returns_never_bring_back_more_than_was_shipped(
+    race_db: Database,  # noqa: F811
+) -> None:
+    from stockpilot.persistence.control_tables import return_line
+    from tests.support.shipped import ship
+
+    build_world(race_db)
+    receive(race_db, "SKU-1", 20, "A-02")
+    ship(race_db, "SKU-1", 5)
+    result = race([partial(_return, race_db, 2) for _ in range(6)])
+    assert all(type(e).__name__ == "ValidationFailed" for e in result.errors), result.errors
+    with race_db.read() as conn:
+        authorised = conn.execute(sa.select(sa.func.sum(return_line.c.quantity))).scalar_one()
+    assert (len(result.values), authorised) == (2, 4)
