@@ -335,3 +335,21 @@ def test_a_program_costs_the_same_statements_for_any_number_of_bins(db: Database
         made = db.run(lambda c: programs.create_program(c, REQUESTER, "WH1"))
     assert made["lines"] == 3
     assert len(more) == len(few)
+
+
+def test_listing_counts_costs_the_same_statements_for_any_page(db: Database) -> None:
+    from tests.integration.test_statement_counts import counting as statements
+
+    build_world(db)
+    for code in ("A-01", "A-02", "B-01"):
+        receive(db, "SKU-1", 5, code)
+
+    def listed() -> int:
+        with statements(db) as seen, db.read() as conn:
+            counting.list_counts(conn, SYSTEM, site_id=None, status=None, after_id=None, limit=50)
+        return len(seen)
+
+    db.run(lambda c: counting.create_count(c, REQUESTER, "WH1", ["A-01"]))
+    one = listed()
+    db.run(lambda c: counting.create_count(c, REQUESTER, "WH1", ["A-02", "B-01"]))
+    assert listed() == one

@@ -31,7 +31,7 @@ from sqlalchemy.engine import Connection
 
 from stockpilot.counting.policy import load_policy
 from stockpilot.counting.rules import ControlPolicy
-from stockpilot.counting.service import OPEN_LINE_STATES, _insert_count
+from stockpilot.counting.service import OPEN_LINE_STATES, insert_count
 from stockpilot.network.service import site_in_scope
 from stockpilot.persistence import journal
 from stockpilot.persistence.control_tables import count_line, stock_count
@@ -174,7 +174,7 @@ def create_program(
     st = site_in_scope(conn, actor, site_code)
     policy = load_policy(conn, st.id)
     due = due_lines(st.id, policy, on or today()).subquery("due")
-    count_id = _insert_count(conn, actor, st.id, source="program")
+    count_id = insert_count(conn, actor, st.id, source="program")
     numbered = sa.select(
         sa.literal(count_id),
         sa.func.row_number().over(

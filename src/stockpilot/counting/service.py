@@ -138,7 +138,7 @@ def create_count(
             "nothing to count: no stock at these bins, or it is being counted already",
             field="locations",
         )
-    count_id = _insert_count(conn, actor, st.id, source="manual")
+    count_id = insert_count(conn, actor, st.id, source="manual")
     add_lines(conn, st.id, count_id, keys, trigger="manual")
     journal.record(
         conn,
@@ -153,7 +153,7 @@ def create_count(
     return get_count(conn, actor, count_id)
 
 
-def _insert_count(conn: Connection, actor: Actor, site_id: int, *, source: str) -> int:
+def insert_count(conn: Connection, actor: Actor, site_id: int, *, source: str) -> int:
     return insert_id(
         conn,
         stock_count.insert().values(
@@ -235,7 +235,7 @@ def _line_of_task(conn: Connection, actor: Actor, row: tasks.TaskRow) -> Any:
     """The count line a task counts; a count task raised elsewhere (a short pick) becomes a
     one-line count by exception on its first confirmation."""
     if row.document_type != "count" or row.document_line_id is None:
-        count_id = _insert_count(conn, actor, row.site_id, source="exception")
+        count_id = insert_count(conn, actor, row.site_id, source="exception")
         key = CountKey(
             row.item_id, row.from_location_id, row.lot_id, row.stock_status, row.owner_id, None
         )
@@ -581,20 +581,14 @@ def get_count(
         .order_by(count_line.c.line_no)
         .limit(line_limit)
     ).all()
-    return {
-        "id": head.id,
-        "site": site_code,
-        "status": head.status,
-        "source": head.source,
-        "blind": bool(head.blind),
-        "created_at": iso_utc(head.created_at),
-        "created_by": head.created_by,
-        "closed_at": iso_utc(head.closed_at),
-        "lines_total": int(totals[0]),
-        "quantity_variance": int(totals[1]),
-        "tasks": sorted(int(t) for t in open_tasks.values()),
-        "lines": [_render_line(r, open_tasks.get(r.id)) for r in rows],
-    }
+    return _render_head(
+        head,
+        site_code,
+        int(totals[0]),
+        int(totals[1]),
+        sorted(int(t) for t in open_tasks.values()),
+        [_render_line(r, open_tasks.get(r.id)) for r in rows],
+    )
 
 
 def _render_line(r: Any, task_id: int | None) -> dict[str, Any]:
@@ -629,13 +623,67 @@ def list_counts(
     after_id: int | None,
     limit: int,
 ) -> list[dict[str, Any]]:
+    """One page of counts without their lines: three statements for any page size."""
     from stockpilot.shared.sql import scoped_page
 
     stmt = scoped_page(
-        sa.select(stock_count.c.id), stock_count, actor, after_id=after_id, limit=limit,
-        site_id=site_id, status=status,
+        sa.select(stock_count, site.c.code.label("site_code")).join(
+            site, site.c.id == stock_count.c.site_id
+        ),
+        stock_count, actor, after_id=after_id, limit=limit, site_id=site_id, status=status,
     )  # fmt: skip
-    return [get_count(conn, actor, int(i), line_limit=0) for i in conn.execute(stmt).scalars()]
+    heads = conn.execute(stmt).all()
+    ids = [h.id for h in heads]
+    totals = {
+        r.count_id: (int(r.lines), int(r.variance))
+        for r in conn.execute(
+            sa.select(
+                count_line.c.count_id,
+                sa.func.count().label("lines"),
+                sa.func.coalesce(sa.func.sum(count_line.c.quantity_variance), 0).label("variance"),
+            )
+            .where(count_line.c.count_id.in_(ids))
+            .group_by(count_line.c.count_id)
+        )
+    }
+    open_tasks: dict[int, list[int]] = {i: [] for i in ids}
+    for doc_id, task_id in conn.execute(
+        sa.select(task.c.document_id, task.c.id)
+        .where(
+            task.c.document_type == "count",
+            task.c.document_id.in_(ids),
+            task.c.status.in_(tasks.OPEN_STATES),
+        )
+        .order_by(task.c.id)
+    ):
+        open_tasks[int(doc_id)].append(int(task_id))
+    return [
+        _render_head(h, h.site_code, *totals.get(h.id, (0, 0)), open_tasks[h.id], []) for h in heads
+    ]
+
+
+def _render_head(
+    head: Any,
+    site_code: str,
+    lines_total: int,
+    variance: int,
+    open_tasks: list[int],
+    lines: list[dict[str, Any]],
+) -> dict[str, Any]:
+    return {
+        "id": head.id,
+        "site": site_code,
+        "status": head.status,
+        "source": head.source,
+        "blind": bool(head.blind),
+        "created_at": iso_utc(head.created_at),
+        "created_by": head.created_by,
+        "closed_at": iso_utc(head.closed_at),
+        "lines_total": lines_total,
+        "quantity_variance": variance,
+        "tasks": open_tasks,
+        "lines": lines,
+    }
 
 
 def count_accuracy(conn: Connection, actor: Actor, site_code: str) -> dict[str, Any]:

@@ -506,36 +506,76 @@ def _visible(conn: Connection, actor: Actor, return_id: int) -> Any:
 
 
 def _lines(conn: Connection, return_id: int) -> Sequence[Any]:
+    return _lines_of(conn, [return_id])
+
+
+def _lines_of(conn: Connection, return_ids: Sequence[int]) -> Sequence[Any]:
     disposed = location.alias("disposed")
     return conn.execute(
         sa.select(return_line, item.c.sku, lot.c.lot_code, disposed.c.code.label("disposed_code"))
         .join(item, item.c.id == return_line.c.item_id)
         .outerjoin(lot, lot.c.id == return_line.c.lot_id)
         .outerjoin(disposed, disposed.c.id == return_line.c.disposed_location_id)
-        .where(return_line.c.return_id == return_id)
-        .order_by(return_line.c.line_no)
+        .where(return_line.c.return_id.in_(list(return_ids)))
+        .order_by(return_line.c.return_id, return_line.c.line_no)
     ).all()
 
 
+def _heads() -> sa.Select[Any]:
+    return (
+        sa.select(
+            return_order,
+            site.c.code.label("site_code"),
+            customer.c.code.label("customer_code"),
+            location.c.code.label("bin_code"),
+        )
+        .join(site, site.c.id == return_order.c.site_id)
+        .join(customer, customer.c.id == return_order.c.customer_id)
+        .outerjoin(location, location.c.id == return_order.c.location_id)
+    )
+
+
 def get_return(conn: Connection, actor: Actor, return_id: int) -> dict[str, Any]:
-    head = _visible(conn, actor, return_id)
-    names = conn.execute(
-        sa.select(site.c.code, customer.c.code.label("customer"), location.c.code.label("bin"))
-        .select_from(site)
-        .join(customer, customer.c.id == head.customer_id)
-        .outerjoin(location, location.c.id == head.location_id)
-        .where(site.c.id == head.site_id)
-    ).one()
+    head = conn.execute(_heads().where(return_order.c.id == return_id)).first()
+    if head is None or not actor.can_see_site(head.site_id):
+        raise NotFound(f"return {return_id} not found", field="return_id")
+    return _render(head, _lines(conn, return_id))
+
+
+def list_returns(
+    conn: Connection,
+    actor: Actor,
+    *,
+    site_id: int | None,
+    status: str | None,
+    after_id: int | None,
+    limit: int,
+) -> list[dict[str, Any]]:
+    """One page of returns with their lines: two statements for any page size."""
+    from stockpilot.shared.sql import scoped_page
+
+    stmt = scoped_page(
+        _heads(), return_order, actor, after_id=after_id, limit=limit, site_id=site_id,
+        status=status,
+    )  # fmt: skip
+    heads = conn.execute(stmt).all()
+    by_return: dict[int, list[Any]] = defaultdict(list)
+    for r in _lines_of(conn, [h.id for h in heads]):
+        by_return[r.return_id].append(r)
+    return [_render(h, by_return[h.id]) for h in heads]
+
+
+def _render(head: Any, lines: Sequence[Any]) -> dict[str, Any]:
     return {
         "id": head.id,
-        "site": names.code,
-        "customer": names.customer,
+        "site": head.site_code,
+        "customer": head.customer_code,
         "sales_order": head.sales_order_id,
         "shipment": head.shipment_id,
         "reason": head.reason,
         "status": head.status,
         "receipt": head.receipt_id,
-        "location": names.bin,
+        "location": head.bin_code,
         "created_at": iso_utc(head.created_at),
         "received_at": iso_utc(head.received_at),
         "closed_at": iso_utc(head.closed_at),
@@ -551,6 +591,6 @@ def get_return(conn: Connection, actor: Actor, return_id: int) -> dict[str, Any]
                 "disposed_location": r.disposed_code,
                 "reason_code": r.reason_code,
             }
-            for r in _lines(conn, return_id)
+            for r in lines
         ],
     }

@@ -17,7 +17,6 @@ from stockpilot.returns import service as returns
 from stockpilot.returns.schemas import ReturnCreate, ReturnDispose, ReturnReceive
 from stockpilot.shared.actor import Actor
 from stockpilot.shared.errors import ValidationFailed
-from stockpilot.shared.sql import scoped_page
 
 router = APIRouter(route_class=VisibleRoute, tags=["returns"])
 
@@ -47,19 +46,15 @@ def list_returns(
     site: VisibleSite,
     status: Literal["authorised", "received", "closed", "cancelled"] | None = None,
 ) -> Any:
-    from stockpilot.persistence.control_tables import return_order
-
     with db.read() as conn:
-        stmt = scoped_page(
-            return_order.select().with_only_columns(return_order.c.id),
-            return_order,
+        rows = returns.list_returns(
+            conn,
             actor,
-            after_id=paging.after_id,
-            limit=paging.fetch,
             site_id=site.id if site else None,
             status=status,
+            after_id=paging.after_id,
+            limit=paging.fetch,
         )
-        rows = [returns.get_return(conn, actor, int(i)) for i in conn.execute(stmt).scalars()]
     return page(rows, paging, lambda r: int(r["id"]))
 
 
