@@ -40,6 +40,7 @@ MODULES = [
     ("transfers", "benchmarks.bench_transfers", ["--quick"]),
     ("valuation", "benchmarks.bench_valuation", ["--quick"]),
     ("web", "benchmarks.bench_web", ["--skus", "2000", "--quick"]),
+    ("counting", "benchmarks.bench_counting", ["--quick"]),
 ]
 
 

@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     max_page_size: int = 500
     default_page_size: int = 100
     max_batch_lines: int = 5000
+    returns_as_negative_demand: bool = False
+    """Returned quantities enter demand history as negative demand (source ``return``)."""
     max_body_bytes: int = 4 * 1024 * 1024
     db_retry_attempts: int = 8
     sqlite_busy_timeout_ms: int = 30000

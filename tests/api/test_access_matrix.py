@@ -171,6 +171,12 @@ def routes(order_id: int) -> list[Route]:
         Route("GET", "/tasks", "tasks:read", sites=_rows("site")),
         Route("POST", "/tasks/next?site=WH1", "tasks:write"),
         Route("GET", "/routes", "sales_orders:read", sites=_rows("site")),
+        Route("GET", "/counts", "counts:read", sites=_rows("site")),
+        Route("POST", "/counts/program", "counts:write", lambda: {"site": "WH1"}),
+        Route("GET", "/counts/accuracy?site=WH1", "counts:read"),
+        Route("GET", "/counts/policy/WH1", "counts:read"),
+        Route("GET", "/adjustments", "adjustments:read", sites=_rows("site")),
+        Route("GET", "/returns", "returns:read"),  # site scope: test_controls_api
     ]
 
 
@@ -218,6 +224,14 @@ def busy(stocked: Database, client: TestClient) -> dict[str, int]:
         assert client.post(f"{API}/receipts", json=receipt, headers=h).status_code == 201
         zone = {"site": site, "code": "COLD", "temperature_class": "chilled"}
         assert client.post(f"{API}/zones", json=zone, headers=h).status_code == 201
+        count = {"site": site, "locations": ["A-02"]}
+        assert client.post(f"{API}/counts", json=count, headers=h).status_code == 201
+        found = {
+            "site": site,
+            "reason": "FOUND",
+            "lines": [{"sku": "SKU-2", "quantity": 1, "location": "A-02"}],
+        }
+        assert client.post(f"{API}/adjustments", json=found, headers=h).status_code == 201
         ids[site] = order["id"]
     return ids
 

@@ -19,9 +19,11 @@ from stockpilot.api.limits import BodySizeLimit, HeaderLimit
 from stockpilot.api.models import PROBLEM_MEDIA_TYPE, PROBLEM_RESPONSES
 from stockpilot.api.problems import MethodTable, install_problem_handlers
 from stockpilot.api.routers import (
+    adjustments,
     asns,
     catalog,
     consignment,
+    counts,
     governance,
     inbound,
     network,
@@ -29,6 +31,7 @@ from stockpilot.api.routers import (
     planning_policies,
     planning_setup,
     reference,
+    returns,
     sales_orders,
     shipping,
     stock,
@@ -93,6 +96,9 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
         valuation,
         planning_setup,
         governance,
+        counts,
+        adjustments,
+        returns,
     )
     for module in modules:
         app.include_router(module.router, prefix=API_PREFIX, responses=PROBLEM_RESPONSES)

@@ -46,6 +46,11 @@ DEFAULT_REASONS = (
     ("TRANSFER", "Transfer between sites", "transfer"),
     ("TRANSFER_SHORT", "Shipped but not arrived", "transfer"),
     ("TRANSFER_OVER", "Arrived but not shipped", "transfer"),
+    ("RETURN", "Customer return received", "receipt"),
+    ("RMA-SALEABLE", "Return inspected: back to saleable stock", "return"),
+    ("RMA-REPAIR", "Return inspected: to repair", "return"),
+    ("RMA-SCRAP", "Return inspected: scrapped", "return"),
+    ("RMA-RTV", "Return inspected: returned to the vendor", "return"),
 )
 
 

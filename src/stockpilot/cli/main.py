@@ -335,3 +335,4 @@ __import__("stockpilot.cli.planning_setup", fromlist=["register"]).register(app)
 
 if __name__ == "__main__":
     app()
+__import__("stockpilot.cli.counts", fromlist=["register"]).register(app)  # stockpilot counts …

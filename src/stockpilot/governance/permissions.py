@@ -35,6 +35,9 @@ _READ_STOCK = {
     "transfer_orders:read",
     "tasks:read",
 }
+# Cycle counts, returns and the approvals of the inventory controls (docs/flows/counting.md).
+_CONTROL_READ = {"counts:read", "returns:read", "adjustments:read"}
+_CONTROL_APPROVE = {"counts:write", "counts:approve", "adjustments:approve"}
 
 PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     "admin": frozenset({"*"}),
@@ -58,7 +61,13 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     "warehouse_operator": frozenset(
         _READ_MASTER
         | _READ_STOCK
-        | {"stock:write", "sales_orders:pick", "tasks:write", "transfer_orders:execute"}
+        | {
+            "stock:write",
+            "sales_orders:pick",
+            "tasks:write",
+            "transfer_orders:execute",
+            "returns:write",
+        }
     ),
     "warehouse_supervisor": frozenset(
         _READ_MASTER
@@ -75,7 +84,10 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
             "transfer_orders:write",
             "transfer_orders:execute",
             "transfer_orders:resolve",
+            "returns:write",
         }
+        | _CONTROL_READ
+        | _CONTROL_APPROVE
     ),
     "inventory_controller": frozenset(
         _READ_MASTER
@@ -93,8 +105,12 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
             "valuation:write",
             "valuation:approve",
         }
+        | _CONTROL_READ
+        | _CONTROL_APPROVE
     ),
-    "auditor": frozenset(_READ_MASTER | _READ_STOCK | {"audit:read", "cost:read", "planning:read"}),
+    "auditor": frozenset(
+        _READ_MASTER | _READ_STOCK | _CONTROL_READ | {"audit:read", "cost:read", "planning:read"}
+    ),
     "integration": frozenset(
         _READ_MASTER
         | _READ_STOCK
@@ -113,6 +129,8 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
             "transfer_orders:write",
             "transfer_orders:execute",
             "tasks:write",
+            "returns:write",
+            "returns:read",
         }
     ),
 }

@@ -272,8 +272,10 @@ def adjust(
     lines: Sequence[StockLine],
     *,
     reason_code: str,
+    document_id: int | None = None,
 ) -> PostedDocument:
-    """Adjust stock against the site's inventory-loss location; quantity is signed."""
+    """Adjust stock against the site's inventory-loss location; quantity is signed.
+    ``document_id`` names the adjustment document (adjustments.service) the moves post for."""
     require_reason_code(conn, reason_code, field="reason")
     res = _Resolver(conn, actor, site_code)
     items = res.items(lines)
@@ -304,7 +306,7 @@ def adjust(
                 quantity_entered=str(ln.quantity),
             )
         )
-    return _finish(conn, actor, res, moves, "adjustment", None, reason_code, None)
+    return _finish(conn, actor, res, moves, "adjustment", document_id, reason_code, None)
 
 
 def _existing_lot(conn: Connection, itm: ItemRef, lot_code: str | None, i: int) -> int:

@@ -459,6 +459,7 @@ idempotency_record = sa.Table(
 
 
 # The planning tables live in their own module; importing it registers them on ``metadata``.
+from stockpilot.persistence import control_tables as _control_tables  # noqa: E402, F401
 from stockpilot.persistence import planning_tables as _planning_tables  # noqa: E402, F401
 from stockpilot.persistence import valuation_tables as _valuation_tables  # noqa: E402, F401
 from stockpilot.persistence import warehouse_tables as _warehouse_tables  # noqa: E402, F401

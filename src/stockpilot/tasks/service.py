@@ -105,7 +105,11 @@ Handler = Callable[[Connection, Actor, TaskRow, Confirmation], Outcome]
 HANDLERS: dict[str, Handler] = {}
 # The modules that register the handlers of the flows (imported on first use: the queue does
 # not depend on the flows, the flows register with the queue).
-HANDLER_MODULES = ("stockpilot.inbound.putaway", "stockpilot.outbound.picking")
+HANDLER_MODULES = (
+    "stockpilot.inbound.putaway",
+    "stockpilot.outbound.picking",
+    "stockpilot.counting.service",
+)
 
 
 def _load_handlers() -> None:
@@ -232,7 +236,13 @@ def confirm_task(
     row = _task_row(conn, actor, task_id)
     if row.status not in OPEN_STATES:
         raise Conflict(f"task {task_id} is {row.status}", field="task_id")
-    if confirmation.quantity is not None and not 0 <= confirmation.quantity <= row.quantity:
+    # A count reports what is there, whatever the task says (counting.service bounds it).
+    bounded = row.type != "count"
+    if (
+        confirmation.quantity is not None
+        and bounded
+        and not 0 <= confirmation.quantity <= row.quantity
+    ):
         raise ValidationFailed(
             f"quantity must be between 0 and the task's {row.quantity}", field="quantity"
         )
@@ -362,6 +372,8 @@ def _render(row: Any) -> dict[str, Any]:
         body[name] = iso_utc(body[name])
     body["priority"] = round(float(body["priority"]), 3)
     body["priority_reasons"] = list(body["priority_reasons"] or [])
+    if body["type"] == "count":
+        body["quantity"] = None  # counts are blind: the counter never sees what is expected
     return body
 
 
@@ -428,6 +440,10 @@ def next_task(
             stmt = stmt.where(task.c.type == task_type)
         if zone_id is not None:
             stmt = stmt.where(task.c.zone_id == zone_id)
+        if actor.user_id is not None:  # a recount is never handed to the first counter
+            stmt = stmt.where(
+                sa.or_(task.c.not_for_user.is_(None), task.c.not_for_user != actor.user_id)
+            )
         candidate = conn.execute(stmt).scalar()
         if candidate is None:
             return None

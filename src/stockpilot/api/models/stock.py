@@ -173,6 +173,8 @@ class AdjustmentPosted(_PostedDocument):
     document_type: Literal["adjustment"]
     lines: list[AdjustmentLinePosted]
     reason: str
+    adjustment: int | None = Field(default=None, description="the adjustment document's id")
+    status: Literal["posted"] | None = None
 
 
 class LedgerDrift(Out):

@@ -18,7 +18,7 @@ class Task(Out):
     sku: str
     lot: str | None
     stock_status: str
-    quantity: int
+    quantity: int | None = Field(description="null for count tasks: counts are blind")
     from_location: str
     to_location: str | None = Field(description="the directed bin (null when none fits)")
     zone: str | None
@@ -50,3 +50,4 @@ class ConfirmedTask(Task):
     """A confirmed task, with the follow-up tasks its confirmation created."""
 
     follow_up_tasks: list[int] = Field(default_factory=list)
+    count: int | None = Field(default=None, description="the count a count task belongs to")

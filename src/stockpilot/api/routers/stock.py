@@ -10,10 +10,12 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 from sqlalchemy.engine import Connection
 
+from stockpilot.adjustments.service import request_adjustment
 from stockpilot.api import queries
 from stockpilot.api.deps import DbDep, SettingsDep, require
 from stockpilot.api.idempotency import Writer, WriterDep
 from stockpilot.api.models import Page, doc
+from stockpilot.api.models.controls import Adjustment
 from stockpilot.api.models.stock import (
     AdjustmentPosted,
     AvailableToPromise,
@@ -140,20 +142,29 @@ def _post_stock(
     return writer.run(actor, work).response()
 
 
-@router.post("/adjustments", status_code=201, responses=doc(AdjustmentPosted, 201, "Created"))
+@router.post(
+    "/adjustments",
+    status_code=201,
+    responses={**doc(AdjustmentPosted, 201, "Created"), **doc(Adjustment, 202, "Held")},
+)
 def adjust(
     cmd: AdjustmentCreate,
     writer: WriterDep,
     settings: SettingsDep,
     actor: Annotated[Actor, require("stock:adjust")],
 ) -> Response:
-    """Signed adjustments against the site's inventory-loss location, with a reason code."""
+    """Signed adjustments against the site's inventory-loss location, with a reason code.
+    Beyond the site's adjustment thresholds the adjustment is held for approval (202, nothing
+    posted) until someone else approves it (``POST /adjustments/{id}/approve``)."""
     _check_batch(cmd.lines, settings)
     lines = [StockLine(**ln.model_dump()) for ln in cmd.lines]
 
     def work(conn: Connection) -> tuple[int, Any]:
-        document = operations.adjust(conn, actor, cmd.site, lines, reason_code=cmd.reason)
-        return 201, {**_posted(document, cmd.lines), "reason": cmd.reason}
+        status, body = request_adjustment(conn, actor, cmd.site, lines, reason_code=cmd.reason)
+        if status == 202:
+            return status, body
+        entered = [ln.model_dump(mode="json", exclude_defaults=True) for ln in cmd.lines]
+        return status, {**body, "lines": entered, "reason": cmd.reason}
 
     return writer.run(actor, work).response()
 
