@@ -32,6 +32,7 @@ from stockpilot.api.routers import (
     stock,
     tasks,
     waves,
+    webhooks,
 )
 from stockpilot.bootstrap import open_database
 from stockpilot.persistence.db import Database
@@ -85,6 +86,7 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
         planning,
         planning_policies,
         governance,
+        webhooks,
     )
     for module in modules:
         app.include_router(module.router, prefix=API_PREFIX, responses=PROBLEM_RESPONSES)

@@ -99,6 +99,8 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
             "cost:read",
             "purchase_orders:write",
             "tasks:write",
+            "webhooks:read",
+            "webhooks:write",
         }
     ),
 }

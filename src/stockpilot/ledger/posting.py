@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from stockpilot.ledger import balances
 from stockpilot.ledger.keys import Key, MoveLine, PostingContext, StockKey
-from stockpilot.persistence import raw
+from stockpilot.persistence import journal, raw
 from stockpilot.persistence.tables import balance, item, location, serial
 from stockpilot.shared.clock import utcnow
 from stockpilot.shared.errors import InsufficientStock, Shortage, ValidationFailed
@@ -24,11 +25,12 @@ from stockpilot.shared.fields import MAX_BALANCE, MAX_QUANTITY
 
 
 class LocationFlags:
-    """Process-wide cache of ``location.id -> is_virtual`` per engine (a location never changes
-    kind, and locations are never deleted)."""
+    """Process-wide cache of ``location.id -> is_virtual`` (and the location's site) per engine
+    (a location never changes kind or site, and locations are never deleted)."""
 
     def __init__(self) -> None:
         self._by_engine: dict[int, dict[int, bool]] = {}
+        self._sites: dict[int, dict[int, int]] = {}
         self._lock = threading.Lock()
 
     def resolve(self, conn: Connection, ids: set[int]) -> Mapping[int, bool]:
@@ -37,22 +39,35 @@ class LocationFlags:
         missing = ids - flags.keys()
         if missing:
             rows = conn.execute(
-                sa.select(location.c.id, location.c.is_virtual).where(location.c.id.in_(missing))
+                sa.select(location.c.id, location.c.is_virtual, location.c.site_id).where(
+                    location.c.id.in_(missing)
+                )
             ).all()
             found = {r.id: bool(r.is_virtual) for r in rows}
             unknown = missing - found.keys()
             if unknown:
                 raise ValidationFailed(f"unknown location id {min(unknown)}", field="location_id")
             with self._lock:
+                self._sites.setdefault(id(conn.engine), {}).update(
+                    {r.id: int(r.site_id) for r in rows}
+                )
                 flags.update(found)
         return flags
+
+    def site_of(self, conn: Connection, location_id: int) -> int:
+        """The site of a location already resolved through ``resolve``."""
+        return self._sites[id(conn.engine)][location_id]
 
     def clear(self) -> None:
         with self._lock:
             self._by_engine.clear()
+            self._sites.clear()
 
 
 LOCATION_FLAGS = LocationFlags()
+
+MOVED_TOPIC = "stock.moved"
+"""The event of every posted document (one per ``post_moves`` call, whatever posts it)."""
 
 _INSERT_MOVE = raw.Sql(
     "INSERT INTO move (document_type, document_id, line_no, item_id, from_location_id, "
@@ -137,7 +152,52 @@ def post_moves(conn: Connection, lines: Sequence[MoveLine], ctx: PostingContext)
     raw.execute_many(conn, _INSERT_MOVE, rows)
     if serials:
         _move_serials(conn, serials, virtual)
+    _publish_moved(conn, lines, ctx, virtual, ctx.effective_at or utcnow())
     return list(on_hand)
+
+
+def _publish_moved(
+    conn: Connection,
+    lines: Sequence[MoveLine],
+    ctx: PostingContext,
+    virtual: Mapping[int, bool],
+    effective_at: datetime,
+) -> None:
+    """The ``stock.moved`` event of a posted document, in its transaction: every move of the
+    document in one event. The aggregate is the document's site (the site of its first
+    physical location), so a subscriber hears one site's moves in the order they were posted."""
+    first = lines[0]
+    physical = first.to_location_id if virtual[first.from_location_id] else first.from_location_id
+    site_id = LOCATION_FLAGS.site_of(conn, physical)
+    journal.publish(
+        conn,
+        topic=MOVED_TOPIC,
+        aggregate_type="site",
+        aggregate_id=site_id,
+        site_id=site_id,
+        payload={
+            "document_type": ctx.document_type,
+            "document_id": ctx.document_id,
+            "site_id": site_id,
+            "user_id": ctx.user_id,
+            "effective_at": effective_at.isoformat(),
+            "moves": [
+                {
+                    "line_no": ln.line_no,
+                    "item_id": ln.item_id,
+                    "from_location_id": ln.from_location_id,
+                    "to_location_id": ln.to_location_id,
+                    "lot_id": ln.lot_id or None,
+                    "from_status": ln.from_status,
+                    "to_status": ln.to_status,
+                    "owner_id": ln.owner_id,
+                    "quantity": ln.quantity,
+                    "reason_code": ln.reason_code or ctx.reason_code,
+                }
+                for ln in lines
+            ],
+        },
+    )
 
 
 def _check_net_range(on_hand: Mapping[Key, int]) -> None:
