@@ -32,10 +32,16 @@ install: $(RUNTIME_STAMP)
 
 install-dev: $(DEV_STAMP)
 
+# The server and a webhook delivery worker side by side; Ctrl-C (or SIGTERM to make, which
+# passes it on to this shell) stops both, each gracefully.
 run: $(RUNTIME_STAMP)
 	$(BIN)/stockpilot init
 	$(BIN)/stockpilot demo --if-empty
-	$(BIN)/stockpilot serve --host 127.0.0.1 --port 8000
+	@$(BIN)/stockpilot worker & worker=$$!; \
+	$(BIN)/stockpilot serve --host 127.0.0.1 --port 8000 & server=$$!; \
+	trap 'kill -TERM $$server $$worker 2>/dev/null' INT TERM; \
+	wait $$server; status=$$?; \
+	kill -TERM $$worker 2>/dev/null; wait $$worker; wait $$server; exit $$status
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check src tests benchmarks

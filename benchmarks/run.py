@@ -37,6 +37,7 @@ MODULES = [
     ("outbound", "benchmarks.bench_outbound", ["--quick"]),
     ("task_queue", "benchmarks.bench_task_queue", ["--quick"]),
     ("receiving", "benchmarks.bench_receiving", ["--quick"]),
+    ("webhooks", "benchmarks.bench_webhooks", ["--quick"]),
 ]
 
 
