@@ -34,10 +34,8 @@ def _subscribe(db: Database, url: str, topics: list[str], site: str | None = Non
     return db.run(lambda c: subscriptions.create_subscription(c, SYSTEM, cmd))
 
 
-def _worker(db: Database, name: str = "w1", **options: float) -> DeliveryWorker:
-    return DeliveryWorker(
-        db, WorkerOptions(name=name, timeout_seconds=2, lease_seconds=5, **options)
-    )
+def _worker(db: Database, name: str = "w1") -> DeliveryWorker:
+    return DeliveryWorker(db, WorkerOptions(name=name, timeout_seconds=2, lease_seconds=5))
 
 
 def _events(db: Database, aggregate_id: str, count: int) -> None:

@@ -5,6 +5,7 @@ aggregate (a site's moves) arrived before one posted earlier."""
 
 from __future__ import annotations
 
+import functools
 import os
 import random
 import signal
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from stockpilot.ledger import operations
 from stockpilot.ledger.verify import verify
@@ -74,14 +76,17 @@ class Worker:
         return code
 
 
+def _receive(conn: Connection, *, site: str, line: operations.StockLine) -> None:
+    operations.receive(conn, SYSTEM, site, [line])
+
+
 def _post_moves(db: Database, done: threading.Event, errors: list[BaseException]) -> None:
     """1,000 one-line receipts, alternating the two sites (two aggregates), each its own
     transaction and its own ``stock.moved`` event."""
     try:
         for n in range(EVENTS):
             line = operations.StockLine("SKU-1", 1 + n % 3, "A-01")
-            site = "WH1" if n % 2 else "WH2"
-            db.run(lambda c, s=site, ln=line: operations.receive(c, SYSTEM, s, [ln]))
+            db.run(functools.partial(_receive, site="WH1" if n % 2 else "WH2", line=line))
             if n % 50 == 0:
                 time.sleep(0.05)  # spread the stream over the kills
     except BaseException as exc:
@@ -105,7 +110,7 @@ def test_killing_the_worker_mid_stream_loses_no_event_and_keeps_each_aggregate_i
     secret = db.run(lambda c: subscriptions.create_subscription(c, SYSTEM, cmd))["secret"]
     worker = Worker(db_url, tmp_path / "worker.log")
     rng = random.Random(9)
-    done, errors = threading.Event(), []
+    done, errors = threading.Event(), list[BaseException]()
     stream = threading.Thread(target=_post_moves, args=(db, done, errors))
     stream.start()
     kills = 0
