@@ -47,14 +47,20 @@ class Receiver:
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length", "0"))
                 body = self.rfile.read(length)
+                if len(body) < length:  # the sender died mid-request: nothing was delivered
+                    self.close_connection = True
+                    return
                 status = receiver.fail_with
                 if status is None:
                     headers = {k.lower(): v for k, v in self.headers.items()}
                     with receiver._lock:
                         receiver.received.append(Received(self.path, headers, body))
-                self.send_response(status or 204)
-                self.send_header("content-length", "0")
-                self.end_headers()
+                try:
+                    self.send_response(status or 204)
+                    self.send_header("content-length", "0")
+                    self.end_headers()
+                except OSError:  # the sender died before reading the answer
+                    self.close_connection = True
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
