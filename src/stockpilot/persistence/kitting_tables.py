@@ -48,6 +48,8 @@ kit_order = sa.Table(
     sa.Column("site_id", Id, sa.ForeignKey("site.id"), nullable=False),
     sa.Column("location_id", Id, sa.ForeignKey("location.id"), nullable=False),
     sa.Column("quantity", Qty, nullable=False),
+    # Assemble to order: the sales order the kits are made for (its components are reserved).
+    sa.Column("sales_order_id", Id, sa.ForeignKey("sales_order.id"), nullable=True),
     sa.Column("state", sa.String(12), nullable=False, server_default="open"),
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("created_by", sa.BigInteger, nullable=True),

@@ -138,6 +138,7 @@ def upgrade() -> None:
         sa.Column("site_id", Id, nullable=False),
         sa.Column("location_id", Id, nullable=False),
         sa.Column("quantity", sa.BigInteger(), nullable=False),
+        sa.Column("sales_order_id", Id, nullable=True),
         sa.Column("state", sa.String(length=12), server_default="open", nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("created_by", sa.BigInteger(), nullable=True),
@@ -151,6 +152,11 @@ def upgrade() -> None:
             ["location_id"], ["location.id"], name=op.f("fk_kit_order_location_id_location")
         ),
         sa.ForeignKeyConstraint(["site_id"], ["site.id"], name=op.f("fk_kit_order_site_id_site")),
+        sa.ForeignKeyConstraint(
+            ["sales_order_id"],
+            ["sales_order.id"],
+            name=op.f("fk_kit_order_sales_order_id_sales_order"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_kit_order")),
     )
 
