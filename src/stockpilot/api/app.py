@@ -23,6 +23,7 @@ from stockpilot.api.routers import (
     catalog,
     governance,
     inbound,
+    kits,
     network,
     planning,
     planning_policies,
@@ -87,6 +88,7 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
         planning_policies,
         governance,
         webhooks,
+        kits,
     )
     for module in modules:
         app.include_router(module.router, prefix=API_PREFIX, responses=PROBLEM_RESPONSES)

@@ -304,6 +304,7 @@ def _register_plugins() -> None:
 _register_plugins()
 __import__("stockpilot.cli.tasks", fromlist=["register"]).register(app)  # stockpilot tasks …
 __import__("stockpilot.cli.worker", fromlist=["register"]).register(app)  # stockpilot worker
+__import__("stockpilot.cli.kits", fromlist=["register"]).register(app)  # stockpilot kits …
 
 if __name__ == "__main__":
     app()

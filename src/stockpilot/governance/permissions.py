@@ -33,6 +33,7 @@ _READ_STOCK = {
     "sales_orders:read",
     "purchase_orders:read",
     "tasks:read",
+    "kits:read",
 }
 
 PERMISSIONS: Final[dict[str, frozenset[str]]] = {
@@ -52,7 +53,9 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
         }
     ),
     "warehouse_operator": frozenset(
-        _READ_MASTER | _READ_STOCK | {"stock:write", "sales_orders:pick", "tasks:write"}
+        _READ_MASTER
+        | _READ_STOCK
+        | {"stock:write", "sales_orders:pick", "tasks:write", "kits:assemble"}
     ),
     "warehouse_supervisor": frozenset(
         _READ_MASTER
@@ -66,6 +69,8 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
             "audit:read",
             "tasks:write",
             "receipts:approve",
+            "kits:write",
+            "kits:assemble",
         }
     ),
     "inventory_controller": frozenset(
@@ -80,6 +85,7 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
             "planning:read",
             "planning:approve",
             "reference:write",
+            "kits:write",
         }
     ),
     "auditor": frozenset(_READ_MASTER | _READ_STOCK | {"audit:read", "cost:read", "planning:read"}),
@@ -101,6 +107,8 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
             "tasks:write",
             "webhooks:read",
             "webhooks:write",
+            "kits:write",
+            "kits:assemble",
         }
     ),
 }
