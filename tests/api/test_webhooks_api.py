@@ -95,6 +95,7 @@ def test_subscriptions_are_listed_read_and_deleted(stocked: Database, client: Te
     ("body", "field"),
     [
         ({"url": "ftp://x.example.com/h", "topics": ["stock.moved"]}, "url"),
+        ({"url": "http://x.example.com:99999/h", "topics": ["stock.moved"]}, "url"),
         ({"url": "http://127.0.0.1:9/h", "topics": []}, "topics"),
         ({"url": "http://127.0.0.1:9/h", "topics": ["Stock Moved"]}, "topics"),
         ({"url": "http://127.0.0.1:9/h", "topics": ["stock.moved"], "site": "NOPE"}, "site"),

@@ -220,3 +220,23 @@ def test_a_delivered_event_is_sent_again_on_request_and_the_log_shows_both_attem
     assert [a["attempt"] for a in detail["attempt_log"]] == [1, 2]
     ids = [r.headers["webhook-id"] for r in receiver.snapshot()]
     assert ids == [delivery["event_id"]] * 2
+
+
+def test_an_unreachable_endpoint_is_a_failed_attempt_in_the_log_not_a_crashed_worker(
+    db: Database,
+) -> None:
+    build_world(db)
+    hook = _subscribe(db, "http://127.0.0.1:9/hook", ["stock.moved"])  # nothing listens there
+    receive(db, "SKU-1", 1, "A-01")
+    worker = _worker(db)
+    try:
+        report = worker.run_once()
+    finally:
+        worker.close()
+    assert (report.delivered, report.failed) == (0, 1)
+    with db.read() as conn:
+        (delivery,) = subscriptions.list_deliveries(conn, SYSTEM, hook["id"], None, 10)
+        detail = subscriptions.get_delivery(conn, SYSTEM, hook["id"], delivery["id"])
+    assert detail["state"] == "pending" and detail["next_attempt_at"] is not None
+    (attempt,) = detail["attempt_log"]
+    assert attempt["status_code"] is None and "Connect" in attempt["error"]

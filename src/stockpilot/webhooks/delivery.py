@@ -21,6 +21,7 @@ sent again, in order — so a receiver may see an event twice (drop duplicates b
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import threading
@@ -44,6 +45,8 @@ from stockpilot.persistence.webhook_tables import (
 )
 from stockpilot.shared.clock import utcnow
 from stockpilot.webhooks import rules
+
+logger = logging.getLogger(__name__)
 
 # Any constant shared by every worker: the key of the PostgreSQL advisory lock of a claim.
 _CLAIM_LOCK = 7_346_112_009
@@ -143,8 +146,16 @@ class DeliveryWorker:
     def run(self, stop: threading.Event) -> None:
         """Cycle until ``stop`` is set; sleeps ``poll_interval`` when there was nothing to do.
         A cycle under way finishes (and records its attempts) before the loop returns."""
+        failures = 0
         while not stop.is_set():
-            report = self.run_once()
+            try:
+                report = self.run_once()
+            except Exception:  # the database went away: nothing is lost, try again later
+                failures += 1
+                logger.exception("webhook cycle failed (%d in a row)", failures)
+                stop.wait(min(self.options.poll_interval * 2**failures, 30.0))
+                continue
+            failures = 0
             if report.claimed == 0 and report.fanned_out == 0:
                 stop.wait(self.options.poll_interval)
 
@@ -214,7 +225,7 @@ class DeliveryWorker:
             status = response.status_code
             if not rules.is_success(status):
                 error = f"HTTP {status}: {response.text[:200]}"
-        except httpx.HTTPError as exc:
+        except Exception as exc:  # any failure to send is a failed attempt, never a crash
             error = f"{type(exc).__name__}: {exc}"
         duration = int((time.perf_counter() - started) * 1000)
         return Attempt(d, at, status, None if error is None else error[:_ERROR_CHARS], duration)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+import httpx
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from stockpilot.webhooks.rules import TOPIC_PATTERN
@@ -28,9 +29,16 @@ class WebhookCreate(BaseModel):
     @field_validator("url")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        parts = urlsplit(value)
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018  (raises on a port out of range)
+            httpx.URL(value)
+        except (ValueError, httpx.InvalidURL):
+            raise ValueError("is not a valid URL") from None
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError("must be an absolute http:// or https:// URL")
+        if any(ch.isspace() or ord(ch) < 32 for ch in value):
+            raise ValueError("may not contain spaces or control characters")
         return value
 
     @field_validator("topics")
