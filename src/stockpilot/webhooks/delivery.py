@@ -364,16 +364,22 @@ def claim(
         d.c.next_attempt_at <= now,
         sa.or_(d.c.lease_until.is_(None), d.c.lease_until < now),
     )
+    # Per aggregate, the first pending delivery that cannot go now (another worker holds it, or
+    # it waits for its retry): nothing of that aggregate after it may be claimed. One pass over
+    # the pending rows, however long the backlog of an aggregate (a per-row NOT EXISTS would
+    # rescan each aggregate's earlier rows for every row).
     blocked = (
-        sa.select(e.c.id)
+        sa.select(
+            e.c.subscription_id,
+            e.c.aggregate,
+            sa.func.min(e.c.outbox_id).label("first_blocked"),
+        )
         .where(
-            e.c.subscription_id == d.c.subscription_id,
-            e.c.aggregate == d.c.aggregate,
             e.c.state == "pending",
-            e.c.outbox_id < d.c.outbox_id,
             sa.or_(e.c.next_attempt_at > now, e.c.lease_until >= now),
         )
-        .exists()
+        .group_by(e.c.subscription_id, e.c.aggregate)
+        .cte("blocked")
     )
     rows = conn.execute(
         sa.select(
@@ -392,7 +398,18 @@ def claim(
         )
         .join(s, s.c.id == d.c.subscription_id)
         .join(outbox, outbox.c.id == d.c.outbox_id)
-        .where(claimable, s.c.active.is_(True), ~blocked)
+        .outerjoin(
+            blocked,
+            sa.and_(
+                blocked.c.subscription_id == d.c.subscription_id,
+                blocked.c.aggregate == d.c.aggregate,
+            ),
+        )
+        .where(
+            claimable,
+            s.c.active.is_(True),
+            sa.or_(blocked.c.first_blocked.is_(None), d.c.outbox_id < blocked.c.first_blocked),
+        )
         .order_by(d.c.outbox_id, d.c.id)
         .limit(limit)
     ).all()
