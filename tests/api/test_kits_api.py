@@ -98,3 +98,38 @@ def test_a_cancelled_order_gives_its_components_back(stocked: Database, client: 
     assert got["quantity_buildable"] == 70
     local = auth(make_user(stocked, "warehouse_supervisor", ["WH2"]))
     assert_problem(client.get(f"{API}/kits/orders/{order_id}", headers=local), 404)
+
+
+def test_kit_orders_are_listed_by_site_and_state_within_the_callers_sites(
+    stocked: Database, client: TestClient
+) -> None:
+    h = auth(make_user(stocked, "admin"))
+    _kit(client, h)
+    for site, complete in (("WH1", True), ("WH1", False), ("WH2", True)):
+        body = {"kit": "KIT-1", "site": site, "location": "A-01", "quantity": 1,
+                "complete": complete}  # fmt: skip
+        if site == "WH2":
+            client.post(
+                f"{API}/receipts",
+                json={
+                    "site": "WH2",
+                    "lines": [{"sku": "SKU-2", "quantity": 5, "location": "A-01"}],
+                },
+                headers=h,
+            )
+        assert client.post(f"{API}/kits/orders", json=body, headers=h).status_code == 201
+    listed = client.get(f"{API}/kits/orders", headers=h).json()["items"]
+    assert [(o["site"], o["state"]) for o in listed] == [
+        ("WH1", "done"),
+        ("WH1", "open"),
+        ("WH2", "done"),
+    ]
+    done_wh1 = client.get(f"{API}/kits/orders?site=WH1&state=done", headers=h).json()["items"]
+    assert [o["id"] for o in done_wh1] == [listed[0]["id"]]
+    local = auth(make_user(stocked, "warehouse_operator", ["WH2"]))
+    mine = client.get(f"{API}/kits/orders", headers=local).json()["items"]
+    assert [o["site"] for o in mine] == ["WH2"]
+    assert_problem(client.get(f"{API}/kits/orders?site=WH1", headers=local), 422, "site")
+    paged = client.get(f"{API}/kits/orders?limit=2", headers=h).json()
+    rest = client.get(f"{API}/kits/orders?cursor={paged['next_cursor']}", headers=h).json()
+    assert [o["id"] for o in paged["items"] + rest["items"]] == [o["id"] for o in listed]

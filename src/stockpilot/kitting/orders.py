@@ -16,6 +16,7 @@ completions exactly one posts, the other gets a 409 and nothing is written.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -31,7 +32,7 @@ from stockpilot.ledger.posting import post_moves
 from stockpilot.network.service import location_by_code, site_in_scope, virtual_location
 from stockpilot.outbound.allocation import CLOSED_STATES, STORABLE_KINDS
 from stockpilot.persistence import journal
-from stockpilot.persistence.kitting_tables import kit, kit_order
+from stockpilot.persistence.kitting_tables import kit, kit_component, kit_order
 from stockpilot.persistence.tables import (
     allocation,
     balance,
@@ -337,50 +338,103 @@ def cancel_order(conn: Connection, actor: Actor, order_id: int) -> None:
     )
 
 
+def list_orders(
+    conn: Connection,
+    actor: Actor,
+    after_id: int | None,
+    fetch: int,
+    site_id: int | None = None,
+    state: str | None = None,
+) -> list[dict[str, Any]]:
+    """Kit orders in id order, of the caller's sites (a constant number of queries)."""
+    query = _orders().order_by(kit_order.c.id).limit(fetch)
+    if not actor.all_sites:
+        query = query.where(kit_order.c.site_id.in_(sorted(actor.site_ids)))
+    if site_id is not None:
+        query = query.where(kit_order.c.site_id == site_id)
+    if state is not None:
+        query = query.where(kit_order.c.state == state)
+    if after_id is not None:
+        query = query.where(kit_order.c.id > after_id)
+    return _render(conn, conn.execute(query).all())
+
+
 def get_order(conn: Connection, actor: Actor, order_id: int) -> dict[str, Any]:
-    row = _order_row(conn, actor, order_id)
-    names = conn.execute(
-        sa.select(site.c.code, location.c.code)
-        .join(location, location.c.site_id == site.c.id)
-        .where(site.c.id == row.site_id, location.c.id == row.location_id)
-    ).one()
-    kit_sku = conn.execute(sa.select(item.c.sku).where(item.c.id == row.kit_item_id)).scalar_one()
-    _, _, components = kit_of(conn, kit_sku)
-    skus = dict(
-        conn.execute(
-            sa.select(item.c.id, item.c.sku).where(item.c.id.in_([c.item_id for c in components]))
-        ).all()
-    )
-    reserved = conn.execute(
+    row = conn.execute(_orders().where(kit_order.c.id == order_id)).first()
+    if row is None or not actor.can_see_site(row.site_id):
+        raise NotFound(f"kit order {order_id} not found")
+    return _render(conn, [row])[0]
+
+
+def _orders() -> sa.Select[Any]:
+    return (
         sa.select(
-            allocation.c.item_id,
-            sa.func.sum(
-                allocation.c.quantity
-                - allocation.c.quantity_posted
-                - allocation.c.quantity_released
-            ),
+            kit_order.c.id,
+            kit_order.c.kit_id,
+            kit_order.c.kind,
+            kit_order.c.site_id,
+            kit_order.c.quantity,
+            kit_order.c.state,
+            kit_order.c.sales_order_id,
+            kit_order.c.created_at,
+            kit_order.c.done_at,
+            item.c.sku.label("kit_sku"),
+            site.c.code.label("site_code"),
+            location.c.code.label("location_code"),
         )
-        .where(allocation.c.document_type == DOCUMENT_TYPE, allocation.c.document_id == order_id)
-        .group_by(allocation.c.item_id)
-    ).all()
-    open_by_item = {int(i): int(q or 0) for i, q in reserved}
-    return {
-        "id": int(row.id),
-        "kit": kit_sku,
-        "kind": row.kind,
-        "site": names[0],
-        "location": names[1],
-        "quantity": int(row.quantity),
-        "state": row.state,
-        "sales_order": row.sales_order_id,
-        "created_at": iso_utc(row.created_at),
-        "done_at": iso_utc(row.done_at),
-        "components": [
-            {
-                "sku": skus[c.item_id],
-                "quantity": c.quantity * int(row.quantity),
-                "quantity_reserved": open_by_item.get(c.item_id, 0),
-            }
-            for c in components
-        ],
+        .join(kit, kit.c.id == kit_order.c.kit_id)
+        .join(item, item.c.id == kit.c.item_id)
+        .join(site, site.c.id == kit_order.c.site_id)
+        .join(location, location.c.id == kit_order.c.location_id)
+    )
+
+
+def _render(conn: Connection, rows: Sequence[Any]) -> list[dict[str, Any]]:
+    if not rows:
+        return []
+    parts: dict[int, list[tuple[int, str, int]]] = {}
+    for p in conn.execute(
+        sa.select(kit_component.c.kit_id, kit_component.c.item_id, item.c.sku,
+                  kit_component.c.quantity)
+        .join(item, item.c.id == kit_component.c.item_id)
+        .where(kit_component.c.kit_id.in_({int(r.kit_id) for r in rows}))
+        .order_by(kit_component.c.kit_id, kit_component.c.line_no)
+    ):  # fmt: skip
+        parts.setdefault(int(p.kit_id), []).append((int(p.item_id), p.sku, int(p.quantity)))
+    open_units = sa.func.sum(
+        allocation.c.quantity - allocation.c.quantity_posted - allocation.c.quantity_released
+    )
+    reserved = {
+        (int(r.document_id), int(r.item_id)): int(r.units or 0)
+        for r in conn.execute(
+            sa.select(allocation.c.document_id, allocation.c.item_id, open_units.label("units"))
+            .where(
+                allocation.c.document_type == DOCUMENT_TYPE,
+                allocation.c.document_id.in_([int(r.id) for r in rows]),
+            )
+            .group_by(allocation.c.document_id, allocation.c.item_id)
+        )
     }
+    return [
+        {
+            "id": int(r.id),
+            "kit": r.kit_sku,
+            "kind": r.kind,
+            "site": r.site_code,
+            "location": r.location_code,
+            "quantity": int(r.quantity),
+            "state": r.state,
+            "sales_order": r.sales_order_id,
+            "created_at": iso_utc(r.created_at),
+            "done_at": iso_utc(r.done_at),
+            "components": [
+                {
+                    "sku": sku,
+                    "quantity": per_kit * int(r.quantity),
+                    "quantity_reserved": reserved.get((int(r.id), item_id), 0),
+                }
+                for item_id, sku, per_kit in parts.get(int(r.kit_id), [])
+            ],
+        }
+        for r in rows
+    ]

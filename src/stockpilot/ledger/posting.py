@@ -21,7 +21,7 @@ from stockpilot.persistence import journal, raw
 from stockpilot.persistence.tables import balance, item, location, serial
 from stockpilot.shared.clock import utcnow
 from stockpilot.shared.errors import InsufficientStock, Shortage, ValidationFailed
-from stockpilot.shared.fields import MAX_BALANCE, MAX_QUANTITY
+from stockpilot.shared.fields import MAX_BALANCE, MAX_QUANTITY, iso_utc
 
 
 class LocationFlags:
@@ -180,7 +180,7 @@ def _publish_moved(
             "document_id": ctx.document_id,
             "site_id": site_id,
             "user_id": ctx.user_id,
-            "effective_at": effective_at.isoformat(),
+            "effective_at": iso_utc(effective_at),
             "moves": [
                 {
                     "line_no": ln.line_no,

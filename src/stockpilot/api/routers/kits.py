@@ -3,12 +3,12 @@ orders through ``@KITTING``."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 from sqlalchemy.engine import Connection
 
-from stockpilot.api.deps import DbDep, require
+from stockpilot.api.deps import DbDep, VisibleSite, require
 from stockpilot.api.idempotency import WriterDep
 from stockpilot.api.models import Page, doc
 from stockpilot.api.models.kitting import Kit, KitAvailability, KitOrder
@@ -28,7 +28,7 @@ def _id(row: dict[str, Any]) -> int:
     return int(row["id"])
 
 
-# The order routes come first: a kit SKU is a path (it may hold a slash).
+# The order routes come first: ``/kits/orders`` is not a kit.
 
 
 @router.post("/kits/orders", status_code=201, responses=doc(KitOrder, 201, "Created"))
@@ -41,6 +41,22 @@ def create_order(cmd: KitOrderCreate, writer: WriterDep, actor: Assembler) -> Re
         return 201, orders.get_order(conn, actor, order_id)
 
     return writer.run(actor, work).response()
+
+
+@router.get("/kits/orders", responses=doc(Page[KitOrder]))
+def list_orders(
+    db: DbDep,
+    actor: Reader,
+    paging: PageDep,
+    site: VisibleSite,
+    state: Annotated[Literal["open", "done", "cancelled"] | None, Query()] = None,
+) -> Any:
+    """Kit orders, oldest first (of the caller's sites; ``?site=`` and ``?state=`` filter)."""
+    with db.read() as conn:
+        rows = orders.list_orders(
+            conn, actor, paging.after_id, paging.fetch, None if site is None else site.id, state
+        )
+    return page(rows, paging, _id)
 
 
 @router.get("/kits/orders/{order_id:int}", responses=doc(KitOrder))
@@ -89,7 +105,7 @@ def list_kits(db: DbDep, actor: Reader, paging: PageDep) -> Any:
         return page(kits.list_kits(conn, paging.after_id, paging.fetch), paging, _id)
 
 
-@router.get("/kits/{sku:path}/availability", responses=doc(KitAvailability))
+@router.get("/kits/{sku}/availability", responses=doc(KitAvailability))
 def kit_availability(
     sku: str,
     db: DbDep,
@@ -101,7 +117,7 @@ def kit_availability(
         return kits.kit_availability(conn, actor, sku, site)
 
 
-@router.get("/kits/{sku:path}", responses=doc(Kit))
+@router.get("/kits/{sku}", responses=doc(Kit))
 def get_kit(sku: str, db: DbDep, actor: Reader) -> Any:
     with db.read() as conn:
         return kits.get_kit(conn, sku)
