@@ -161,6 +161,11 @@ class DeliveryWorker:
 
     def run_once(self) -> CycleReport:
         report = CycleReport()
+        with self.db.read() as conn:
+            # An idle worker only reads: on SQLite a write transaction would take the file's
+            # write lock twice a second for nothing.
+            if not has_work(conn, utcnow()):
+                return report
         claimed = self.db.run(lambda conn: self._prepare(conn, report))
         if not claimed:
             return report
@@ -293,6 +298,25 @@ _RECORD = (
         delivered_at=sa.func.coalesce(sa.bindparam("d_delivered"), webhook_delivery.c.delivered_at),
     )
 )
+
+
+def has_work(conn: Connection, now: datetime) -> bool:
+    """Whether an event waits for fan-out or a delivery is due (two indexed probes)."""
+    unpublished = conn.execute(
+        sa.select(outbox.c.id).where(outbox.c.published_at.is_(None)).limit(1)
+    ).first()
+    if unpublished is not None:
+        return True
+    due = conn.execute(
+        sa.select(webhook_delivery.c.id)
+        .where(
+            webhook_delivery.c.state == "pending",
+            webhook_delivery.c.next_attempt_at <= now,
+            sa.or_(webhook_delivery.c.lease_until.is_(None), webhook_delivery.c.lease_until < now),
+        )
+        .limit(1)
+    ).first()
+    return due is not None
 
 
 def fan_out(conn: Connection, now: datetime, limit: int) -> int:
