@@ -32,10 +32,17 @@ install: $(RUNTIME_STAMP)
 
 install-dev: $(DEV_STAMP)
 
+# The server and a webhook delivery worker side by side; Ctrl-C (or SIGTERM to make, which
+# passes it on to this shell) stops both, each gracefully. The worker writes to var/worker.log,
+# so the admin token stays the last line printed before the server starts.
 run: $(RUNTIME_STAMP)
 	$(BIN)/stockpilot init
 	$(BIN)/stockpilot demo --if-empty
-	$(BIN)/stockpilot serve --host 127.0.0.1 --port 8000
+	@mkdir -p var; $(BIN)/stockpilot worker >>var/worker.log 2>&1 & worker=$$!; \
+	$(BIN)/stockpilot serve --host 127.0.0.1 --port 8000 & server=$$!; \
+	trap 'kill -TERM $$server $$worker 2>/dev/null' INT TERM; \
+	wait $$server; status=$$?; \
+	kill -TERM $$worker 2>/dev/null; wait $$worker; wait $$server; exit $$status
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check src tests benchmarks

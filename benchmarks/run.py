@@ -41,6 +41,7 @@ MODULES = [
     ("valuation", "benchmarks.bench_valuation", ["--quick"]),
     ("web", "benchmarks.bench_web", ["--skus", "2000", "--quick"]),
     ("counting", "benchmarks.bench_counting", ["--quick"]),
+    ("webhooks", "benchmarks.bench_webhooks", ["--quick"]),
 ]
 
 

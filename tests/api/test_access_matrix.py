@@ -177,6 +177,27 @@ def routes(order_id: int) -> list[Route]:
         Route("GET", "/counts/policy/WH1", "counts:read"),
         Route("GET", "/adjustments", "adjustments:read", sites=_rows("site")),
         Route("GET", "/returns", "returns:read"),  # site scope: test_controls_api
+        Route("GET", "/kits", "kits:read"),
+        Route("GET", "/kits/KIT-M/availability?site=WH1", "kits:read"),
+        Route(
+            "POST",
+            "/kits/orders",
+            "kits:assemble",
+            lambda: {
+                "kit": "KIT-M",
+                "site": "WH1",
+                "location": "A-01",
+                "quantity": 1,
+                "complete": True,
+            },
+        ),
+        Route("GET", "/webhooks", "webhooks:read"),
+        Route(
+            "POST",
+            "/webhooks",
+            "webhooks:write",
+            lambda: {"url": "http://127.0.0.1:9/hook", "topics": ["stock.moved"], "site": "WH1"},
+        ),
     ]
 
 
@@ -233,6 +254,9 @@ def busy(stocked: Database, client: TestClient) -> dict[str, int]:
         }
         assert client.post(f"{API}/adjustments", json=found, headers=h).status_code == 201
         ids[site] = order["id"]
+    assert client.post(f"{API}/items", json={"sku": "KIT-M"}, headers=h).status_code == 201
+    kit = {"sku": "KIT-M", "components": [{"sku": "SKU-2", "quantity": 1}]}
+    assert client.post(f"{API}/kits", json=kit, headers=h).status_code == 201
     return ids
 
 

@@ -73,12 +73,19 @@ def test_moving_more_than_on_hand_is_refused_naming_the_line(db: Database) -> No
     assert _position(db, "SKU-1")["quantity_on_hand"] == 5
 
 
-def test_every_accepted_write_leaves_one_audit_row_and_one_event(db: Database) -> None:
+def test_every_accepted_write_leaves_one_audit_row_its_event_and_one_stock_moved_event(
+    db: Database,
+) -> None:
     build_world(db)
     audit_before, events_before = _count(db, audit_log), _count(db, outbox)
     receive(db, "SKU-1", 5, "A-01")
     assert _count(db, audit_log) == audit_before + 1
-    assert _count(db, outbox) == events_before + 1
+    assert _count(db, outbox) == events_before + 2
+    with db.read() as conn:
+        topics = conn.execute(
+            sa.select(outbox.c.topic).order_by(outbox.c.id.desc()).limit(2)
+        ).scalars()
+        assert sorted(topics) == ["stock.moved", "stock.receipt.posted"]
 
 
 def test_status_change_is_a_move_at_the_same_bin(db: Database) -> None:

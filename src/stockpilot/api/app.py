@@ -26,6 +26,7 @@ from stockpilot.api.routers import (
     counts,
     governance,
     inbound,
+    kits,
     network,
     planning,
     planning_policies,
@@ -39,6 +40,7 @@ from stockpilot.api.routers import (
     transfers,
     valuation,
     waves,
+    webhooks,
 )
 from stockpilot.bootstrap import open_database
 from stockpilot.persistence.db import Database
@@ -99,6 +101,8 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
         counts,
         adjustments,
         returns,
+        webhooks,
+        kits,
     )
     for module in modules:
         app.include_router(module.router, prefix=API_PREFIX, responses=PROBLEM_RESPONSES)

@@ -332,6 +332,8 @@ __import__("stockpilot.cli.consignment", fromlist=["register"]).register(app)  #
 __import__("stockpilot.cli.valuation", fromlist=["register"]).register(app)  # … valuation …
 # stockpilot events / order-terms / pilot / policy-type
 __import__("stockpilot.cli.planning_setup", fromlist=["register"]).register(app)
+__import__("stockpilot.cli.worker", fromlist=["register"]).register(app)  # stockpilot worker
+__import__("stockpilot.cli.kits", fromlist=["register"]).register(app)  # stockpilot kits …
 
 if __name__ == "__main__":
     app()

@@ -34,6 +34,7 @@ _READ_STOCK = {
     "purchase_orders:read",
     "transfer_orders:read",
     "tasks:read",
+    "kits:read",
 }
 # Cycle counts, returns and the approvals of the inventory controls (docs/flows/counting.md).
 _CONTROL_READ = {"counts:read", "returns:read", "adjustments:read"}
@@ -67,6 +68,7 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
             "tasks:write",
             "transfer_orders:execute",
             "returns:write",
+            "kits:assemble",
         }
     ),
     "warehouse_supervisor": frozenset(
@@ -85,6 +87,8 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
             "transfer_orders:execute",
             "transfer_orders:resolve",
             "returns:write",
+            "kits:write",
+            "kits:assemble",
         }
         | _CONTROL_READ
         | _CONTROL_APPROVE
@@ -104,6 +108,7 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
             "transfer_orders:resolve",
             "valuation:write",
             "valuation:approve",
+            "kits:write",
         }
         | _CONTROL_READ
         | _CONTROL_APPROVE
@@ -131,6 +136,10 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
             "tasks:write",
             "returns:write",
             "returns:read",
+            "webhooks:read",
+            "webhooks:write",
+            "kits:write",
+            "kits:assemble",
         }
     ),
 }

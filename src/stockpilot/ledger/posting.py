@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from stockpilot.ledger import balances
 from stockpilot.ledger.keys import Key, MoveLine, PostingContext, StockKey
-from stockpilot.persistence import raw
+from stockpilot.persistence import journal, raw
 from stockpilot.persistence.tables import balance, item, location, serial, site
 from stockpilot.shared.clock import utcnow
 from stockpilot.shared.errors import InsufficientStock, Shortage, ValidationFailed
-from stockpilot.shared.fields import MAX_BALANCE, MAX_QUANTITY
+from stockpilot.shared.fields import MAX_BALANCE, MAX_QUANTITY, iso_utc
 from stockpilot.valuation.posting import DocumentRef, Place, value_moves
 
 
@@ -65,6 +66,10 @@ class LocationFlags:
         """Where each location resolved so far sits (call ``resolve`` first)."""
         return self._places.get(id(conn.engine), {})
 
+    def site_of(self, conn: Connection, location_id: int) -> int:
+        """The site of a location already resolved through ``resolve``."""
+        return self._places[id(conn.engine)][location_id].site_id
+
     def clear(self) -> None:
         with self._lock:
             self._by_engine.clear()
@@ -72,6 +77,9 @@ class LocationFlags:
 
 
 LOCATION_FLAGS = LocationFlags()
+
+MOVED_TOPIC = "stock.moved"
+"""The event of every posted document (one per ``post_moves`` call, whatever posts it)."""
 
 _INSERT_MOVE = raw.Sql(
     "INSERT INTO move (document_type, document_id, line_no, item_id, from_location_id, "
@@ -167,7 +175,52 @@ def post_moves(conn: Connection, lines: Sequence[MoveLine], ctx: PostingContext)
     raw.execute_many(conn, _INSERT_MOVE, rows)
     if serials:
         _move_serials(conn, serials, virtual)
+    _publish_moved(conn, lines, ctx, virtual, ctx.effective_at or utcnow())
     return list(on_hand)
+
+
+def _publish_moved(
+    conn: Connection,
+    lines: Sequence[MoveLine],
+    ctx: PostingContext,
+    virtual: Mapping[int, bool],
+    effective_at: datetime,
+) -> None:
+    """The ``stock.moved`` event of a posted document, in its transaction: every move of the
+    document in one event. The aggregate is the document's site (the site of its first
+    physical location), so a subscriber hears one site's moves in the order they were posted."""
+    first = lines[0]
+    physical = first.to_location_id if virtual[first.from_location_id] else first.from_location_id
+    site_id = LOCATION_FLAGS.site_of(conn, physical)
+    journal.publish(
+        conn,
+        topic=MOVED_TOPIC,
+        aggregate_type="site",
+        aggregate_id=site_id,
+        site_id=site_id,
+        payload={
+            "document_type": ctx.document_type,
+            "document_id": ctx.document_id,
+            "site_id": site_id,
+            "user_id": ctx.user_id,
+            "effective_at": iso_utc(effective_at),
+            "moves": [
+                {
+                    "line_no": ln.line_no,
+                    "item_id": ln.item_id,
+                    "from_location_id": ln.from_location_id,
+                    "to_location_id": ln.to_location_id,
+                    "lot_id": ln.lot_id or None,
+                    "from_status": ln.from_status,
+                    "to_status": ln.to_status,
+                    "owner_id": ln.owner_id,
+                    "quantity": ln.quantity,
+                    "reason_code": ln.reason_code or ctx.reason_code,
+                }
+                for ln in lines
+            ],
+        },
+    )
 
 
 def _check_net_range(on_hand: Mapping[Key, int]) -> None:

@@ -21,10 +21,10 @@ _AUDIT = raw.Sql(
     "origin, detail) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, CAST(%s AS json))",
 )
 _OUTBOX = raw.Sql(
-    "INSERT INTO outbox (created_at, topic, aggregate_type, aggregate_id, payload) "
-    "VALUES (?, ?, ?, ?, ?)",
-    "INSERT INTO outbox (created_at, topic, aggregate_type, aggregate_id, payload) "
-    "VALUES (%s, %s, %s, %s, CAST(%s AS json))",
+    "INSERT INTO outbox (created_at, topic, aggregate_type, aggregate_id, site_id, payload) "
+    "VALUES (?, ?, ?, ?, ?, ?)",
+    "INSERT INTO outbox (created_at, topic, aggregate_type, aggregate_id, site_id, payload) "
+    "VALUES (%s, %s, %s, %s, %s, CAST(%s AS json))",
 )
 
 
@@ -65,4 +65,22 @@ def record(
             body = raw.json_value(payload)
         else:  # the event carries the audit detail: encoded once
             body = detail_json if detail is not None else "{}"
-        raw.execute(conn, _OUTBOX, (now, topic, entity_type, entity, body))
+        raw.execute(conn, _OUTBOX, (now, topic, entity_type, entity, site_id, body))
+
+
+def publish(
+    conn: Connection,
+    *,
+    topic: str,
+    aggregate_type: str,
+    aggregate_id: object,
+    site_id: int | None,
+    payload: dict[str, Any],
+) -> None:
+    """Write one outbox event without an audit row (the operation that causes it is audited
+    by its own service), in the caller's transaction."""
+    now = raw.timestamp(conn, utcnow())
+    entity = None if aggregate_id is None else str(aggregate_id)
+    raw.execute(
+        conn, _OUTBOX, (now, topic, aggregate_type, entity, site_id, raw.json_value(payload))
+    )

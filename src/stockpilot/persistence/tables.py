@@ -440,6 +440,15 @@ outbox = sa.Table(
     sa.Column("aggregate_id", sa.String(80), nullable=True),
     sa.Column("payload", sa.JSON, nullable=False),
     sa.Column("published_at", sa.DateTime, nullable=True),
+    # The site the event concerns (webhook subscriptions may be bound to one).
+    sa.Column("site_id", Id, nullable=True),
+    # The events the webhook worker has not fanned out yet, in id order.
+    sa.Index(
+        "ix_outbox_unpublished",
+        "id",
+        sqlite_where=sa.text("published_at IS NULL"),
+        postgresql_where=sa.text("published_at IS NULL"),
+    ),
 )
 
 idempotency_record = sa.Table(
@@ -460,7 +469,9 @@ idempotency_record = sa.Table(
 
 # The planning tables live in their own module; importing it registers them on ``metadata``.
 from stockpilot.persistence import control_tables as _control_tables  # noqa: E402, F401
+from stockpilot.persistence import kitting_tables as _kitting_tables  # noqa: E402, F401
 from stockpilot.persistence import planning_tables as _planning_tables  # noqa: E402, F401
 from stockpilot.persistence import valuation_tables as _valuation_tables  # noqa: E402, F401
 from stockpilot.persistence import warehouse_tables as _warehouse_tables  # noqa: E402, F401
 from stockpilot.persistence import web_tables as _web_tables  # noqa: E402, F401
+from stockpilot.persistence import webhook_tables as _webhook_tables  # noqa: E402, F401
