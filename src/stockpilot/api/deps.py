@@ -110,7 +110,8 @@ def _is_cost_key(key: str) -> bool:
         key in COST_KEYS
         or key.endswith("_cost")
         or key.endswith("_value")
-        or key.endswith("_variance")
+        # A price or revaluation variance is money; a count's quantity variance is not.
+        or (key.endswith("_variance") and not key.startswith("quantity_"))
     )
 
 
