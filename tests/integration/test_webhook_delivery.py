@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -276,3 +277,20 @@ def test_two_workers_at_once_deliver_every_event_once_each_aggregate_in_order(
     with db.read() as conn:
         workers_used = set(conn.execute(sa.select(webhook_attempt.c.worker)).scalars())
     assert workers_used == {"w1", "w2"}  # both took part
+
+
+def test_a_worker_whose_database_is_unreachable_keeps_trying_instead_of_exiting(
+    tmp_path: Path,
+) -> None:
+    gone = Database(f"sqlite:///{tmp_path / 'missing' / 'db.sqlite'}")  # no such directory
+    worker = DeliveryWorker(gone, WorkerOptions(poll_interval=0.01))
+    stop = threading.Event()
+    thread = threading.Thread(target=worker.run, args=(stop,))
+    thread.start()
+    time.sleep(0.3)
+    assert thread.is_alive()  # still cycling, backing off
+    stop.set()
+    thread.join(timeout=10)
+    worker.close()
+    gone.dispose()
+    assert not thread.is_alive()
