@@ -3,12 +3,13 @@ an open order, availability from the components, and races (0 lost or doubled mo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import partial
 from typing import Any, Literal
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from stockpilot.catalog import service as catalog
 from stockpilot.catalog.schemas import ItemCreate
@@ -20,6 +21,7 @@ from stockpilot.persistence.tables import allocation, balance, location, move
 from stockpilot.shared.actor import SYSTEM
 from stockpilot.shared.errors import Conflict, InsufficientStock, ValidationFailed
 from tests.integration.test_races import race
+from tests.integration.test_statement_counts import _bulk_items, _receipt, _statements
 from tests.support.world import build_world, receive
 
 
@@ -200,3 +202,34 @@ def test_of_two_concurrent_completions_of_one_order_exactly_one_posts(race_db: D
             sa.select(sa.func.count()).select_from(allocation).where(allocation.c.state == "open")
         ).scalar()
     assert open_left == 0
+
+
+def test_an_order_costs_as_many_statements_for_a_198_component_kit_as_for_a_2_component_kit(
+    db: Database,
+) -> None:
+    build_world(db)
+    skus = _bulk_items(db, 200)
+    db.run(_receipt(skus, "A-02"))
+    db.run(_receipt(skus, "B-01"))  # two bins per component: the takes span both
+    db.run(_receipt(skus[:2], "A-02"))
+
+    def declare(kit_sku: str, parts: list[str]) -> None:
+        db.run(lambda c: catalog.create_item(c, SYSTEM, ItemCreate(sku=kit_sku)))
+        cmd = KitCreate(sku=kit_sku, components=[KitComponentIn(sku=s, quantity=3) for s in parts])
+        db.run(lambda c: kits.create_kit(c, SYSTEM, cmd))
+
+    declare("SMALL", skus[:2])
+    declare("LARGE", skus[2:])
+
+    def assemble(kit_sku: str) -> Callable[[Connection], object]:
+        cmd = KitOrderCreate(
+            kit=kit_sku, site="WH1", location="A-01", quantity=2, complete=True
+        )  # 6 units of each component: 5 from A-02, 1 from B-01 (the first order of each kit)
+        return lambda c: orders.create_order(c, SYSTEM, cmd)
+
+    _statements(db, assemble("SMALL"))  # warm the caches (location flags)
+    small = _statements(db, assemble("SMALL"))
+    large = _statements(db, assemble("LARGE"))
+    assert len(large) == len(small), (small, large)
+    with db.read() as conn:
+        assert verify(conn).ok

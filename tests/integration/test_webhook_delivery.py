@@ -4,8 +4,11 @@ expire after a crash, redelivery and site-bound subscriptions."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -34,8 +37,11 @@ def _subscribe(db: Database, url: str, topics: list[str], site: str | None = Non
     return db.run(lambda c: subscriptions.create_subscription(c, SYSTEM, cmd))
 
 
-def _worker(db: Database, name: str = "w1") -> DeliveryWorker:
-    return DeliveryWorker(db, WorkerOptions(name=name, timeout_seconds=2, lease_seconds=5))
+def _worker(db: Database, name: str = "w1", batch_size: int = 200) -> DeliveryWorker:
+    options = WorkerOptions(
+        name=name, timeout_seconds=2, lease_seconds=5, batch_size=batch_size, poll_interval=0.02
+    )
+    return DeliveryWorker(db, options)
 
 
 def _events(db: Database, aggregate_id: str, count: int) -> None:
@@ -240,3 +246,51 @@ def test_an_unreachable_endpoint_is_a_failed_attempt_in_the_log_not_a_crashed_wo
     assert detail["state"] == "pending" and detail["next_attempt_at"] is not None
     (attempt,) = detail["attempt_log"]
     assert attempt["status_code"] is None and "Connect" in attempt["error"]
+
+
+@pytest.mark.slow
+def test_two_workers_at_once_deliver_every_event_once_each_aggregate_in_order(
+    db: Database, receiver: Receiver
+) -> None:
+    build_world(db)
+    _subscribe(db, receiver.url, ["test.*"])
+    for aggregate in "ABCDE":
+        _events(db, aggregate, 40)
+    workers = [_worker(db, "w1", batch_size=7), _worker(db, "w2", batch_size=7)]
+    stop = threading.Event()
+    threads = [threading.Thread(target=w.run, args=(stop,)) for w in workers]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 60
+    while len(receiver.snapshot()) < 200 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    stop.set()
+    for t in threads:
+        t.join(timeout=30)
+    for w in workers:
+        w.close()
+    by_aggregate: dict[str, list[int]] = {}
+    for message in receiver.messages():
+        by_aggregate.setdefault(message["aggregate"], []).append(message["data"]["n"])
+    # Nothing failed, so nothing was sent twice: every event once, each aggregate in order.
+    assert by_aggregate == {f"thing:{a}": list(range(40)) for a in "ABCDE"}
+    with db.read() as conn:
+        workers_used = set(conn.execute(sa.select(webhook_attempt.c.worker)).scalars())
+    assert workers_used == {"w1", "w2"}  # both took part
+
+
+def test_a_worker_whose_database_is_unreachable_keeps_trying_instead_of_exiting(
+    tmp_path: Path,
+) -> None:
+    gone = Database(f"sqlite:///{tmp_path / 'missing' / 'db.sqlite'}")  # no such directory
+    worker = DeliveryWorker(gone, WorkerOptions(poll_interval=0.01))
+    stop = threading.Event()
+    thread = threading.Thread(target=worker.run, args=(stop,))
+    thread.start()
+    time.sleep(0.3)
+    assert thread.is_alive()  # still cycling, backing off
+    stop.set()
+    thread.join(timeout=10)
+    worker.close()
+    gone.dispose()
+    assert not thread.is_alive()

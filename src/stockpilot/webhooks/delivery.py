@@ -153,7 +153,7 @@ class DeliveryWorker:
             except Exception:  # the database went away: nothing is lost, try again later
                 failures += 1
                 logger.exception("webhook cycle failed (%d in a row)", failures)
-                stop.wait(min(self.options.poll_interval * 2**failures, 30.0))
+                stop.wait(min(self.options.poll_interval * 2 ** min(failures, 10), 30.0))
                 continue
             failures = 0
             if report.claimed == 0 and report.fanned_out == 0:
