@@ -20,12 +20,6 @@ from stockpilot.persistence.planning_tables import (
     scenario,
 )
 from stockpilot.persistence.tables import demand_history, item, site, supplier
-from stockpilot.persistence.warehouse_tables import (
-    purchase_order,
-    purchase_order_line,
-    transfer_order,
-    transfer_order_line,
-)
 from stockpilot.shared.actor import Actor
 from stockpilot.shared.errors import NotFound
 from stockpilot.shared.fields import iso_utc
@@ -290,60 +284,6 @@ def get_scenario(conn: Connection, actor: Actor, scenario_id: int) -> dict[str, 
     if not rows or rows[0]["id"] != scenario_id:
         raise NotFound(f"scenario {scenario_id} not found")
     return rows[0]
-
-
-def list_draft_orders(
-    conn: Connection, actor: Actor, kind: str, *, after_id: int | None, limit: int
-) -> list[dict[str, Any]]:
-    """Purchase or transfer orders created from proposals, with their lines."""
-    head, lines = (
-        (purchase_order, purchase_order_line)
-        if kind == "purchase"
-        else (transfer_order, transfer_order_line)
-    )
-    site_col = head.c.site_id if kind == "purchase" else head.c.to_site_id
-    stmt = sa.select(head).order_by(head.c.id).limit(limit)
-    if after_id is not None:
-        stmt = stmt.where(head.c.id > after_id)
-    stmt = _scoped(stmt, site_col, actor)
-    orders = conn.execute(stmt).all()
-    if not orders:
-        return []
-    codes = dict(conn.execute(sa.select(site.c.id, site.c.code)).all())
-    by_order: dict[int, list[dict[str, Any]]] = {o.id: [] for o in orders}
-    for ln in conn.execute(
-        sa.select(lines, item.c.sku)
-        .join(item, item.c.id == lines.c.item_id)
-        .where(lines.c.order_id.in_(list(by_order)))
-        .order_by(lines.c.order_id, lines.c.line_no)
-    ):
-        entry = {
-            "line_no": ln.line_no,
-            "sku": ln.sku,
-            "quantity": ln.quantity,
-            "due_date": ln.due_date.isoformat() if ln.due_date else None,
-            "proposal_id": ln.proposal_id,
-        }
-        if kind == "purchase":
-            entry["unit_cost"] = None if ln.unit_cost is None else str(ln.unit_cost)
-        by_order[ln.order_id].append(entry)
-    out = []
-    for o in orders:
-        body: dict[str, Any] = {
-            "id": o.id,
-            "status": o.status,
-            "version": o.version,
-            "created_at": iso_utc(o.created_at),
-            "lines": by_order[o.id],
-        }
-        if kind == "purchase":
-            body["site"] = codes[o.site_id]
-            body["supplier_id"] = o.supplier_id
-        else:
-            body["from_site"] = codes[o.from_site_id]
-            body["to_site"] = codes[o.to_site_id]
-        out.append(body)
-    return out
 
 
 def data_quality_inputs(conn: Connection) -> Any:

@@ -837,6 +837,7 @@ def get_transfer(conn: Connection, actor: Actor, order_id: int) -> dict[str, Any
                 "due_date": counters[ln.id].due_date,
                 "short_cause": counters[ln.id].short_cause,
                 "transfer_price": counters[ln.id].transfer_price,
+                "proposal_id": counters[ln.id].proposal_id,
             }
             for ln in lines
         ],

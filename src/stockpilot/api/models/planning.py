@@ -394,25 +394,3 @@ class PurchaseOrder(Out):
     lines: list[PurchaseOrderLine]
     site: str
     supplier_id: int
-
-
-class TransferOrderLine(Out):
-    """A line of a transfer order."""
-
-    line_no: int
-    sku: str
-    quantity: int
-    due_date: date | None
-    proposal_id: int | None
-
-
-class TransferOrder(Out):
-    """A transfer order drafted from proposals."""
-
-    id: int
-    status: str = Field(description="draft when created from proposals")
-    version: int
-    created_at: datetime
-    lines: list[TransferOrderLine]
-    from_site: str
-    to_site: str

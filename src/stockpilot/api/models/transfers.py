@@ -25,6 +25,9 @@ class TransferOrderLine(Out):
     transfer_price: Decimal | None = Field(
         default=None, description="intercompany price per base unit (cost field)"
     )
+    proposal_id: int | None = Field(
+        default=None, description="the planning proposal the line was drafted from"
+    )
 
 
 class TransferDiscrepancy(Out):

@@ -28,7 +28,6 @@ from stockpilot.api.models.planning import (
     ProposalsRejected,
     Scenario,
     ScenarioRun,
-    TransferOrder,
 )
 from stockpilot.api.pagination import PageDep, encode_cursor, page
 from stockpilot.api.routing import VisibleRoute
@@ -310,12 +309,3 @@ def list_scenarios(db: DbDep, actor: Reader, paging: PageDep) -> Any:
 def get_scenario(scenario_id: int, db: DbDep, actor: Reader) -> Any:
     with db.read() as conn:
         return queries.get_scenario(conn, actor, scenario_id)
-
-
-@router.get("/transfer-orders", responses=doc(Page[TransferOrder]))
-def list_transfer_orders(db: DbDep, actor: Reader, paging: PageDep) -> Any:
-    with db.read() as conn:
-        rows = queries.list_draft_orders(
-            conn, actor, "transfer", after_id=paging.after_id, limit=paging.fetch
-        )
-    return page(rows, paging, lambda r: int(r["id"]))
