@@ -108,6 +108,17 @@ def routes(order_id: int) -> list[Route]:
         Route("GET", "/valuation/aging?site=WH1", "stock:read"),
         Route("GET", "/valuation/dead-stock?site=WH1", "stock:read"),
         Route("GET", "/valuation/journal?site=WH1", "cost:read"),
+        Route(
+            "POST",
+            "/valuation/revaluations",
+            "valuation:write",
+            lambda: {
+                "site": "WH1",
+                "sku": "SKU-1",
+                "unit_cost": f"0.{_n():02d}",
+                "reason": "DAMAGE",
+            },
+        ),
         Route("GET", "/moves", "moves:read", sites=_move_sites),
         Route(
             "POST",

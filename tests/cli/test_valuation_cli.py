@@ -81,6 +81,9 @@ def test_items_csv_sets_the_cost_method_and_stock_rows_with_a_cost_are_layers(
     sold = cli.invoke(app, ["valuation", "cogs", "--site", "WH1"])
     assert sold.exit_code == 0 and "cost of goods sold 175.00 EUR" in sold.stdout
     assert value(db, "AVG-1")["value"] == "30.00"
+    dead = cli.invoke(app, ["valuation", "dead-stock", "--site", "WH1", "--days", "30"])
+    assert dead.exit_code == 0, dead.output
+    assert dead.stdout.splitlines() == ["sku,quantity_on_hand,value,currency"]  # both moved
     booked = cli.invoke(app, ["valuation", "journal", "--site", "WH1"])
     assert booked.exit_code == 0, booked.output
     rows = booked.stdout.splitlines()

@@ -125,6 +125,31 @@ def aging(
     run()
 
 
+def dead_stock(
+    site: Site = None,
+    days: Annotated[
+        int, typer.Option("--days", min=1, max=3650, help="no issue for this long")
+    ] = 180,
+) -> None:
+    """Items holding value with no issue for ``--days`` days, largest value first, as CSV."""
+    from stockpilot.cli.main import database, handled
+    from stockpilot.shared.clock import today
+    from stockpilot.valuation import reports
+
+    @handled
+    def run() -> None:
+        with database() as db, db.read() as conn:
+            body = reports.dead_stock(conn, _filters(conn, site, None), today(), days)
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(["sku", "quantity_on_hand", "value", "currency"])
+        for row in body["items"]:
+            writer.writerow([row["sku"], row["quantity_on_hand"], row["value"], body["currency"]])
+        typer.echo(buffer.getvalue(), nl=False)
+
+    run()
+
+
 def journal(
     site: Site = None,
     date_from: Annotated[str | None, typer.Option("--from", help="first day (YYYY-MM-DD)")] = None,
@@ -163,4 +188,5 @@ def register(app: typer.Typer) -> None:
     group.command("cogs")(cogs)
     group.command("aging")(aging)
     group.command("journal")(journal)
+    group.command("dead-stock")(dead_stock)
     app.add_typer(group, name="valuation")

@@ -164,15 +164,20 @@ def post_moves(conn: Connection, lines: Sequence[MoveLine], ctx: PostingContext)
         raise InsufficientStock(_diagnose(conn, lines, virtual))
     # The value each move carries, with the layers, value balances and value-ledger entries
     # it changes: in this transaction, a constant number of statements (stockpilot.valuation).
-    values = value_moves(
+    # On PostgreSQL the moves go in the same statement as the valuation writes.
+    valued = value_moves(
         conn,
         lines,
         LOCATION_FLAGS.places(conn),
         DocumentRef(doc_type, doc_id, user_id, reason, effective_at, now),
+        rows,
     )
-    if values is not None:
+    if valued is None:
+        raw.execute_many(conn, _INSERT_MOVE, rows)
+    elif not valued[1]:
+        values = valued[0]
         rows = [(*row[:-1], value) for row, value in zip(rows, values, strict=True)]
-    raw.execute_many(conn, _INSERT_MOVE, rows)
+        raw.execute_many(conn, _INSERT_MOVE, rows)
     if serials:
         _move_serials(conn, serials, virtual)
     _publish_moved(conn, lines, ctx, virtual, ctx.effective_at or utcnow())

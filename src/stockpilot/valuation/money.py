@@ -57,5 +57,12 @@ def from_micros(micros: int) -> Decimal:
 
 
 def render(micros: int | None) -> str | None:
-    """An amount as the API and CSV write it (``"85.00"``, ``"0.333333"``)."""
-    return None if micros is None else str(from_micros(int(micros)))
+    """An amount as the API and CSV write it (``"85.00"``, ``"0.333333"``): ``from_micros``
+    in integer arithmetic (reports render one per row)."""
+    if micros is None:
+        return None
+    whole, fraction = divmod(abs(int(micros)), MICROS)
+    sign = "-" if micros < 0 else ""
+    if fraction % 10_000 == 0:
+        return f"{sign}{whole}.{fraction // 10_000:02d}"
+    return f"{sign}{whole}.{fraction:06d}".rstrip("0")

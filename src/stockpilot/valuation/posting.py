@@ -81,9 +81,13 @@ def value_moves(
     lines: Sequence[MoveLine],
     places: Mapping[int, Place],
     doc: DocumentRef,
-) -> list[int | None] | None:
-    """The value each line carries (None: it changed no area), every valuation write done.
-    Returns None when no line touches a valuation area (nothing was read or written)."""
+    move_rows: Sequence[tuple[object, ...]] = (),
+) -> tuple[list[int | None], bool] | None:
+    """The value each line carries (None: it changed no area), every valuation write done,
+    and whether the moves were inserted too: on PostgreSQL ``move_rows`` (the posting's rows,
+    their last column the value to fill) go in the same statement as the valuation writes,
+    one round trip for both. Returns None when no line touches a valuation area (nothing was
+    read or written)."""
     ends: list[tuple[AreaKey | None, AreaKey | None]] = []
     keys: set[AreaKey] = set()
     # Per location of the document, once: its area and the company whose stock is valued there.
@@ -148,8 +152,12 @@ def value_moves(
                                   line_no, ln, ln.quantity, booked.value,
                                   booked.price_variance))  # fmt: skip
         values.append(carried)
+    if move_rows and conn.dialect.name == "postgresql":
+        valued = [(*row[:-1], v) for row, v in zip(move_rows, values, strict=True)]
+        _write(conn, areas, entries, doc, moves=valued)
+        return values, True
     _write(conn, areas, entries, doc)
-    return values
+    return values, False
 
 
 def _entry_kind(
@@ -333,6 +341,8 @@ def _write(
     areas: Mapping[AreaKey, Area],
     entries: list[tuple[object, ...]],
     doc: DocumentRef,
+    *,
+    moves: list[tuple[object, ...]] | None = None,
 ) -> None:
     money = raw.money_converter(conn)
     consumed: list[tuple[object, ...]] = []
@@ -363,7 +373,7 @@ def _write(
     if conn.dialect.name == "postgresql":
         # Every area's row exists (created when it was locked): one statement writes it all.
         assert not new_balances
-        _write_postgresql(conn, consumed, created, balances, entries)
+        _write_postgresql(conn, consumed, created, balances, entries, moves)
         return
     if consumed:
         done = (
@@ -419,6 +429,22 @@ _WRITE_PG = raw.Sql(
 )
 
 
+# The same writes with the document's moves as the statement's own insert (one round trip for
+# the posting's moves and their valuation).
+_WRITE_PG_WITH_MOVES = raw.Sql(
+    "",
+    _WRITE_PG.postgresql.rsplit(" SELECT count(*) FROM consumed", 1)[0]
+    + " INSERT INTO move (document_type, document_id, line_no, item_id, from_location_id, "
+    "to_location_id, lot_id, from_status, to_status, owner_id, quantity, uom, "
+    "quantity_entered, unit_cost, serial_id, reason_code, effective_at, recorded_at, user_id, "
+    "value) SELECT * FROM unnest(%s::varchar[], %s::bigint[], %s::integer[], %s::bigint[], "
+    "%s::bigint[], %s::bigint[], %s::bigint[], %s::varchar[], %s::varchar[], %s::bigint[], "
+    "%s::bigint[], %s::varchar[], %s::varchar[], %s::numeric[], %s::bigint[], %s::varchar[], "
+    "%s::timestamp[], %s::timestamp[], %s::bigint[], %s::bigint[]) "
+    "RETURNING (SELECT count(*) FROM consumed)",
+)
+
+
 def _columns(rows: list[tuple[object, ...]], width: int) -> list[list[object]]:
     if not rows:
         return [[] for _ in range(width)]
@@ -431,6 +457,7 @@ def _write_postgresql(
     created: list[tuple[object, ...]],
     balances: list[tuple[object, ...]],
     entries: list[tuple[object, ...]],
+    moves: list[tuple[object, ...]] | None = None,
 ) -> None:
     params = [
         *_columns([c[:3] for c in consumed], 3),
@@ -438,6 +465,8 @@ def _write_postgresql(
         *_columns(balances, 6),
         *_columns(entries, 16),
     ]
-    rows = raw.fetch_all(conn, _WRITE_PG, params)
+    if moves is not None:
+        params.extend(_columns(moves, 20))
+    rows = raw.fetch_all(conn, _WRITE_PG if moves is None else _WRITE_PG_WITH_MOVES, params)
     if int(rows[0][0]) != len(consumed):  # cannot happen under the area locks: never double
         raise Conflict("cost layers changed while being consumed; retry", field="lines")

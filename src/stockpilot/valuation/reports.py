@@ -56,57 +56,39 @@ def _where(query: sa.Select[Any], table: sa.Table, filters: Filters) -> sa.Selec
     return query
 
 
-AreaTotals = dict[tuple[int, int, int], tuple[int, int]]
-
-
-def value_by_area(conn: Connection, filters: Filters, at: date | None = None) -> AreaTotals:
-    """``(item_id, site_id, transit_location_id) -> (quantity, value)`` at the end of ``at``
-    (None: now)."""
-    vb = valuation_balance
-    now_q = _where(
-        sa.select(vb.c.item_id, vb.c.site_id, vb.c.transit_location_id, vb.c.quantity, vb.c.value),
-        vb,
-        filters,
-    )
-    out: AreaTotals = {
-        (int(r[0]), int(r[1]), int(r[2])): (int(r[3]), int(r[4])) for r in conn.execute(now_q)
-    }
-    if at is None:
-        return out
-    ve = valuation_entry
-    area = (ve.c.item_id, ve.c.site_id, ve.c.transit_location_id)
-    later = _where(
-        sa.select(*area, sa.func.sum(ve.c.quantity), sa.func.sum(ve.c.value))
-        .where(ve.c.effective_at >= end_of(at))
-        .group_by(*area),
-        ve,
-        filters,
-    )
-    for r in conn.execute(later):
-        key = (int(r[0]), int(r[1]), int(r[2]))
-        q, v = out.get(key, (0, 0))
-        out[key] = (q - int(r[3]), v - int(r[4]))
-    return out
+def _sums(table: sa.Table, filters: Filters, *extra: Any, by_item: bool) -> sa.Select[Any]:
+    """Quantity and value summed in the database, on site and in transit (and per item)."""
+    on_site = table.c.transit_location_id == 0
+    columns = [
+        sa.func.sum(sa.case((on_site, table.c.quantity), else_=0)),
+        sa.func.sum(sa.case((on_site, table.c.value), else_=0)),
+        sa.func.sum(sa.case((on_site, 0), else_=table.c.quantity)),
+        sa.func.sum(sa.case((on_site, 0), else_=table.c.value)),
+    ]
+    if by_item:
+        return _where(
+            sa.select(table.c.item_id, *columns).where(*extra).group_by(table.c.item_id),
+            table,
+            filters,
+        )
+    return _where(sa.select(*columns).where(*extra), table, filters)
 
 
 def inventory_value(
     conn: Connection, filters: Filters, at: date | None, *, by_item: bool = False
 ) -> dict[str, Any]:
     """The body of ``GET /valuation``: quantity and value on site and in transit (and, with
-    ``by_item``, per item)."""
+    ``by_item``, per item), summed by the database — value now from the balances, minus the
+    entries effective after ``at``."""
     currency = currency_of(conn, filters.site_ids)
-    rows = value_by_area(conn, filters, at)
-    on_q = on_v = tr_q = tr_v = 0
-    per_item: dict[int, list[int]] = {}
-    for (item_id, _, transit), (q, v) in rows.items():
-        if transit:
-            tr_q, tr_v = tr_q + q, tr_v + v
-            continue
-        on_q, on_v = on_q + q, on_v + v
-        if by_item and (q or v):
-            acc = per_item.setdefault(item_id, [0, 0])
-            acc[0] += q
-            acc[1] += v
+    later = (valuation_entry.c.effective_at >= end_of(at),) if at is not None else None
+    totals = [
+        int(v or 0) for v in conn.execute(_sums(valuation_balance, filters, by_item=False)).one()
+    ]
+    if later is not None:
+        after = conn.execute(_sums(valuation_entry, filters, *later, by_item=False)).one()
+        totals = [t - int(v or 0) for t, v in zip(totals, after, strict=True)]
+    on_q, on_v, tr_q, tr_v = totals
     body: dict[str, Any] = {
         "at": None if at is None else at.isoformat(),
         "currency": currency,
@@ -116,11 +98,35 @@ def inventory_value(
         "in_transit_value": render(tr_v),
     }
     if by_item:
-        skus = _skus(conn, per_item)
-        body["items"] = [
-            {"sku": skus[i], "quantity_on_hand": q, "value": render(v)}
-            for i, (q, v) in sorted(per_item.items(), key=lambda kv: skus[kv[0]])
-        ]
+        later_by_item: dict[int, tuple[int, int]] = {}
+        if later is not None:
+            later_by_item = {
+                int(r[0]): (int(r[1] or 0), int(r[2] or 0))
+                for r in conn.execute(_sums(valuation_entry, filters, *later, by_item=True))
+            }
+        vb = valuation_balance
+        on_site = vb.c.transit_location_id == 0
+        rows = conn.execute(
+            _where(
+                sa.select(item.c.sku, vb.c.item_id, sa.func.sum(vb.c.quantity),
+                          sa.func.sum(vb.c.value))
+                .join(item, item.c.id == vb.c.item_id)
+                .where(on_site)
+                .group_by(vb.c.item_id, item.c.sku)
+                .order_by(item.c.sku),
+                vb,
+                filters,
+            )
+        )  # fmt: skip
+        items_out: list[dict[str, Any]] = []
+        append = items_out.append
+        zero = (0, 0)
+        for sku, item_id, quantity, value in rows:
+            q_after, v_after = later_by_item.get(item_id, zero)
+            q, v = int(quantity) - q_after, int(value) - v_after
+            if q or v:
+                append({"sku": sku, "quantity_on_hand": q, "value": render(v)})
+        body["items"] = items_out
     return body
 
 

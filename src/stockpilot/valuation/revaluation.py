@@ -26,7 +26,7 @@ from stockpilot.shared.clock import utcnow
 from stockpilot.shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from stockpilot.shared.sql import insert_id
 from stockpilot.valuation import rules
-from stockpilot.valuation.money import cost_value, render, to_micros
+from stockpilot.valuation.money import MAX_VALUE, cost_value, render, to_micros
 from stockpilot.valuation.posting import DocumentRef, load_areas, load_layers, write_area
 
 
@@ -139,6 +139,10 @@ def _change(
     else:
         layers = []
         target = cost_value(unit_cost, area.quantity)
+    if target > MAX_VALUE:
+        raise ValidationFailed(
+            "the stock would be worth more than 10^12 currency units", field="unit_cost"
+        )
     change = target - area.value
     if not post:
         return change

@@ -96,3 +96,11 @@ def test_money_is_rendered_with_cents_or_every_digit_that_matters() -> None:
     assert render(-15_000_000) == "-15.00"
     assert render(None) is None
     assert from_micros(1) == Decimal("0.000001")
+
+
+@given(st.integers(-(10**18), 10**18))
+def test_rendering_says_exactly_the_decimal_amount(micros: int) -> None:
+    text = render(micros)
+    assert text is not None
+    assert Decimal(text) == from_micros(micros)
+    assert len(text.split(".")[1]) >= 2
