@@ -539,7 +539,9 @@ def allocate_orders(
         return AllocationRun(lines=[_unchanged(r) for r in rows])
     items = {r.item_id for r in open_rows}
     if cross_dock is None:
-        subs = _substitutes(conn, items)
+        # Substitutes serve customers only: a run of transfers alone needs none.
+        customer_items = {r.item_id for r in open_rows if not isinstance(r, _TransferRow)}
+        subs = _substitutes(conn, customer_items) if customer_items else {}
         stock_items = items | {s for group in subs.values() for s in group}
         slots, keys = _lock_stock(conn, site_id, stock_items)
     else:

@@ -796,19 +796,72 @@ def _write_off(
 def get_transfer(conn: Connection, actor: Actor, order_id: int) -> dict[str, Any]:
     head = _head(conn, actor, order_id)
     row = conn.execute(sa.select(transfer_order).where(transfer_order.c.id == order_id)).one()
-    lines = _open_lines(conn, order_id)
-    counters = {
-        r.id: r
-        for r in conn.execute(
-            sa.select(transfer_order_line).where(transfer_order_line.c.order_id == order_id)
+    written = (
+        sa.select(sa.func.coalesce(sa.func.sum(transfer_discrepancy.c.quantity), 0))
+        .where(
+            transfer_discrepancy.c.line_id == transfer_order_line.c.id,
+            transfer_discrepancy.c.kind == "short",
+            transfer_discrepancy.c.resolution == "write_off",
         )
-    }
+        .scalar_subquery()
+    )
+    # Plain tuples in one read: a transfer has up to thousands of lines.
+    line_rows = conn.execute(
+        sa.select(
+            transfer_order_line.c.id,
+            transfer_order_line.c.line_no,
+            item.c.sku,
+            transfer_order_line.c.quantity,
+            transfer_order_line.c.quantity_allocated,
+            transfer_order_line.c.quantity_shipped,
+            transfer_order_line.c.quantity_received,
+            written,
+            transfer_order_line.c.due_date,
+            transfer_order_line.c.short_cause,
+            transfer_order_line.c.transfer_price,
+            transfer_order_line.c.proposal_id,
+        )
+        .join(item, item.c.id == transfer_order_line.c.item_id)
+        .where(transfer_order_line.c.order_id == order_id)
+        .order_by(transfer_order_line.c.line_no)
+    ).tuples()
+    lines = []
+    line_nos = {}
+    for (
+        line_id,
+        no,
+        sku,
+        qty,
+        allocated,
+        shipped,
+        got,
+        off,
+        due,
+        cause,
+        price,
+        proposal,
+    ) in line_rows:
+        line_nos[line_id] = no
+        lines.append(
+            {
+                "line_no": no,
+                "sku": sku,
+                "quantity": int(qty),
+                "quantity_allocated": int(allocated),
+                "quantity_shipped": int(shipped),
+                "quantity_received": int(got),
+                "quantity_in_transit": max(int(shipped) - int(got) - int(off), 0),
+                "due_date": due,
+                "short_cause": cause,
+                "transfer_price": price,
+                "proposal_id": proposal,
+            }
+        )
     findings = conn.execute(
         sa.select(transfer_discrepancy)
         .where(transfer_discrepancy.c.order_id == order_id)
         .order_by(transfer_discrepancy.c.id)
     ).all()
-    line_nos = {ln.id: ln.line_no for ln in lines}
     receipts = sorted(
         conn.execute(
             sa.select(receipt.c.id).where(receipt.c.transfer_order_id == order_id)
@@ -825,22 +878,7 @@ def get_transfer(conn: Connection, actor: Actor, order_id: int) -> dict[str, Any
         "shipped_at": iso_utc(row.shipped_at),
         "received_at": iso_utc(row.received_at),
         "version": row.version,
-        "lines": [
-            {
-                "line_no": ln.line_no,
-                "sku": ln.sku,
-                "quantity": int(counters[ln.id].quantity),
-                "quantity_allocated": int(counters[ln.id].quantity_allocated),
-                "quantity_shipped": int(counters[ln.id].quantity_shipped),
-                "quantity_received": int(counters[ln.id].quantity_received),
-                "quantity_in_transit": max(ln.open, 0),
-                "due_date": counters[ln.id].due_date,
-                "short_cause": counters[ln.id].short_cause,
-                "transfer_price": counters[ln.id].transfer_price,
-                "proposal_id": counters[ln.id].proposal_id,
-            }
-            for ln in lines
-        ],
+        "lines": lines,
         "receipts": receipts,
         "discrepancies": [
             {
