@@ -104,7 +104,13 @@ def test_an_intercompany_transfer_changes_the_owner_at_the_transfer_price(
     body = race_db.run(lambda c: service.get_transfer(c, SYSTEM, order))
     assert body["intercompany"] is True
     assert body["lines"][0]["transfer_price"] == Decimal("4.25")
-    _receive(race_db, order)
+    assert body["margin"]["price_value"] == "0.00"  # nothing received (paid for) yet
+    received: Any = _receive(race_db, order)
+    paid, cost, kept = (
+        Decimal(received["margin"][k]) for k in ("price_value", "cost_value", "margin_value")
+    )
+    assert paid == Decimal("25.50")  # 6 received × 4.25
+    assert kept == paid - cost
     with race_db.read() as conn:
         owners: dict[str, int] = dict(
             conn.execute(

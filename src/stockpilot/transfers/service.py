@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -48,6 +49,7 @@ from stockpilot.persistence.tables import (
     lot,
     site,
 )
+from stockpilot.persistence.valuation_tables import valuation_entry
 from stockpilot.persistence.warehouse_tables import receipt, transfer_order, transfer_order_line
 from stockpilot.shared.actor import Actor
 from stockpilot.shared.clock import utcnow
@@ -56,6 +58,7 @@ from stockpilot.shared.fields import iso_utc
 from stockpilot.shared.quantities import to_base_units
 from stockpilot.transfers.schemas import DiscrepancyResolve, TransferOrderCreate, TransferReceive
 from stockpilot.transfers.transfer_orders import TransferLine, create_transfer_order
+from stockpilot.valuation.money import cost_value, render
 
 __all__ = [
     "allocate_transfer",
@@ -867,13 +870,15 @@ def get_transfer(conn: Connection, actor: Actor, order_id: int) -> dict[str, Any
             sa.select(receipt.c.id).where(receipt.c.transfer_order_id == order_id)
         ).scalars()
     )
+    intercompany = head.from_site.company_id != head.to_site.company_id
     return {
         "id": head.id,
         "from_site": head.from_site.code,
         "to_site": head.to_site.code,
         "status": row.status,
         "priority": row.priority,
-        "intercompany": head.from_site.company_id != head.to_site.company_id,
+        "intercompany": intercompany,
+        "margin": _margin(conn, order_id) if intercompany else None,
         "created_at": iso_utc(row.created_at),
         "shipped_at": iso_utc(row.shipped_at),
         "received_at": iso_utc(row.received_at),
@@ -893,6 +898,32 @@ def get_transfer(conn: Connection, actor: Actor, order_id: int) -> dict[str, Any
             }
             for f in findings
         ],
+    }
+
+
+def _margin(conn: Connection, order_id: int) -> dict[str, Any]:
+    """An intercompany transfer's margin so far: what the receiving company paid (the transfer
+    price of what it received) against what the goods cost the shipping company (the value
+    its books gave up when they left in-transit), as decimal strings; cost fields."""
+    cost = -int(
+        conn.execute(
+            sa.select(sa.func.coalesce(sa.func.sum(valuation_entry.c.value), 0)).where(
+                valuation_entry.c.document_type == "transfer_order",
+                valuation_entry.c.document_id == order_id,
+                valuation_entry.c.kind == "cogs",
+            )
+        ).scalar_one()
+    )
+    priced = conn.execute(
+        sa.select(
+            transfer_order_line.c.transfer_price, transfer_order_line.c.quantity_received
+        ).where(transfer_order_line.c.order_id == order_id)
+    ).all()
+    price = sum(cost_value(Decimal(str(p)), int(q)) for p, q in priced if p is not None)
+    return {
+        "price_value": render(price),
+        "cost_value": render(cost),
+        "margin_value": render(price - cost),
     }
 
 

@@ -41,6 +41,15 @@ class TransferDiscrepancy(Out):
     receipt: int | None
 
 
+class TransferMargin(Out):
+    """What the receiving company paid against what the goods cost the shipping one (cost
+    fields: absent without cost:read)."""
+
+    price_value: str | None = Field(default=None, description="transfer price × received")
+    cost_value: str | None = Field(default=None, description="the shipping company's cost")
+    margin_value: str | None = Field(default=None, description="price less cost")
+
+
 class TransferOrder(Out):
     """A transfer order: confirmed → partially_shipped / shipped → partially_received →
     received; cancelled before anything ships."""
@@ -51,6 +60,9 @@ class TransferOrder(Out):
     status: str
     priority: int | None = Field(description="1 (highest) … 5; null: the default 2")
     intercompany: bool
+    margin: TransferMargin | None = Field(
+        default=None, description="intercompany only: the shipping company's margin so far"
+    )
     created_at: datetime
     shipped_at: datetime | None
     received_at: datetime | None
