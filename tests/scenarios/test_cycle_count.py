@@ -353,3 +353,18 @@ def test_listing_counts_costs_the_same_statements_for_any_page(db: Database) -> 
     one = listed()
     db.run(lambda c: counting.create_count(c, REQUESTER, "WH1", ["A-02", "B-01"]))
     assert listed() == one
+
+
+def test_a_bin_the_ledger_holds_at_zero_is_counted_and_found_stock_posts(db: Database) -> None:
+    build_world(db)
+    receive(db, "SKU-1", 4, "A-02")
+    from stockpilot.ledger.operations import StockLine, adjust
+
+    db.run(
+        lambda c: adjust(c, SYSTEM, "WH1", [StockLine("SKU-1", -4, "A-02")], reason_code="DAMAGE")
+    )
+    count = db.run(lambda c: counting.create_count(c, REQUESTER, "WH1", ["A-02"]))
+    assert len(count["tasks"]) == 1
+    _count_task(db, COUNTER, 2)  # two found after all
+    db.run(lambda c: counting.approve_count(c, APPROVER, count["id"]))
+    assert _on_hand(db, "A-02") == 2
