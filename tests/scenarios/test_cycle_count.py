@@ -368,3 +368,18 @@ def test_a_bin_the_ledger_holds_at_zero_is_counted_and_found_stock_posts(db: Dat
     _count_task(db, COUNTER, 2)  # two found after all
     db.run(lambda c: counting.approve_count(c, APPROVER, count["id"]))
     assert _on_hand(db, "A-02") == 2
+
+
+def test_an_order_that_went_short_puts_its_item_in_the_program(db: Database) -> None:
+    from stockpilot.outbound import sales_orders
+
+    build_world(db)
+    receive(db, "SKU-1", 3, "A-02", status="hold")  # on hand, but not allocatable
+    receive(db, "SKU-2", 10, "B-01")
+    order_id = order(db, [("SKU-1", 3)])
+    db.run(lambda c: sales_orders.allocate_order(c, SYSTEM, order_id))
+    made = db.run(lambda c: programs.create_program(c, REQUESTER, "WH1"))
+    assert made["by_trigger"].get("short_demand") == 1
+    view = db.run(lambda c: counting.get_count(c, REQUESTER, made["count"]))
+    flagged = [ln for ln in view["lines"] if ln["trigger"] == "short_demand"]
+    assert [(ln["sku"], ln["location"]) for ln in flagged] == [("SKU-1", "A-02")]
