@@ -353,3 +353,33 @@ def test_listing_counts_costs_the_same_statements_for_any_page(db: Database) -> 
     one = listed()
     db.run(lambda c: counting.create_count(c, REQUESTER, "WH1", ["A-02", "B-01"]))
     assert listed() == one
+
+
+def test_a_bin_the_ledger_holds_at_zero_is_counted_and_found_stock_posts(db: Database) -> None:
+    build_world(db)
+    receive(db, "SKU-1", 4, "A-02")
+    from stockpilot.ledger.operations import StockLine, adjust
+
+    db.run(
+        lambda c: adjust(c, SYSTEM, "WH1", [StockLine("SKU-1", -4, "A-02")], reason_code="DAMAGE")
+    )
+    count = db.run(lambda c: counting.create_count(c, REQUESTER, "WH1", ["A-02"]))
+    assert len(count["tasks"]) == 1
+    _count_task(db, COUNTER, 2)  # two found after all
+    db.run(lambda c: counting.approve_count(c, APPROVER, count["id"]))
+    assert _on_hand(db, "A-02") == 2
+
+
+def test_an_order_that_went_short_puts_its_item_in_the_program(db: Database) -> None:
+    from stockpilot.outbound import sales_orders
+
+    build_world(db)
+    receive(db, "SKU-1", 3, "A-02", status="hold")  # on hand, but not allocatable
+    receive(db, "SKU-2", 10, "B-01")
+    order_id = order(db, [("SKU-1", 3)])
+    db.run(lambda c: sales_orders.allocate_order(c, SYSTEM, order_id))
+    made = db.run(lambda c: programs.create_program(c, REQUESTER, "WH1"))
+    assert made["by_trigger"].get("short_demand") == 1
+    view = db.run(lambda c: counting.get_count(c, REQUESTER, made["count"]))
+    flagged = [ln for ln in view["lines"] if ln["trigger"] == "short_demand"]
+    assert [(ln["sku"], ln["location"]) for ln in flagged] == [("SKU-1", "A-02")]

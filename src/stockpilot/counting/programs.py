@@ -4,9 +4,11 @@ A stock key (item, bin, lot, status, owner) holding stock is due when one of the
 first that applies naming its ``trigger``:
 
 1. ``variance`` — a variance was posted for the item at that bin in the last 90 days;
-2. ``value`` — its on-hand value reaches the site's value threshold (when set);
-3. ``not_counted`` — it was not counted for the site's N days (when set);
-4. ``A`` / ``B`` / ``C`` — its item's ABC class (the latest planning run's, C without one) is
+2. ``short_demand`` — an open order line of the item at the site asked for more than was
+   available (allocation recorded a short cause: the stock may be there after all);
+3. ``value`` — its on-hand value reaches the site's value threshold (when set);
+4. ``not_counted`` — it was not counted for the site's N days (when set);
+5. ``A`` / ``B`` / ``C`` — its item's ABC class (the latest planning run's, C without one) is
    due: last counted longer ago than the class's frequency (30 / 90 / 365 days by default).
    Stock never counted is spread over the frequency — a key is due on the day its item's id
    falls on (``item_id mod days = day number mod days``), so a site counts each class evenly
@@ -36,13 +38,20 @@ from stockpilot.network.service import site_in_scope
 from stockpilot.persistence import journal
 from stockpilot.persistence.control_tables import count_line, stock_count
 from stockpilot.persistence.planning_tables import item_location_policy
-from stockpilot.persistence.tables import balance, item, location
+from stockpilot.persistence.tables import (
+    balance,
+    item,
+    location,
+    sales_order,
+    sales_order_line,
+)
 from stockpilot.persistence.warehouse_tables import task
 from stockpilot.shared.actor import Actor
 from stockpilot.shared.clock import today, utcnow
 from stockpilot.tasks.priority import TaskFacts, score_task
 
 VARIANCE_HISTORY_DAYS = 90
+CLOSED_ORDER_STATES = ("cancelled", "closed", "shipped")
 
 
 def _start_of(day: date) -> datetime:
@@ -108,7 +117,20 @@ def due_lines(site_id: int, policy: ControlPolicy, on: date) -> sa.Select[Any]:
         ),
         history.c.last_counted < due_before,
     )
-    whens: list[tuple[Any, Any]] = [(history.c.had_variance == 1, "variance")]
+    short_items = (
+        sa.select(sales_order_line.c.item_id)
+        .join(sales_order, sales_order.c.id == sales_order_line.c.order_id)
+        .where(
+            sales_order.c.site_id == site_id,
+            sales_order.c.status.not_in(CLOSED_ORDER_STATES),
+            sales_order_line.c.short_cause.is_not(None),
+            sales_order_line.c.quantity_shipped < sales_order_line.c.quantity,
+        )
+    )
+    whens: list[tuple[Any, Any]] = [
+        (history.c.had_variance == 1, "variance"),
+        (balance.c.item_id.in_(short_items), "short_demand"),
+    ]
     if policy.value_threshold is not None:
         whens.append(
             (balance.c.quantity_on_hand * item.c.unit_cost >= policy.value_threshold, "value")

@@ -101,8 +101,8 @@ def _keys_at(
         )
         .join(location, location.c.id == balance.c.location_id)
         .where(
+            # Keys the ledger holds at zero are counted too: stock found where none should be.
             balance.c.location_id.in_(sorted(set(bin_ids))),
-            balance.c.quantity_on_hand > 0,
             _not_being_counted(),
         )
         .order_by(location.c.walk_sequence, location.c.code, balance.c.item_id, balance.c.lot_id)
@@ -119,8 +119,9 @@ def create_count(
     location_codes: Sequence[str],
     skus: Sequence[str] | None = None,
 ) -> dict[str, Any]:
-    """A count of the stock keys held at ``location_codes`` (of ``skus`` only, when given),
-    with one blind count task each. Keys already in an open count are left to that count."""
+    """A count of the stock keys the ledger knows at ``location_codes`` (of ``skus`` only,
+    when given; those at zero included), with one blind count task each. Keys already in an
+    open count are left to that count."""
     st = site_in_scope(conn, actor, site_code)
     if not location_codes:
         raise ValidationFailed("name at least one location to count", field="locations")
@@ -135,7 +136,8 @@ def create_count(
     keys = _keys_at(conn, bin_ids, item_ids)
     if not keys:
         raise Conflict(
-            "nothing to count: no stock at these bins, or it is being counted already",
+            "nothing to count: the ledger has never held stock at these bins, or it is being "
+            "counted already",
             field="locations",
         )
     count_id = insert_count(conn, actor, st.id, source="manual")
