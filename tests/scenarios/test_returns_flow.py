@@ -88,7 +88,7 @@ def test_receive_inspect_and_dispose_of_a_return_line_by_line(db: Database) -> N
         ).scalar_one()
         reasons = set(
             conn.execute(
-                sa.select(move.c.reason_code).where(move.c.document_type == "return")
+                sa.select(move.c.reason_code).where(move.c.document_type.in_(("return", "receipt")))
             ).scalars()
         )
         demand = conn.execute(

@@ -10,9 +10,8 @@ moves it posts.
   row is locked while this is judged, so two concurrent returns cannot both take the rest.
 - **Receive**: the goods come in through the one receiving path (inbound.receiving.
   post_receipt, reason ``RETURN``) straight into an inspection bin (the dock by default) in
-  status ``inspection`` — not allocatable. Receiving books every arrival from the site's
-  supplier location, so the return posts one more move, customer → supplier location, that
-  makes the customer the source of the goods in the ledger. With the setting
+  status ``inspection`` — not allocatable — from the site's customer location (one move per
+  line: the customer is the source of the goods in the ledger). With the setting
   ``returns_as_negative_demand`` the quantities enter demand history as negative demand.
 - **Dispose** of each line, one move with the disposition's reason code: ``saleable`` → status
   available (in place or to a bin), ``repair`` → status damaged, ``scrap`` → the scrap
@@ -288,27 +287,20 @@ def receive_return(
             for r in rows
         ],
     )
+    # The goods come back from the customer (not the supplier location, receiving's default),
+    # leaving the status they were shipped in: one move per line, customer → inspection.
+    for line in resolved:
+        line.source_status = "available"
     posted = post_receipt(
-        conn, actor, st, resolved, ReceiptHeader(reason_code="RETURN", source="return")
-    )
-    # Receiving books arrivals from the supplier location: the customer is this one's source.
-    post_moves(
         conn,
-        [
-            MoveLine(
-                item_id=r.item_id,
-                from_location_id=virtual_location(conn, st.id, "customer"),
-                to_location_id=virtual_location(conn, st.id, "supplier"),
-                quantity=r.quantity,
-                owner_id=st.company_id,
-                lot_id=r.lot_id,
-                from_status="available",
-                to_status=INSPECTION_STATUS,
-                line_no=r.line_no,
-            )
-            for r in rows
-        ],
-        PostingContext("return", return_id, actor.user_id, "RETURN"),
+        actor,
+        st,
+        resolved,
+        ReceiptHeader(
+            reason_code="RETURN",
+            source="return",
+            source_location_id=virtual_location(conn, st.id, "customer"),
+        ),
     )
     conn.execute(
         sa.update(return_line)
