@@ -235,3 +235,30 @@ def test_every_page_loads_only_from_this_server_and_passes_axe(
         assert len(me.requests) > len(PAGES)
     finally:
         me.context.close()
+
+
+def test_a_second_supervisor_approves_a_count_variance(
+    db: Database, server: Server, browser: Browser
+) -> None:
+    """A supervisor asked for a count of A-02; an operator counted 3 short; another supervisor
+    opens the approvals, approves the count, and the variance posts."""
+    from tests.web.test_supervisor_pages import _counted_bin
+
+    build_world(db)
+    receive(db, "SKU-1", 20, "A-02")
+    count_id = _counted_bin(db, web_user(db, "warehouse_supervisor", ["WH1"]))
+    name = web_user(db, "warehouse_supervisor", ["WH1"])
+    me = visit(browser, server)
+    try:
+        me.sign_in(name, PASSWORD)
+        me.go("/approvals")
+        assert f"count-{count_id}" in me.page.content()
+        assert_accessible(me.page)
+        me.submit(f'button:has-text("Approve count {count_id}")')
+        notice = me.page.inner_text(".notice")
+        assert f"Count {count_id} approved: its variance of -3 unit(s) is posted" in notice
+        assert_accessible(me.page)
+        assert me.outside_requests() == []
+        assert me.errors == []
+    finally:
+        me.context.close()

@@ -78,3 +78,63 @@ def test_an_over_receipt_refused_at_the_scanner_is_allowed_by_a_supervisor(db: D
         assert "60 × SKU-1" in text_of(received.text)
     with browser_as(db, "warehouse_operator", ["WH1"]) as nobody:
         assert nobody.get("/approvals").status_code == 403
+
+
+def _counted_bin(db: Database, requester: str) -> int:
+    """A count of A-02 (20 in the ledger) asked for by ``requester`` (a web user) and
+    counted 3 short."""
+    from stockpilot.counting import service as counting
+    from stockpilot.persistence.tables import app_user
+    from stockpilot.shared.actor import Actor
+    from stockpilot.tasks import service as tasks
+
+    with db.read() as conn:
+        user_id = conn.execute(
+            sa.select(app_user.c.id).where(app_user.c.name == requester)
+        ).scalar_one()
+    asker = Actor(user_id=int(user_id), name=requester, role="warehouse_supervisor")
+    count = db.run(lambda c: counting.create_count(c, asker, "WH1", ["A-02"]))
+    counter = Actor(user_id=10_903, name="olga", role="warehouse_operator")
+    (task_id,) = count["tasks"]
+    db.run(lambda c: tasks.confirm_task(c, counter, task_id, tasks.Confirmation(quantity=17)))
+    return int(count["id"])
+
+
+def test_a_count_variance_is_approved_by_a_second_supervisor_never_by_its_requester(
+    db: Database,
+) -> None:
+    from tests.support.world import build_world, receive
+    from tests.web.conftest import sign_in, web_user
+
+    build_world(db)
+    receive(db, "SKU-1", 20, "A-02")
+    requester = web_user(db, "warehouse_supervisor", ["WH1"])
+    count_id = _counted_bin(db, requester)
+    action = f"/approvals/count/{count_id}"
+    from fastapi.testclient import TestClient
+
+    from stockpilot.api.app import create_app
+    from tests.api.conftest import api_settings
+
+    with TestClient(create_app(db, api_settings())) as own:
+        assert sign_in(own, requester).status_code == 303
+        page = own.get("/approvals")
+        assert page.status_code == 200
+        assert f"Approve count {count_id}" in page.text and "-3" in text_of(page.text)
+        refused = own.post(action, data=form_fields(page.text, action))
+        assert refused.status_code == 403
+        assert "cannot approve it themselves" in text_of(refused.text)
+    with browser_as(db, "warehouse_supervisor", ["WH1"]) as other:
+        page = other.get("/approvals")
+        done = other.post(action, data=form_fields(page.text, action))
+        assert done.status_code == 200, text_of(done.text)[-500:]
+        assert f"Count {count_id} approved: its variance of -3 unit(s) is posted" in done.text
+        assert "No count waits for approval." in done.text
+    with db.read() as conn:
+        from stockpilot.ledger import positions
+        from stockpilot.shared.actor import SYSTEM
+
+        held = positions.stock_position(conn, SYSTEM, "SKU-1", "WH1", location_code="A-02")
+    assert held["quantity_on_hand"] == 17
+    with browser_as(db, "warehouse_operator", ["WH1"]) as operator:
+        assert operator.post(action, data={}).status_code in (403, 422)

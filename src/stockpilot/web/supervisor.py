@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.engine import Connection
 
 from stockpilot.api import queries
+from stockpilot.counting import service as counting
 from stockpilot.inbound import purchase_orders
 from stockpilot.inbound.schemas import OverReceiptApproval
 from stockpilot.outbound import waves
@@ -128,13 +129,19 @@ def _approvals(
     values: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    if not (viewer.can("receipts:approve") or viewer.can("planning:approve")):
+    if not any(viewer.can(p) for p in ("receipts:approve", "planning:approve", "counts:approve")):
         raise Forbidden(f"role {viewer.actor.role} approves nothing")
     waiting = []
-    if viewer.can("planning:approve"):
-        with db.read() as conn:
+    counts: list[dict[str, Any]] = []
+    with db.read() as conn:
+        if viewer.can("planning:approve"):
             waiting = planning.list_proposals(
                 conn, viewer.actor, after_id=None, limit=101, status="pending_approval"
+            )
+        if viewer.can("counts:approve"):
+            # Counted, with variances above the site's tolerance waiting for a second person.
+            counts = counting.list_counts(
+                conn, viewer.actor, site_id=None, status="counted", after_id=None, limit=50
             )
     return render(
         request,
@@ -142,6 +149,7 @@ def _approvals(
         viewer,
         status_code=status_code,
         waiting=len(waiting),
+        counts=counts,
         message=message,
         error=problem,
         values=values or {},
@@ -195,4 +203,28 @@ def allow_over_receipt(
             f"Purchase order {order_id} line {body.line_no}: {quantity} more allowed "
             "(someone else receives them)."
         ),
+    )
+
+
+@router.post("/approvals/count/{count_id:int}")
+def approve_count(
+    count_id: int, request: Request, db: DbPage, viewer: ViewerDep, form: FormDep
+) -> HTMLResponse:
+    """A supervisor approves a count's variances — never the one who asked for the count or
+    counted it (the counting service decides, as for the API); the adjustment posts."""
+    viewer.need("counts:approve")
+
+    def work(conn: Connection) -> tuple[int, Any]:
+        return 200, counting.approve_count(conn, viewer.actor, count_id)
+
+    try:
+        done = form_write(db, viewer, request, form, work)
+    except StockpilotError as exc:
+        return _approvals(request, db, viewer, problem=exc.problem(), status_code=exc.status)
+    return _approvals(
+        request,
+        db,
+        viewer,
+        message=f"Count {count_id} approved: its variance of {done['quantity_variance']:+,} "
+        f"unit(s) is posted ({done['status']}).",
     )
