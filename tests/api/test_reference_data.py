@@ -133,3 +133,21 @@ def test_a_new_reason_code_is_accepted_by_adjustments(
     assert "SHRINK" in {r["code"] for r in kinds}
     assert {r["kind"] for r in kinds} == {"adjustment"}
     assert _events(stocked, "reason_code.created") == (1, 1)
+
+
+def test_an_item_family_is_set_searched_and_changed(db: Database, client: TestClient) -> None:
+    h = auth(make_user(db, "admin"))
+    made = client.post("/api/v1/items", json={"sku": "FAM-1", "family": "Fasteners"}, headers=h)
+    assert made.status_code == 201, made.text
+    assert made.json()["family"] == "Fasteners"
+    client.post("/api/v1/items", json={"sku": "FAM-2"}, headers=h)
+    found = client.get("/api/v1/items", params={"q": "fasteners"}, headers=h).json()["items"]
+    assert [i["sku"] for i in found] == ["FAM-1"]
+    changed = client.patch(
+        "/api/v1/items/FAM-2", json={"family": "fasteners"}, headers={**h, "If-Match": "*"}
+    )
+    assert changed.status_code == 200, changed.text
+    found = client.get("/api/v1/items", params={"q": "FASTENERS"}, headers=h).json()["items"]
+    assert [i["sku"] for i in found] == ["FAM-1", "FAM-2"]
+    bad = client.post("/api/v1/items", json={"sku": "FAM-3", "family": ""}, headers=h)
+    assert bad.status_code == 422 and bad.json()["field"] == "family"

@@ -198,3 +198,35 @@ def test_the_calibration_report_runs_on_the_database_history(db: Database) -> No
     with pytest.raises(ValidationFailed) as err:
         calibration_report(db, SYSTEM, ReplayRequest(holdout=12, site="NOWHERE"))
     assert err.value.field == "site"
+
+
+def test_a_pilot_scoped_to_an_item_family_plans_that_family_alone_with_the_challenger(
+    db: Database,
+) -> None:
+    """FAST is in family "fasteners", every other item in none: with a pilot on that family
+    at 99 %, the run plans FAST at every site at 99 % and everything else at the 90 % of the
+    run — whatever their ABC class or demand class."""
+    _network(db)
+    db.run(
+        lambda c: c.execute(sa.update(item).where(item.c.sku == "FAST").values(family="fasteners"))
+    )
+    db.run(
+        lambda c: setup.create_pilot(
+            c, SYSTEM, name="fasteners at 99", scope_field="family", scope_value="fasteners",
+            service_level=0.99, segment_policies=False,
+        )
+    )  # fmt: skip
+    trial = _policies(db, _run(db, service_level=0.9, service_type="fill_rate"))
+    assert {key for key, row in trial.items() if row.in_pilot} == {
+        key for key in trial if key[0] == "FAST"
+    }
+    assert any(key[0] == "FAST" for key in trial) and any(key[0] != "FAST" for key in trial)
+    for key, row in trial.items():
+        assert row.service_level == (0.99 if key[0] == "FAST" else 0.9), key
+    with pytest.raises(ValidationFailed):
+        db.run(
+            lambda c: setup.create_pilot(
+                c, SYSTEM, name="bad", scope_field="colour", scope_value="red",
+                service_level=0.95, segment_policies=False,
+            )
+        )  # fmt: skip

@@ -100,6 +100,8 @@ _ITEM_COLUMNS = (
     item.c.unit_cost,
     supplier.c.code.label("supplier"),
     item.c.criticality,
+    item.c.family,
+    item.c.cross_dock,
     item.c.active,
     item.c.version,
     item.c.cost_method,
@@ -152,7 +154,7 @@ def search_items(
     conn: Connection, text: str, *, after_id: int | None, limit: int
 ) -> list[dict[str, Any]]:
     """Items whose SKU starts with ``text``, whose description contains it, or whose
-    supplier's code is it (case-insensitive), in id order."""
+    supplier's code or family is it (case-insensitive), in id order."""
     pattern = _like(text.strip())
     stmt = (
         _after(_items_select(), item.c.id, after_id)
@@ -161,6 +163,7 @@ def search_items(
                 item.c.sku.ilike(pattern + "%", escape="\\"),
                 item.c.description.ilike("%" + pattern + "%", escape="\\"),
                 sa.func.lower(supplier.c.code) == text.strip().lower(),
+                sa.func.lower(item.c.family) == text.strip().lower(),
             )
         )
         .order_by(item.c.id)

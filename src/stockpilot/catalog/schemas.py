@@ -55,6 +55,9 @@ class ItemCreate(BaseModel):
     unit_cost: Money | None = None
     supplier: str | None = None
     criticality: str | None = Field(default=None, max_length=20)
+    family: str | None = Field(
+        default=None, min_length=1, max_length=60, description="the item family (product group)"
+    )
     cross_dock: Boolean = Field(
         default=False, description="inbound goods may go from the dock to a waiting order"
     )
@@ -81,6 +84,7 @@ class ItemUpdate(BaseModel):
     moq: StrictInt | None = Field(default=None, ge=1, le=10**15)
     unit_cost: Money | None = None
     criticality: str | None = Field(default=None, max_length=20)
+    family: str | None = Field(default=None, min_length=1, max_length=60)
     active: Boolean | None = None
     cost_method: CostMethod | None = None
     standard_cost: Money | None = None

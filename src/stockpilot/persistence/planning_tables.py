@@ -125,7 +125,7 @@ planning_pilot = sa.Table(
     sa.Column("status", sa.String(20), nullable=False, server_default="active"),
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("user_id", sa.BigInteger, nullable=True),
-    sa.CheckConstraint("scope_field IN ('demand_class','abc')", name="scope"),
+    sa.CheckConstraint("scope_field IN ('demand_class','abc','family')", name="scope"),
     sa.CheckConstraint("status IN ('active','ended')", name="status"),
 )
 

@@ -137,6 +137,8 @@ item = sa.Table(
     sa.Column("unit_cost", Money, nullable=True),
     sa.Column("supplier_id", Id, sa.ForeignKey("supplier.id"), nullable=True),
     sa.Column("criticality", sa.String(20), nullable=True),
+    # The item family (product group): search, pilot scope, KPIs by family (migration 0013).
+    sa.Column("family", sa.String(60), nullable=True),
     sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
     _version(),
     # Valuation (stockpilot.valuation): how issues are costed, and the standard cost.
@@ -145,6 +147,7 @@ item = sa.Table(
     sa.CheckConstraint("pack_size >= 1 AND moq >= 1", name="pack_moq"),
     sa.CheckConstraint("cost_method IN ('fifo', 'average', 'standard')", name="cost_method"),
 )
+sa.Index("ix_item_family", item.c.family)
 
 item_uom = sa.Table(
     "item_uom",

@@ -71,8 +71,8 @@ PLAN_COLUMNS = [
 
 @dataclass(frozen=True)
 class PilotSegment:
-    """A challenger policy set in force on one segment (``field`` ``demand_class`` or ``abc``
-    equal to ``value``): its ``service_level`` replaces the segment default there (an
+    """A challenger policy set in force on one segment (``field`` ``demand_class``, ``abc`` or
+    the item master's ``family`` equal to ``value``): its ``service_level`` replaces the segment default there (an
     item-location override still wins) and ``segment_policies`` turns the default segment rules
     on for it alone (:mod:`stockpilot.planning.pilot` replays it against the rest)."""
 
@@ -82,8 +82,8 @@ class PilotSegment:
     segment_policies: bool = False
 
     def __post_init__(self) -> None:
-        if self.field not in ("demand_class", "abc"):
-            raise ValueError(f"field: {self.field!r} is not demand_class or abc")
+        if self.field not in ("demand_class", "abc", "family"):
+            raise ValueError(f"field: {self.field!r} is not demand_class, abc or family")
 
 
 @dataclass(frozen=True)
@@ -404,6 +404,11 @@ def plan(
             .to_numpy()
         )
     seg = segment(history.demand, keys, unit_cost, ppy, config.segmentation, critical, override)
+    if config.pilot is not None and config.pilot.field == "family":
+        # The item master's family, per row, for a pilot scoped to one family.
+        seg = seg.with_columns(
+            pl.Series("family", _text_column(items, keys, "family").astype(str), pl.Utf8)
+        )
     seg = _pilot_service_levels(
         config.pilot, seg, _item_column(items, keys, "service_level", np.nan), critical
     )

@@ -140,6 +140,7 @@ def load_items(conn: Connection, sites: pl.DataFrame) -> pl.DataFrame:
             item.c.pack_size,
             item.c.supplier_id,
             item.c.criticality,
+            sa.func.coalesce(item.c.family, "").label("family"),
             sa.func.coalesce(supplier_item.c.lead_time_days, supplier.c.lead_time_days),
             supplier.c.lead_time_std_days,
         )
@@ -159,6 +160,7 @@ def load_items(conn: Connection, sites: pl.DataFrame) -> pl.DataFrame:
             "pack_size": pl.Float64,
             "supplier": pl.Int64,
             "criticality": pl.String,
+            "family": pl.String,
             "lead_time_days": pl.Float64,
             "lead_time_std_days": pl.Float64,
         },

@@ -260,8 +260,10 @@ def create_pilot(
     with the challenger's service level (and the default segment rules when
     ``segment_policies``). One pilot is active at a time: end it before starting another."""
     _require_all_sites(actor, "a pilot")
-    if scope_field not in ("demand_class", "abc"):
-        raise ValidationFailed("scope_field must be demand_class or abc", field="scope_field")
+    if scope_field not in ("demand_class", "abc", "family"):
+        raise ValidationFailed(
+            "scope_field must be demand_class, abc or family", field="scope_field"
+        )
     if service_level is None and not segment_policies:
         raise ValidationFailed(
             "a pilot changes something: give service_level or segment_policies",

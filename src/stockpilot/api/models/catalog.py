@@ -42,6 +42,7 @@ class Item(Out):
     )
     supplier: str | None = Field(description="code of the usual supplier")
     criticality: str | None
+    family: str | None = Field(default=None, description="the item family (product group)")
     cross_dock: bool = Field(
         default=False, description="inbound goods may go from the dock to a waiting order"
     )

@@ -43,7 +43,7 @@ def list_items(
         Query(
             min_length=1,
             max_length=100,
-            description="search: SKU prefix, words of the description, or a supplier code",
+            description="search: SKU prefix, words of the description, a supplier code or a family",
         ),
     ] = None,
 ) -> Any:

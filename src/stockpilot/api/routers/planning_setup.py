@@ -57,7 +57,7 @@ class OrderTermsSet(_Body):
 
 class PilotCreate(_Body):
     name: str = Field(min_length=1, max_length=120)
-    scope_field: Literal["demand_class", "abc"]
+    scope_field: Literal["demand_class", "abc", "family"]
     scope_value: str = Field(min_length=1, max_length=40)
     service_level: StrictFloat | None = Field(default=None, gt=0.5, lt=1.0)
     segment_policies: Boolean = False

@@ -1,5 +1,6 @@
-"""transfers, cross-dock, consignment: transfer priority and counters, receipts of transfers,
-discrepancies; cross-dock flags on items and customers; consumption of consigned stock
+"""transfers, cross-dock, consignment, item family: transfer priority and counters, receipts of
+transfers, discrepancies; cross-dock flags on items and customers; consumption of consigned
+stock; the item family (and pilots scoped to one)
 
 Revision ID: 0013
 Revises: 0012
@@ -72,6 +73,15 @@ def upgrade() -> None:
         ),
     )
     op.create_index("ix_transfer_discrepancy_order", "transfer_discrepancy", ["order_id"])
+    with op.batch_alter_table("item") as batch:
+        batch.add_column(sa.Column("family", sa.String(length=60), nullable=True))
+        batch.create_index("ix_item_family", ["family"], unique=False)
+    # A planning pilot may be scoped to an item family too.
+    with op.batch_alter_table("planning_pilot") as batch:
+        batch.drop_constraint(op.f("ck_planning_pilot_scope"), type_="check")
+        batch.create_check_constraint(
+            op.f("ck_planning_pilot_scope"), "scope_field IN ('demand_class','abc','family')"
+        )
     for table in ("item", "customer"):
         with op.batch_alter_table(table) as batch:
             batch.add_column(
@@ -115,6 +125,14 @@ def downgrade() -> None:
     for table in ("customer", "item"):
         with op.batch_alter_table(table) as batch:
             batch.drop_column("cross_dock")
+    with op.batch_alter_table("planning_pilot") as batch:
+        batch.drop_constraint(op.f("ck_planning_pilot_scope"), type_="check")
+        batch.create_check_constraint(
+            op.f("ck_planning_pilot_scope"), "scope_field IN ('demand_class','abc')"
+        )
+    with op.batch_alter_table("item") as batch:
+        batch.drop_index("ix_item_family")
+        batch.drop_column("family")
     op.drop_index("ix_transfer_discrepancy_order", table_name="transfer_discrepancy")
     op.drop_table("transfer_discrepancy")
     with op.batch_alter_table("receipt") as batch:
