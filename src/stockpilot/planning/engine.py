@@ -72,9 +72,10 @@ PLAN_COLUMNS = [
 @dataclass(frozen=True)
 class PilotSegment:
     """A challenger policy set in force on one segment (``field`` ``demand_class``, ``abc`` or
-    the item master's ``family`` equal to ``value``): its ``service_level`` replaces the segment default there (an
-    item-location override still wins) and ``segment_policies`` turns the default segment rules
-    on for it alone (:mod:`stockpilot.planning.pilot` replays it against the rest)."""
+    the item master's ``family`` equal to ``value``): its ``service_level`` replaces the
+    segment default there (an item-location override still wins) and ``segment_policies``
+    turns the default segment rules on for it alone (:mod:`stockpilot.planning.pilot` replays
+    it against the rest)."""
 
     field: str
     value: str

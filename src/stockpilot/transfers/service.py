@@ -827,7 +827,7 @@ def get_transfer(conn: Connection, actor: Actor, order_id: int) -> dict[str, Any
         .join(item, item.c.id == transfer_order_line.c.item_id)
         .where(transfer_order_line.c.order_id == order_id)
         .order_by(transfer_order_line.c.line_no)
-    ).tuples()
+    ).all()
     lines = []
     line_nos = {}
     for (
