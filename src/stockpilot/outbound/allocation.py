@@ -136,39 +136,56 @@ def cutoff_at(cutoff_time: str | None, ship_day: date | None, now_day: date) -> 
     return datetime.combine(day, time(hours, minutes))
 
 
-def lock_orders(conn: Connection, order_ids: Iterable[int]) -> None:
-    """Lock the orders' rows in id order (PostgreSQL; SQLite's writer already holds the lock)."""
-    ids = sorted(set(order_ids))
-    if ids:
+def _lock_rows(conn: Connection, table: sa.Table, ids: Iterable[int]) -> None:
+    """Lock rows of ``table`` in id order (PostgreSQL; SQLite's writer already holds the
+    lock)."""
+    ordered = sorted(set(ids))
+    if ordered:
         conn.execute(
-            sa.select(sales_order.c.id)
-            .where(sales_order.c.id.in_(ids))
-            .order_by(sales_order.c.id)
+            sa.select(table.c.id)
+            .where(table.c.id.in_(ordered))
+            .order_by(table.c.id)
             .with_for_update()
         ).all()
 
 
-def backordered_order_ids(conn: Connection, site_id: int, item_ids: Sequence[int]) -> list[int]:
-    """Orders at the site with a line of these items still short (its cause recorded)."""
-    outstanding = (
-        sales_order_line.c.quantity
-        - sales_order_line.c.quantity_allocated
-        - sales_order_line.c.quantity_picked
-    )
+def lock_orders(conn: Connection, order_ids: Iterable[int]) -> None:
+    """Lock the orders' rows in id order (PostgreSQL; SQLite's writer already holds the lock)."""
+    _lock_rows(conn, sales_order, order_ids)
+
+
+def _backordered(
+    conn: Connection,
+    head: sa.Table,
+    line: sa.Table,
+    shipped: str,
+    open_rule: sa.ColumnElement[bool],
+    item_ids: Sequence[int],
+) -> list[int]:
+    """Documents (``head`` with lines ``line``) passing ``open_rule`` that have a line of these
+    items still short: its cause recorded and an outstanding quantity."""
+    outstanding = line.c.quantity - line.c.quantity_allocated - line.c[shipped]
     return sorted(
         conn.execute(
-            sa.select(sales_order.c.id)
+            sa.select(head.c.id)
             .distinct()
-            .join(sales_order_line, sales_order_line.c.order_id == sales_order.c.id)
+            .join(line, line.c.order_id == head.c.id)
             .where(
-                sales_order.c.site_id == site_id,
-                sales_order.c.status.not_in(CLOSED_STATES),
-                sales_order_line.c.item_id.in_(sorted(set(item_ids))),
-                sales_order_line.c.short_cause.is_not(None),
+                open_rule,
+                line.c.item_id.in_(sorted(set(item_ids))),
+                line.c.short_cause.is_not(None),
                 outstanding > 0,
             )
         ).scalars()
     )
+
+
+def backordered_order_ids(conn: Connection, site_id: int, item_ids: Sequence[int]) -> list[int]:
+    """Orders at the site with a line of these items still short (its cause recorded)."""
+    open_rule = sa.and_(
+        sales_order.c.site_id == site_id, sales_order.c.status.not_in(CLOSED_STATES)
+    )
+    return _backordered(conn, sales_order, sales_order_line, "quantity_picked", open_rule, item_ids)
 
 
 def _demand(conn: Connection, order_ids: Sequence[int]) -> list[Any]:
@@ -282,36 +299,17 @@ def _transfer_demand(conn: Connection, transfer_ids: Sequence[int]) -> list[_Tra
 
 def lock_transfers(conn: Connection, transfer_ids: Iterable[int]) -> None:
     """Lock transfer orders in id order (PostgreSQL), as :func:`lock_orders` does orders."""
-    ids = sorted(set(transfer_ids))
-    if ids:
-        conn.execute(
-            sa.select(transfer_order.c.id)
-            .where(transfer_order.c.id.in_(ids))
-            .order_by(transfer_order.c.id)
-            .with_for_update()
-        ).all()
+    _lock_rows(conn, transfer_order, transfer_ids)
 
 
 def backordered_transfer_ids(conn: Connection, site_id: int, item_ids: Sequence[int]) -> list[int]:
     """Transfer orders shipping from the site with a line of these items still short."""
-    outstanding = (
-        transfer_order_line.c.quantity
-        - transfer_order_line.c.quantity_allocated
-        - transfer_order_line.c.quantity_shipped
+    open_rule = sa.and_(
+        transfer_order.c.from_site_id == site_id,
+        transfer_order.c.status.in_(TRANSFER_ALLOCATING_STATES),
     )
-    return sorted(
-        conn.execute(
-            sa.select(transfer_order.c.id)
-            .distinct()
-            .join(transfer_order_line, transfer_order_line.c.order_id == transfer_order.c.id)
-            .where(
-                transfer_order.c.from_site_id == site_id,
-                transfer_order.c.status.in_(TRANSFER_ALLOCATING_STATES),
-                transfer_order_line.c.item_id.in_(sorted(set(item_ids))),
-                transfer_order_line.c.short_cause.is_not(None),
-                outstanding > 0,
-            )
-        ).scalars()
+    return _backordered(
+        conn, transfer_order, transfer_order_line, "quantity_shipped", open_rule, item_ids
     )
 
 

@@ -332,8 +332,9 @@ class _TransitStock:
     quantity: int
 
 
-def _open_lines(conn: Connection, order_id: int) -> list[_OpenLine]:
-    written = (
+def _written_off() -> sa.ScalarSelect[Any]:
+    """Per transfer line (correlated): the short quantity a supervisor wrote off."""
+    return (
         sa.select(sa.func.coalesce(sa.func.sum(transfer_discrepancy.c.quantity), 0))
         .where(
             transfer_discrepancy.c.line_id == transfer_order_line.c.id,
@@ -342,6 +343,10 @@ def _open_lines(conn: Connection, order_id: int) -> list[_OpenLine]:
         )
         .scalar_subquery()
     )
+
+
+def _open_lines(conn: Connection, order_id: int) -> list[_OpenLine]:
+    written = _written_off()
     rows = conn.execute(
         sa.select(
             transfer_order_line.c.id,
@@ -799,15 +804,7 @@ def _write_off(
 def get_transfer(conn: Connection, actor: Actor, order_id: int) -> dict[str, Any]:
     head = _head(conn, actor, order_id)
     row = conn.execute(sa.select(transfer_order).where(transfer_order.c.id == order_id)).one()
-    written = (
-        sa.select(sa.func.coalesce(sa.func.sum(transfer_discrepancy.c.quantity), 0))
-        .where(
-            transfer_discrepancy.c.line_id == transfer_order_line.c.id,
-            transfer_discrepancy.c.kind == "short",
-            transfer_discrepancy.c.resolution == "write_off",
-        )
-        .scalar_subquery()
-    )
+    written = _written_off()
     # Plain tuples in one read: a transfer has up to thousands of lines.
     line_rows = conn.execute(
         sa.select(
