@@ -186,15 +186,7 @@ def ship_transfer(conn: Connection, actor: Actor, order_id: int) -> dict[str, An
     allocation_service.allocate_orders(
         conn, head.from_site.id, [], transfer_ids=[order_id], locked=True
     )
-    open_ids = list(
-        conn.execute(
-            sa.select(allocation.c.id).where(
-                allocation.c.document_type == "transfer_order",
-                allocation.c.document_id == order_id,
-                allocation.c.state == "open",
-            )
-        ).scalars()
-    )
+    open_ids = _open_allocations(conn, order_id)
     states = alloc.load_allocations(conn, open_ids) if open_ids else []
     if not states:
         raise Conflict(
@@ -235,6 +227,19 @@ def ship_transfer(conn: Connection, actor: Actor, order_id: int) -> dict[str, An
     return get_transfer(conn, actor, order_id)
 
 
+def _open_allocations(conn: Connection, order_id: int) -> list[int]:
+    """Ids of the order's reservations still open at the origin."""
+    return list(
+        conn.execute(
+            sa.select(allocation.c.id).where(
+                allocation.c.document_type == "transfer_order",
+                allocation.c.document_id == order_id,
+                allocation.c.state == "open",
+            )
+        ).scalars()
+    )
+
+
 def _all_lines(conn: Connection, order_id: int, counter: str) -> bool:
     """Whether every line's ``counter`` reached its quantity."""
     column = transfer_order_line.c[counter]
@@ -254,6 +259,20 @@ def _set_status(conn: Connection, order_id: int, status: str, **stamps: object) 
     )
 
 
+def _recorded(conn: Connection, actor: Actor, head: _Head, step: str) -> dict[str, Any]:
+    """Audit a step of the order at its origin (and publish it); answer the order."""
+    journal.record(
+        conn,
+        actor,
+        action=f"transfer_order.{step}",
+        entity_type="transfer_order",
+        entity_id=head.id,
+        site_id=head.from_site.id,
+        topic=f"transfer_order.{step}",
+    )
+    return get_transfer(conn, actor, head.id)
+
+
 def confirm_transfer(conn: Connection, actor: Actor, order_id: int) -> dict[str, Any]:
     """Draft (drafted by planning from an accepted proposal) → confirmed: shippable."""
     head = _head(conn, actor, order_id, lock=True)
@@ -261,16 +280,7 @@ def confirm_transfer(conn: Connection, actor: Actor, order_id: int) -> dict[str,
     if head.status != "draft":
         raise Conflict(f"transfer order {order_id} is {head.status}", field="order_id")
     _set_status(conn, order_id, "confirmed")
-    journal.record(
-        conn,
-        actor,
-        action="transfer_order.confirmed",
-        entity_type="transfer_order",
-        entity_id=order_id,
-        site_id=head.from_site.id,
-        topic="transfer_order.confirmed",
-    )
-    return get_transfer(conn, actor, order_id)
+    return _recorded(conn, actor, head, "confirmed")
 
 
 def cancel_transfer(conn: Connection, actor: Actor, order_id: int) -> dict[str, Any]:
@@ -279,15 +289,7 @@ def cancel_transfer(conn: Connection, actor: Actor, order_id: int) -> dict[str, 
     _at(actor, head.from_site, "from_site")
     if head.status not in ("draft", "confirmed"):
         raise Conflict(f"transfer order {order_id} is {head.status}", field="order_id")
-    open_ids = list(
-        conn.execute(
-            sa.select(allocation.c.id).where(
-                allocation.c.document_type == "transfer_order",
-                allocation.c.document_id == order_id,
-                allocation.c.state == "open",
-            )
-        ).scalars()
-    )
+    open_ids = _open_allocations(conn, order_id)
     for state in alloc.load_allocations(conn, open_ids) if open_ids else []:
         alloc.release(conn, state)
     conn.execute(
@@ -296,16 +298,7 @@ def cancel_transfer(conn: Connection, actor: Actor, order_id: int) -> dict[str, 
         .values(quantity_allocated=0)
     )
     _set_status(conn, order_id, "cancelled", closed_at=utcnow())
-    journal.record(
-        conn,
-        actor,
-        action="transfer_order.cancelled",
-        entity_type="transfer_order",
-        entity_id=order_id,
-        site_id=head.from_site.id,
-        topic="transfer_order.cancelled",
-    )
-    return get_transfer(conn, actor, order_id)
+    return _recorded(conn, actor, head, "cancelled")
 
 
 # --- receive ------------------------------------------------------------------------------------
