@@ -96,7 +96,7 @@ def test_bad_input_to_the_setup_commands_names_the_field(cli: CliRunner, db: Dat
     assert result.exit_code == 2 and "--start" in result.output
     result = cli.invoke(app, ["policy-type", "SLOW", "BR1", "dropship", "--reason", "COUNT"])
     assert result.exit_code == 2 and "policy_type" in result.output
-    result = cli.invoke(app, ["pilot", "start", "p", "--scope", "family=tools"])
+    result = cli.invoke(app, ["pilot", "start", "p", "--scope", "colour=red"])
     assert result.exit_code == 2 and "scope_field" in result.output
     with db.read() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(planning_pilot)).scalar() == 0

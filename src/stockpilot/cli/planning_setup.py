@@ -173,7 +173,9 @@ def terms_list() -> None:
 @pilot_app.command("start")
 def pilot_start(
     name: str,
-    scope: Annotated[str, typer.Option("--scope", help="demand_class=VALUE or abc=VALUE")],
+    scope: Annotated[
+        str, typer.Option("--scope", help="demand_class=VALUE, abc=VALUE or family=VALUE")
+    ],
     service_level: Annotated[
         float | None, typer.Option("--service-level", min=0.5, max=0.9999)
     ] = None,
