@@ -122,7 +122,7 @@ class Visit:
 def visit(browser: Browser, server: Server, **options: Any) -> Visit:
     context = browser.new_context(**options)
     page = context.new_page()
-    page.set_default_timeout(15000)
+    page.set_default_timeout(30000)
     seen = Visit(server, context, page)
     context.on("request", lambda request: seen.requests.append(request.url))
     # Script and policy errors; an answer's own status (a 404 page, a refusal) is not one.

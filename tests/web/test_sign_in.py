@@ -167,3 +167,17 @@ def test_user_add_with_a_password_signs_in_and_still_prints_the_token_last(
         assert (
             conn.execute(sa.select(app_user.c.id).where(app_user.c.name == "pat")).first() is None
         )
+
+
+def test_signing_in_again_clears_the_persons_finished_sessions(
+    db: Database, client: TestClient
+) -> None:
+    name = web_user(db, "planner")
+    for _ in range(3):
+        sign_in(client, name)
+        fields = form_fields(client.get("/").text, "/logout")
+        client.post("/logout", data=fields)
+    sign_in(client, name)
+    with db.read() as conn:
+        rows = conn.execute(sa.select(web_session.c.ended_at)).all()
+    assert [r.ended_at for r in rows] == [None]

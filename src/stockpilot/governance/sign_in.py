@@ -177,6 +177,17 @@ def sign_in(
     if rehashed is not None:
         values["password_hash"] = rehashed
     conn.execute(sa.update(user_password).where(user_password.c.user_id == row.id).values(**values))
+    # The person's finished sessions go (the sign-in itself stays in the audit log), so the
+    # table holds live sessions and the last day's, not every sign-in ever made.
+    conn.execute(
+        sa.delete(web_session).where(
+            web_session.c.user_id == row.id,
+            sa.or_(
+                web_session.c.ended_at.is_not(None),
+                web_session.c.last_seen_at < now - max(policy.lifetime, timedelta(days=1)),
+            ),
+        )
+    )
     token = secrets.token_urlsafe(32)
     conn.execute(
         web_session.insert().values(
