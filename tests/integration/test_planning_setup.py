@@ -230,3 +230,40 @@ def test_a_pilot_scoped_to_an_item_family_plans_that_family_alone_with_the_chall
                 service_level=0.95, segment_policies=False,
             )
         )  # fmt: skip
+
+
+def test_an_event_for_a_family_raises_every_item_of_that_family_and_no_other(
+    db: Database,
+) -> None:
+    """FAST is in family "fasteners": a 50 % promotion on the family at the hub raises FAST's
+    protected demand there by half, and leaves the other items, and FAST at the branch, alone."""
+    _network(db)
+    db.run(
+        lambda c: c.execute(sa.update(item).where(item.c.sku == "FAST").values(family="fasteners"))
+    )
+    before = _policies(db, _run(db))
+    event = db.run(
+        lambda c: setup.create_event(
+            c, SYSTEM, name="fastener week", start_date=AS_OF,
+            end_date=AS_OF + timedelta(weeks=12), uplift_pct=50.0, family="fasteners",
+            site_code="HUB",
+        )
+    )  # fmt: skip
+    assert event.family == "fasteners" and event.sku is None
+    after = _policies(db, _run(db))
+    for key, row in after.items():
+        raised = key == ("FAST", "HUB")
+        assert row.event_uplift == pytest.approx(0.5 if raised else 0.0), key
+        if not raised:
+            assert row.order_up_to == before[key].order_up_to, key
+    hub0, hub1 = before[("FAST", "HUB")], after[("FAST", "HUB")]
+    cycle0 = hub0.order_up_to - hub0.safety_stock
+    assert hub1.order_up_to - hub1.safety_stock == pytest.approx(1.5 * cycle0, rel=0.05)
+    with pytest.raises(ValidationFailed) as refused:
+        db.run(
+            lambda c: setup.create_event(
+                c, SYSTEM, name="both", start_date=AS_OF, end_date=AS_OF, uplift_pct=5.0,
+                sku="FAST", family="fasteners",
+            )
+        )  # fmt: skip
+    assert refused.value.field == "family"

@@ -114,6 +114,9 @@ def events_add(
     uplift_pct: Annotated[float, typer.Option("--uplift-pct", min=-99.99, max=1000.0)],
     sku: Annotated[str | None, typer.Option("--sku", help="one item (default: every)")] = None,
     site: Annotated[str | None, typer.Option("--site", help="one site (default: every)")] = None,
+    family: Annotated[
+        str | None, typer.Option("--family", help="every item of one family (instead of --sku)")
+    ] = None,
 ) -> None:
     """Add an event: the forecast over the window is raised by --uplift-pct."""
     from stockpilot.replenishment.setup import create_event
@@ -122,6 +125,7 @@ def events_add(
         lambda conn: create_event(
             conn, SYSTEM, name=name, start_date=_iso(start, "--start"),
             end_date=_iso(end, "--end"), uplift_pct=uplift_pct, sku=sku, site_code=site,
+            family=family,
         )
     )  # fmt: skip
     _console().print(f"event {event.id}: {event.name} {event.start_date}…{event.end_date}")

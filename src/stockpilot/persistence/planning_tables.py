@@ -85,6 +85,8 @@ planning_event = sa.Table(
     sa.Column("name", sa.String(120), nullable=False),
     sa.Column("item_id", Id, sa.ForeignKey("item.id"), nullable=True),
     sa.Column("site_id", Id, sa.ForeignKey("site.id"), nullable=True),
+    # Every item of this family (migration 0013); with item_id null.
+    sa.Column("family", sa.String(60), nullable=True),
     sa.Column("start_date", sa.Date, nullable=False),
     sa.Column("end_date", sa.Date, nullable=False),
     sa.Column("uplift_pct", sa.Float, nullable=False),

@@ -202,6 +202,7 @@ def load_events(conn: Connection, as_of: date) -> pl.DataFrame:
     rows = conn.execute(
         sa.select(
             planning_event.c.item_id,
+            planning_event.c.family,
             site.c.code,
             planning_event.c.start_date,
             planning_event.c.end_date,
@@ -214,6 +215,7 @@ def load_events(conn: Connection, as_of: date) -> pl.DataFrame:
     frame = pl.DataFrame(
         {
             "item": [None if r.item_id is None else str(r.item_id) for r in rows],
+            "family": [r.family for r in rows],
             "site": [r.code for r in rows],
             "start": [r.start_date for r in rows],
             "end": [r.end_date for r in rows],
@@ -221,6 +223,7 @@ def load_events(conn: Connection, as_of: date) -> pl.DataFrame:
         },
         schema={
             "item": pl.String,
+            "family": pl.String,
             "site": pl.String,
             "start": pl.Date,
             "end": pl.Date,
@@ -229,7 +232,7 @@ def load_events(conn: Connection, as_of: date) -> pl.DataFrame:
     )
     return frame.select(
         pl.col("item").fill_null(""),
-        pl.lit("").alias("family"),
+        pl.col("family").fill_null(""),
         pl.col("site").fill_null(""),
         pl.col("start").cast(pl.String),
         pl.col("end").cast(pl.String),

@@ -53,6 +53,7 @@ class PlanningEvent:
     start_date: date
     end_date: date
     uplift_pct: float
+    family: str | None = None
 
 
 @dataclass(frozen=True)
@@ -90,13 +91,17 @@ def create_event(
     uplift_pct: float,
     sku: str | None = None,
     site_code: str | None = None,
+    family: str | None = None,
 ) -> PlanningEvent:
     """A known event: every forecast period starting inside ``start_date … end_date`` of the
-    item (or every item) at the site (or every site) is multiplied by ``1 + uplift_pct/100``."""
+    item (or every item of ``family``, or every item) at the site (or every site) is multiplied
+    by ``1 + uplift_pct/100``."""
     if end_date < start_date:
         raise ValidationFailed("end_date is before start_date", field="end_date")
     if not -100.0 < uplift_pct <= 1000.0:
         raise ValidationFailed("uplift_pct must be above -100 and at most 1000", field="uplift_pct")
+    if sku is not None and family is not None:
+        raise ValidationFailed("an event names an item or a family, not both", field="family")
     item_id = item_by_sku(conn, sku).id if sku is not None else None
     site_id = None
     if site_code is not None:
@@ -112,6 +117,7 @@ def create_event(
             name=name,
             item_id=item_id,
             site_id=site_id,
+            family=family,
             start_date=start_date,
             end_date=end_date,
             uplift_pct=uplift_pct,
@@ -126,10 +132,16 @@ def create_event(
         entity_type="planning_event",
         entity_id=eid,
         site_id=site_id,
-        detail={"name": name, "sku": sku, "site": site_code, "uplift_pct": uplift_pct},
+        detail={
+            "name": name,
+            "sku": sku,
+            "family": family,
+            "site": site_code,
+            "uplift_pct": uplift_pct,
+        },
         topic="planning_event.created",
     )
-    return PlanningEvent(eid, name, sku, site_code, start_date, end_date, uplift_pct)
+    return PlanningEvent(eid, name, sku, site_code, start_date, end_date, uplift_pct, family)
 
 
 def _event_query() -> sa.Select[tuple[object, ...]]:
@@ -156,7 +168,9 @@ def list_events(
             )
         )
     return [
-        PlanningEvent(r.id, r.name, r.sku, r.code, r.start_date, r.end_date, float(r.uplift_pct))
+        PlanningEvent(
+            r.id, r.name, r.sku, r.code, r.start_date, r.end_date, float(r.uplift_pct), r.family
+        )
         for r in conn.execute(stmt).all()
     ]
 

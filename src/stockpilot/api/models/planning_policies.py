@@ -80,6 +80,7 @@ class PlanningEventOut(Out):
     start_date: date
     end_date: date
     uplift_pct: float
+    family: str | None = Field(default=None, description="every item of this family")
 
 
 class PlanningEventDeleted(Out):

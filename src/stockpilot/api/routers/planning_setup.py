@@ -44,6 +44,9 @@ class _Body(BaseModel):
 class PlanningEventCreate(_Body):
     name: str = Field(min_length=1, max_length=120)
     sku: str | None = Field(default=None, min_length=1, max_length=60)
+    family: str | None = Field(
+        default=None, min_length=1, max_length=60, description="every item of this family"
+    )
     site: str | None = Field(default=None, min_length=1, max_length=40)
     start_date: IsoDate
     end_date: IsoDate
@@ -94,6 +97,7 @@ def create_event(body: PlanningEventCreate, writer: WriterDep, actor: Planner) -
             uplift_pct=body.uplift_pct,
             sku=body.sku,
             site_code=body.site,
+            family=body.family,
         )
         return 201, {**asdict(event), "start_date": str(event.start_date),
                      "end_date": str(event.end_date)}  # fmt: skip

@@ -76,6 +76,8 @@ def upgrade() -> None:
     with op.batch_alter_table("item") as batch:
         batch.add_column(sa.Column("family", sa.String(length=60), nullable=True))
         batch.create_index("ix_item_family", ["family"], unique=False)
+    with op.batch_alter_table("planning_event") as batch:
+        batch.add_column(sa.Column("family", sa.String(length=60), nullable=True))
     # A planning pilot may be scoped to an item family too.
     with op.batch_alter_table("planning_pilot") as batch:
         batch.drop_constraint(op.f("ck_planning_pilot_scope"), type_="check")
@@ -130,6 +132,8 @@ def downgrade() -> None:
         batch.create_check_constraint(
             op.f("ck_planning_pilot_scope"), "scope_field IN ('demand_class','abc')"
         )
+    with op.batch_alter_table("planning_event") as batch:
+        batch.drop_column("family")
     with op.batch_alter_table("item") as batch:
         batch.drop_index("ix_item_family")
         batch.drop_column("family")
